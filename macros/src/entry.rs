@@ -1,0 +1,379 @@
+//! `#[gofer::main]`, `#[gofer::test]` and `#[gofer::scoped]`.
+//!
+//! ```text
+//! #[gofer::main]
+//! fn main() -> R {
+//!     let a = ..;
+//!     go!(f(&a));
+//!     let b = ..;
+//!     go!(g(&a, &b));
+//!     tail
+//! }
+//! ```
+//! becomes
+//! ```text
+//! fn main() -> R {
+//!     ::gofer::__private::main(|__gofer_scope| -> R {
+//!         let a = ..;
+//!         ::gofer::__private::scope(|__gofer_scope| -> R {
+//!             go!(@scoped __gofer_scope (f(&a)));
+//!             let b = ..;
+//!             ::gofer::__private::scope(|__gofer_scope| -> R {
+//!                 go!(@scoped __gofer_scope (g(&a, &b)));
+//!                 tail
+//!             })
+//!         })
+//!     })
+//! }
+//! ```
+//! Each top-level `let` that a later `go!` may borrow opens a nested scope,
+//! so every local outlives the scope that joins its borrowers; locals of
+//! inner blocks (a loop body) do not, and borrowing them stays a compile
+//! error. The closures carry the function's return type, so `return` and
+//! `?` keep their meaning.
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::visit_mut::VisitMut;
+use syn::{Error, Item, ItemFn, Meta, Result, ReturnType, Stmt, Token, Type};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Main,
+    Test,
+    Scoped,
+}
+
+impl Kind {
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Main => "#[gofer::main]",
+            Kind::Test => "#[gofer::test]",
+            Kind::Scoped => "#[gofer::scoped]",
+        }
+    }
+
+    /// The `__private` function that opens the outermost scope.
+    fn entry(self) -> Ident {
+        let name = match self {
+            Kind::Main => "main",
+            Kind::Test => "test",
+            Kind::Scoped => "scope",
+        };
+        Ident::new(name, Span::call_site())
+    }
+}
+
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = validate_args(kind, args).err();
+    let mut f = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let err = not_a_function(kind, &item);
+            // Keep the item so its other errors still show.
+            return quote!(#err #item);
+        }
+    };
+    if let Err(err) = validate_fn(kind, &f) {
+        match &mut errors {
+            Some(errors) => errors.combine(err),
+            None => errors = Some(err),
+        }
+    }
+    if let Some(err) = errors {
+        // Expand anyway, without the scope, so the body is still checked
+        // and completed: one error, not a cascade.
+        let err = err.to_compile_error();
+        if kind == Kind::Test && !has_test_attr(&f) {
+            f.attrs.push(syn::parse_quote!(#[::core::prelude::v1::test]));
+        }
+        return quote!(#err #f);
+    }
+    lower(kind, f)
+}
+
+fn not_a_function(kind: Kind, item: &TokenStream) -> TokenStream {
+    let what = match kind {
+        Kind::Main => "`fn main() { ... }`",
+        Kind::Test => "a test function: `fn it_works() { ... }`",
+        Kind::Scoped => "a function: `fn f() { ... }`",
+    };
+    let span_tokens = match syn::parse2::<Item>(item.clone()) {
+        // Point at the keyword and name, not the whole body.
+        Ok(item) => item_head(&item).unwrap_or_else(|| item.to_token_stream()),
+        Err(_) => item.clone(),
+    };
+    Error::new_spanned(span_tokens, format!("{} goes on {what}", kind.attr())).to_compile_error()
+}
+
+fn item_head(item: &Item) -> Option<TokenStream> {
+    Some(match item {
+        Item::Struct(i) => { let (a, b) = (&i.struct_token, &i.ident); quote!(#a #b) },
+        Item::Enum(i) => { let (a, b) = (&i.enum_token, &i.ident); quote!(#a #b) },
+        Item::Const(i) => { let (a, b) = (&i.const_token, &i.ident); quote!(#a #b) },
+        Item::Static(i) => { let (a, b) = (&i.static_token, &i.ident); quote!(#a #b) },
+        Item::Mod(i) => { let (a, b) = (&i.mod_token, &i.ident); quote!(#a #b) },
+        Item::Trait(i) => { let (a, b) = (&i.trait_token, &i.ident); quote!(#a #b) },
+        Item::Type(i) => { let (a, b) = (&i.type_token, &i.ident); quote!(#a #b) },
+        Item::Impl(i) => { let (a, b) = (&i.impl_token, &i.self_ty); quote!(#a #b) },
+        Item::Use(i) => i.use_token.into_token_stream(),
+        _ => return None,
+    })
+}
+
+fn validate_args(kind: Kind, args: TokenStream) -> Result<()> {
+    if args.is_empty() {
+        return Ok(());
+    }
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+    let mut errors: Option<Error> = None;
+    for meta in metas {
+        let err = Error::new_spanned(
+            &meta,
+            format!("unknown argument to {}: it takes no arguments", kind.attr()),
+        );
+        match &mut errors {
+            Some(errors) => errors.combine(err),
+            None => errors = Some(err),
+        }
+    }
+    errors.map_or(Ok(()), Err)
+}
+
+fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
+    let sig = &f.sig;
+    let attr = kind.attr();
+    let mut errors: Vec<Error> = Vec::new();
+    if let Some(asyncness) = &sig.asyncness {
+        errors.push(Error::new_spanned(
+            asyncness,
+            format!("{attr} cannot be used on an `async fn`: gofer's goroutines are threads, not futures; remove `async`"),
+        ));
+    }
+    if kind != Kind::Scoped {
+        let name = if kind == Kind::Main { "`main`" } else { "a test" };
+        if !sig.inputs.is_empty() {
+            errors.push(Error::new_spanned(
+                &sig.inputs,
+                format!("{name} takes no parameters: {attr} cannot pass any"),
+            ));
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            errors.push(Error::new_spanned(
+                &sig.generics,
+                format!("{name} cannot be generic: {attr} has no types to give it"),
+            ));
+        }
+    }
+    if kind == Kind::Test {
+        if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("test")) {
+            errors.push(Error::new_spanned(
+                attr,
+                "remove this `#[test]`: #[gofer::test] already makes the function a test",
+            ));
+        }
+    }
+    let mut errors = errors.into_iter();
+    match errors.next() {
+        None => Ok(()),
+        Some(mut first) => {
+            first.extend(errors);
+            Err(first)
+        }
+    }
+}
+
+fn has_test_attr(f: &ItemFn) -> bool {
+    f.attrs.iter().any(|a| a.path().is_ident("test"))
+}
+
+fn lower(kind: Kind, mut f: ItemFn) -> TokenStream {
+    let scope = Ident::new("__gofer_scope", Span::mixed_site());
+    // Point every `go!` in the body at the innermost scope.
+    let mut rewrite = RewriteGo { scope: &scope };
+    rewrite.visit_block_mut(&mut f.block);
+
+    // Items are visible in the whole block wherever they are written; keep
+    // them outside the scope closures so they still are.
+    let (items, stmts): (Vec<Stmt>, Vec<Stmt>) = std::mem::take(&mut f.block.stmts)
+        .into_iter()
+        .partition(|s| matches!(s, Stmt::Item(_)));
+
+    let ret = closure_return(&f.sig.output);
+    let body = nest(&stmts, &scope, &ret);
+    let entry = kind.entry();
+    let span = f.block.brace_token.span.join();
+    let block = quote_spanned! {span=>
+        {
+            #(#items)*
+            ::gofer::__private::#entry(|#scope| #ret { #body })
+        }
+    };
+    let attrs = &f.attrs;
+    let vis = &f.vis;
+    let sig = &f.sig;
+    let test = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
+    quote! {
+        #test
+        #(#attrs)*
+        #vis #sig #block
+    }
+}
+
+/// The statements from the first `let` on that a later `go!` may borrow go
+/// into a nested scope.
+fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream) -> TokenStream {
+    let split = stmts.iter().enumerate().position(|(i, stmt)| {
+        matches!(stmt, Stmt::Local(_))
+            && stmts[i + 1..]
+                .iter()
+                .any(|later| contains_go(later.to_token_stream()))
+    });
+    match split {
+        None => quote!(#(#stmts)*),
+        Some(at) => {
+            let (head, tail) = stmts.split_at(at + 1);
+            let inner = nest(tail, scope, ret);
+            quote! {
+                #(#head)*
+                ::gofer::__private::scope(|#scope| #ret { #inner })
+            }
+        }
+    }
+}
+
+/// `-> R` for the generated closures, when `R` can be written there.
+fn closure_return(output: &ReturnType) -> TokenStream {
+    match output {
+        ReturnType::Default => quote!(-> ()),
+        ReturnType::Type(arrow, ty) if nameable_in_closure(ty) => quote!(#arrow #ty),
+        // `impl Trait` and elided lifetimes cannot be written on a closure;
+        // inference still finds the type, but `return` then needs a value of
+        // exactly that type.
+        ReturnType::Type(..) => TokenStream::new(),
+    }
+}
+
+fn nameable_in_closure(ty: &Type) -> bool {
+    let mut ok = true;
+    check_type(ty.to_token_stream(), &mut ok);
+    ok
+}
+
+fn check_type(tokens: TokenStream, ok: &mut bool) {
+    let mut prev_amp = false;
+    for tt in tokens {
+        match &tt {
+            TokenTree::Ident(i) if i == "impl" => *ok = false,
+            TokenTree::Punct(p) if p.as_char() == '\'' => {}
+            TokenTree::Ident(i) if i == "_" => *ok = false,
+            TokenTree::Group(g) => check_type(g.stream(), ok),
+            _ => {}
+        }
+        if prev_amp && !matches!(&tt, TokenTree::Punct(p) if p.as_char() == '\'') {
+            // `&T` without a lifetime.
+            *ok = false;
+        }
+        prev_amp = matches!(&tt, TokenTree::Punct(p) if p.as_char() == '&');
+    }
+}
+
+/// Rewrites `go!(..)` into `go!(@scoped __gofer_scope (..))`, everywhere in
+/// the body except inside nested items, which are not in the scope.
+struct RewriteGo<'a> {
+    scope: &'a Ident,
+}
+
+impl VisitMut for RewriteGo<'_> {
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        let tokens = std::mem::take(&mut mac.tokens);
+        if is_go_path(&mac.path) {
+            let group = Group::new(delimiter(&mac.delimiter), rewrite_tokens(tokens, self.scope));
+            let scope = self.scope;
+            // The outer delimiter stays the user's: `go! { .. }` needs no `;`.
+            mac.tokens = quote!(@scoped #scope #group);
+        } else {
+            // Other macros' input is opaque; rewrite `go!` in it by tokens.
+            mac.tokens = rewrite_tokens(tokens, self.scope);
+        }
+    }
+}
+
+fn delimiter(d: &syn::MacroDelimiter) -> Delimiter {
+    match d {
+        syn::MacroDelimiter::Paren(_) => Delimiter::Parenthesis,
+        syn::MacroDelimiter::Brace(_) => Delimiter::Brace,
+        syn::MacroDelimiter::Bracket(_) => Delimiter::Bracket,
+    }
+}
+
+fn is_go_path(path: &syn::Path) -> bool {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    matches!(
+        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["go"] | ["gofer", "go"]
+    )
+}
+
+/// Token-level version of [`RewriteGo`] for macro inputs.
+fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(tts.len());
+    let mut i = 0;
+    while i < tts.len() {
+        match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
+            (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
+                if go == "go" && bang.as_char() == '!' && !qualified_elsewhere(&tts[..i]) =>
+            {
+                let inner = Group::new(g.delimiter(), rewrite_tokens(g.stream(), scope));
+                let mut inner_tt = TokenTree::Group(inner);
+                inner_tt.set_span(g.span());
+                let mut args = Group::new(g.delimiter(), quote!(@scoped #scope #inner_tt));
+                args.set_span(g.span());
+                out.push(tts[i].clone());
+                out.push(tts[i + 1].clone());
+                out.push(TokenTree::Group(args));
+                i += 3;
+            }
+            (TokenTree::Group(g), ..) => {
+                let mut group = Group::new(g.delimiter(), rewrite_tokens(g.stream(), scope));
+                group.set_span(g.span());
+                out.push(TokenTree::Group(group));
+                i += 1;
+            }
+            (tt, ..) => {
+                out.push(tt.clone());
+                i += 1;
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// `other::go!` is somebody else's macro.
+fn qualified_elsewhere(before: &[TokenTree]) -> bool {
+    match before {
+        [.., TokenTree::Ident(krate), TokenTree::Punct(c1), TokenTree::Punct(c2)]
+            if c1.as_char() == ':' && c2.as_char() == ':' =>
+        {
+            krate != "gofer"
+        }
+        _ => false,
+    }
+}
+
+/// Whether `tokens` invoke `go!` anywhere.
+fn contains_go(tokens: TokenStream) -> bool {
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    tts.iter().enumerate().any(|(i, tt)| match tt {
+        TokenTree::Ident(go) => {
+            go == "go" && matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+        }
+        TokenTree::Group(g) => contains_go(g.stream()),
+        _ => false,
+    })
+}

@@ -1,0 +1,244 @@
+//! The macros of [gofer](https://docs.rs/gofer): `go!`, `select!`, `defer!`
+//! and the `#[gofer::main]`, `#[gofer::test]` and `#[gofer::scoped]`
+//! attributes. Depend on `gofer`, which re-exports them; their expansions
+//! name only `::gofer` paths.
+#![forbid(unsafe_code)]
+
+mod call;
+mod defer;
+mod entry;
+mod go;
+mod select;
+
+use proc_macro::TokenStream;
+
+/// Starts a goroutine: Go's `go` statement.
+///
+/// | form | runs |
+/// | --- | --- |
+/// | `go!(f(a, b))`, `go!(path::f::<T>(a))` | the call; `f`, `a` and `b` are evaluated now, left to right |
+/// | `go!(recv.method(a))` | the method call; a place receiver (`x`, `x.field`, `x[i]`) is borrowed, any other is evaluated now and moved |
+/// | `go!(move \|\| ...)`, `go!(\|\| ...)` | the closure as written |
+/// | `go! { ... }` | the block, as a `move` closure (Go's `go func() { ... }()`) |
+///
+/// Inside a function marked `#[gofer::main]`, `#[gofer::scoped]` or
+/// `#[gofer::test]` the goroutine is scoped: it may borrow the function's
+/// locals, and the function returns only after it has finished. Anywhere
+/// else it is detached: it must own what it uses (`'static`), and it ends
+/// when the process ends.
+///
+/// The goroutine's function returns `()` or `Result<(), E>`; an `Err`
+/// becomes a panic. A scoped goroutine's panic resumes, with its payload, in
+/// the function that owns the scope; a detached goroutine's panic prints its
+/// message and ends the process with status 2, as in Go.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// fn speak(who: &str, out: &Sender<String>) {
+///     out.send(format!("{who} says hi")).unwrap();
+/// }
+///
+/// #[gofer::main]
+/// fn main() {
+///     let (tx, rx) = chan(2);
+///     let name = String::from("gopher");
+///     go!(speak(&name, &tx)); // borrows `name` and `tx`
+///     go! {
+///         tx.send("a block".to_string()).unwrap();
+///     }
+///     let mut got = vec![rx.recv().unwrap(), rx.recv().unwrap()];
+///     got.sort();
+///     assert_eq!(got, ["a block", "gopher says hi"]);
+/// }
+/// ```
+#[proc_macro]
+pub fn go(input: TokenStream) -> TokenStream {
+    go::expand(input.into()).into()
+}
+
+/// Waits on several channel operations at once: Go's `select` statement.
+///
+/// ```
+/// # use gofer::prelude::*;
+/// # let (messages_tx, messages) = chan::<i32>(1);
+/// # let (results, _results_rx) = chan::<i32>(1);
+/// # let (_done_tx, done) = chan::<()>(0);
+/// # let _ = &messages_tx;
+/// # for _ in 0..2 {
+/// select! {
+///     msg = <-messages => println!("received {msg:?}"), // msg: Option<i32>
+///     <-done => return,                                  // value dropped
+///     results <- 42 => println!("sent"),
+///     <-after(Duration::from_secs(1)) => println!("timeout"),
+///     default => println!("no activity"),
+/// }
+/// # }
+/// ```
+///
+/// - A receive arm binds `Option<T>`: `None` once the channel is closed and
+///   drained, like Go's `v, ok := <-ch`.
+/// - Every channel operand and send value is evaluated exactly once, in
+///   source order, when the `select!` is entered.
+/// - Among the arms that are ready, one is chosen uniformly at random.
+///   Without `default` the `select!` blocks until an arm is ready; with it,
+///   it never blocks.
+/// - `select!` is an expression: its value is the chosen arm's value.
+///   `break`, `continue`, `return` and `?` in an arm act on the enclosing
+///   loop or function, as in a `match`; in Go, `break` ends the `select`.
+/// - A send arm whose receivers are all gone is never ready (as a Go send
+///   that nobody will ever receive); its value is dropped with the `select!`.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// let (tx, rx) = chan(1);
+/// let (_quit_tx, quit) = chan::<()>(0);
+/// let mut sent = 0;
+/// loop {
+///     select! {
+///         tx <- sent => sent += 1,
+///         v = <-rx => assert_eq!(v, Some(sent - 1)),
+///         <-quit => unreachable!(),
+///     }
+///     if sent == 10 {
+///         break;
+///     }
+/// }
+/// ```
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
+/// Runs a call when the enclosing block exits: Go's `defer`, at block scope.
+///
+/// `defer!(f(a))`, `defer!(recv.method(a))`, `defer!(println!(..))` or
+/// `defer! { ... }`. Deferred calls run in reverse order on every exit from
+/// the block: falling off its end, `return`, `?`, `break`, and panic
+/// unwinding. For the call forms the arguments are evaluated now, as in Go,
+/// and a place receiver is borrowed until the block ends; a macro call runs
+/// whole at exit.
+///
+/// Go defers to the end of the function; gofer uses Rust's block scope. At
+/// the top level of a function the two are the same.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+/// use std::cell::RefCell;
+///
+/// let log = RefCell::new(Vec::new());
+/// {
+///     defer!(log.borrow_mut().push("first deferred, runs last"));
+///     defer! {
+///         log.borrow_mut().push("second deferred, runs first");
+///     }
+///     log.borrow_mut().push("body");
+/// }
+/// assert_eq!(
+///     log.into_inner(),
+///     ["body", "second deferred, runs first", "first deferred, runs last"]
+/// );
+/// ```
+#[proc_macro]
+pub fn defer(input: TokenStream) -> TokenStream {
+    defer::expand(input.into()).into()
+}
+
+/// Runs `main` as Go's main goroutine, with scoped goroutines.
+///
+/// Every goroutine that `go!` starts lexically inside the function may
+/// borrow the function's locals (those of its top-level block, declared
+/// before the `go!`), and `main` returns only once all of them have
+/// finished. Any return type that `main` accepts works, and `return` and `?`
+/// keep their meaning.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// fn worker(id: i32, wg: &WaitGroup) {
+///     defer!(wg.done());
+///     println!("Worker {id} done");
+/// }
+///
+/// #[gofer::main]
+/// fn main() {
+///     let wg = WaitGroup::new();
+///     for i in 1..=3 {
+///         wg.add(1);
+///         go!(worker(i, &wg));
+///     }
+///     wg.wait();
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Main, args.into(), item.into()).into()
+}
+
+/// Marks a test whose goroutines are scoped, as in `#[gofer::main]`.
+///
+/// It is `#[test]` plus the scope: a goroutine's panic fails the test with
+/// the goroutine's own message, and the test returns only once every
+/// goroutine it started has finished.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// #[gofer::test]
+/// fn ping() {
+///     let (tx, rx) = chan(0);
+///     go!(tx.send("ping"));
+///     assert_eq!(rx.recv(), Some("ping"));
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Test, args.into(), item.into()).into()
+}
+
+/// Gives any function the scope of `#[gofer::main]`: goroutines started in
+/// it may borrow its locals and parameters, and it returns only once they
+/// have all finished.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// #[gofer::scoped]
+/// fn count_evens(numbers: &[u64]) -> usize {
+///     let evens = AtomicUsize::new(0);
+///     let wg = WaitGroup::new();
+///     for chunk in numbers.chunks(2) {
+///         wg.add(1);
+///         go! {
+///             defer!(wg.done());
+///             let n = chunk.iter().filter(|&&n| n % 2 == 0).count();
+///             evens.fetch_add(n, Ordering::Relaxed);
+///         }
+///     }
+///     wg.wait();
+///     evens.load(Ordering::Relaxed)
+/// }
+///
+/// # fn main() {
+/// assert_eq!(count_evens(&[1, 2, 3, 4, 6]), 3);
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn scoped(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Scoped, args.into(), item.into()).into()
+}

@@ -1,0 +1,99 @@
+//! Lowering `select!` onto `gofer::__private::select`.
+//!
+//! ```text
+//! select! { v = <-rx => a, tx <- x => b, default => c }
+//! ```
+//! becomes
+//! ```text
+//! {
+//!     let __gofer_ch0 = &(rx);                      // operands, in source order
+//!     let __gofer_ch1 = &(tx);
+//!     let __gofer_val1 = send_value(sender(__gofer_ch1), x);
+//!     let mut __gofer_arm0 = RecvArm::new(receiver(__gofer_ch0));
+//!     let mut __gofer_arm1 = SendArm::new(sender(__gofer_ch1), __gofer_val1);
+//!     let __gofer_chosen = select(&mut [&mut __gofer_arm0, &mut __gofer_arm1], true);
+//!     match __gofer_chosen {
+//!         Some(0) => { let v = __gofer_arm0.take(); a }
+//!         Some(1) => { b }
+//!         _ => { c }
+//!     }
+//! }
+//! ```
+//! Arm bodies are inlined in a `match`, so `break`, `continue`, `return` and
+//! `?` act on the enclosing code.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::parse::{Case, Select};
+
+pub(crate) fn expand(select: &Select) -> TokenStream {
+    let ident = |name: &str, i: usize| format_ident!("__gofer_{}{}", name, i, span = Span::mixed_site());
+    let mut operands = TokenStream::new();
+    let mut arms = TokenStream::new();
+    let mut ops = Vec::new();
+    let mut branches = TokenStream::new();
+    let mut default = None;
+    for arm in &select.arms {
+        // Operations are numbered densely: `default` takes no slot.
+        let i = ops.len();
+        let body = &arm.body;
+        let (ch, val, op) = (ident("ch", i), ident("val", i), ident("arm", i));
+        match &arm.case {
+            Case::Recv { pat, chan } => {
+                let span = chan.span();
+                operands.extend(quote_spanned! {span=>
+                    let #ch = &(#chan);
+                });
+                arms.extend(quote_spanned! {span=>
+                    let mut #op = ::gofer::__private::RecvArm::new(
+                        ::gofer::__private::RecvOperand::receiver(#ch),
+                    );
+                });
+                let bind = pat.as_ref().map(|pat| quote!(let #pat = #op.take();));
+                branches.extend(quote! {
+                    ::core::option::Option::Some(#i) => { #bind #body }
+                });
+                ops.push(op);
+            }
+            Case::Send { chan, value } => {
+                let span = chan.span();
+                operands.extend(quote_spanned! {span=>
+                    let #ch = &(#chan);
+                });
+                let sender = quote_spanned!(span=> ::gofer::__private::SendOperand::sender(#ch));
+                operands.extend(quote_spanned! {value.span()=>
+                    let #val = ::gofer::__private::send_value(#sender, #value);
+                });
+                arms.extend(quote_spanned! {span=>
+                    let mut #op = ::gofer::__private::SendArm::new(#sender, #val);
+                });
+                branches.extend(quote! {
+                    ::core::option::Option::Some(#i) => { #body }
+                });
+                ops.push(op);
+            }
+            Case::Default => default = Some(body),
+        }
+    }
+    let has_default = default.is_some();
+    let default_branch = match default {
+        Some(body) => quote!(_ => { #body }),
+        None => quote!(_ => ::core::unreachable!("select! chose an arm that does not exist")),
+    };
+    let chosen = format_ident!("__gofer_chosen", span = Span::mixed_site());
+    quote! {{
+        #operands
+        #arms
+        let #chosen = ::gofer::__private::select(
+            &mut [#(&mut #ops as &mut dyn ::gofer::__private::Arm<'_>),*],
+            #has_default,
+        );
+        #[allow(unreachable_code)]
+        match #chosen {
+            #branches
+            #default_branch
+        }
+    }}
+}

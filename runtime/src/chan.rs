@@ -1,0 +1,685 @@
+//! Channels: Go's `chan T`, on crossbeam-channel.
+
+use std::error::Error;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel as cb;
+
+/// Creates a channel of `T` values with room for `cap` of them: Go's
+/// `make(chan T, cap)`.
+///
+/// `cap == 0` gives Go's unbuffered channel: a send completes only when a
+/// receiver takes the value (a rendezvous). `cap > 0` gives a buffered
+/// channel: a send blocks only while `cap` values are waiting.
+///
+/// There is no `close`: the channel closes when its last [`Sender`] is
+/// dropped, so a send on a closed channel, or closing twice, cannot compile.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// let (tx, rx) = chan(2);
+/// tx.send("ping").unwrap();
+/// tx.send("pong").unwrap();
+/// drop(tx); // Go's close(ch)
+/// assert_eq!(rx.recv(), Some("ping"));
+/// assert_eq!(rx.recv(), Some("pong"));
+/// assert_eq!(rx.recv(), None); // closed and drained
+/// ```
+pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let (tx, rx) = cb::bounded(cap);
+    (Sender { inner: tx }, Receiver { inner: rx })
+}
+
+/// The sending half of a channel: Go's `chan<- T`.
+///
+/// Clone it to share it between goroutines; the channel closes when the last
+/// clone is dropped. A `Sender` cannot receive, so Go's "receive from
+/// send-only channel" cannot compile:
+///
+/// ```compile_fail
+/// let (tx, _rx) = gofer::chan::<i32>(1);
+/// tx.recv();
+/// ```
+///
+/// and once dropped it cannot send again, so Go's "send on closed channel"
+/// cannot compile either:
+///
+/// ```compile_fail
+/// let (tx, _rx) = gofer::chan::<i32>(1);
+/// drop(tx);
+/// tx.send(1);
+/// ```
+pub struct Sender<T> {
+    pub(crate) inner: cb::Sender<T>,
+}
+
+/// The receiving half of a channel: Go's `<-chan T`.
+///
+/// Clone it to let several goroutines receive (each value goes to exactly
+/// one of them). A `Receiver` cannot send, so Go's "send to receive-only
+/// channel" cannot compile:
+///
+/// ```compile_fail
+/// let (_tx, rx) = gofer::chan::<i32>(1);
+/// rx.send(1);
+/// ```
+pub struct Receiver<T> {
+    pub(crate) inner: cb::Receiver<T>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, blocking until the channel has room (buffered) or a
+    /// receiver takes it (unbuffered): Go's `ch <- value`.
+    ///
+    /// # Errors
+    ///
+    /// Only when every [`Receiver`] is gone, so nobody could ever take the
+    /// value: it is handed back in the error rather than lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, rx) = chan(1);
+    /// tx.send(7).unwrap();
+    /// drop(rx);
+    /// assert_eq!(tx.send(8).unwrap_err().into_inner(), 8);
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.inner.send(value).map_err(|cb::SendError(v)| SendError(v))
+    }
+
+    /// Sends `value` only if that needs no waiting: Go's `select` with a
+    /// send case and a `default`.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] when the send would block,
+    /// [`TrySendError::Disconnected`] when every receiver is gone; both give
+    /// the value back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, _rx) = chan(1);
+    /// assert!(tx.try_send(1).is_ok());
+    /// assert!(matches!(tx.try_send(2), Err(gofer::TrySendError::Full(2))));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.inner.try_send(value).map_err(|e| match e {
+            cb::TrySendError::Full(v) => TrySendError::Full(v),
+            cb::TrySendError::Disconnected(v) => TrySendError::Disconnected(v),
+        })
+    }
+
+    /// Sends `value`, waiting at most `timeout`: Go's `select` with a send
+    /// case and `<-time.After(timeout)`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] when the time ran out,
+    /// [`SendTimeoutError::Disconnected`] when every receiver is gone; both
+    /// give the value back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, _rx) = chan(0); // nobody receives
+    /// let err = tx.send_timeout(5, Duration::from_millis(10)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// ```
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.inner.send_timeout(value, timeout).map_err(|e| match e {
+            cb::SendTimeoutError::Timeout(v) => SendTimeoutError::Timeout(v),
+            cb::SendTimeoutError::Disconnected(v) => SendTimeoutError::Disconnected(v),
+        })
+    }
+
+    /// The number of values waiting in the channel: Go's `len(ch)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = gofer::chan(10);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// The channel's buffer size: Go's `cap(ch)`, 0 when unbuffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = gofer::chan::<u8>(10);
+    /// assert_eq!(tx.capacity(), 10);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        capacity(self.inner.capacity())
+    }
+
+    /// Whether no value is waiting in the channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = gofer::chan::<u8>(1);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Whether a send would block now. An unbuffered channel is always full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = gofer::chan(1);
+    /// tx.send(()).unwrap();
+    /// assert!(tx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.inner.is_full()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives a value, blocking until one is sent: Go's `v, ok := <-ch`.
+    ///
+    /// Returns `None` once the channel is closed (every [`Sender`] dropped)
+    /// and every value sent before has been received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, rx) = chan(1);
+    /// tx.send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.recv(), Some(1));
+    /// assert_eq!(rx.recv(), None);
+    /// ```
+    pub fn recv(&self) -> Option<T> {
+        self.inner.recv().ok()
+    }
+
+    /// Receives a value only if one is ready: Go's `select` with a receive
+    /// case and a `default`.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] when no value is waiting,
+    /// [`TryRecvError::Closed`] when the channel is closed and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = gofer::chan::<i32>(1);
+    /// assert_eq!(rx.try_recv(), Err(gofer::TryRecvError::Empty));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(gofer::TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.inner.try_recv().map_err(|e| match e {
+            cb::TryRecvError::Empty => TryRecvError::Empty,
+            cb::TryRecvError::Disconnected => TryRecvError::Closed,
+        })
+    }
+
+    /// Receives a value, waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] when the time ran out,
+    /// [`RecvTimeoutError::Closed`] when the channel is closed and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (_tx, rx) = chan::<i32>(0);
+    /// let got = rx.recv_timeout(Duration::from_millis(10));
+    /// assert_eq!(got, Err(gofer::RecvTimeoutError::Timeout));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.inner.recv_timeout(timeout).map_err(|e| match e {
+            cb::RecvTimeoutError::Timeout => RecvTimeoutError::Timeout,
+            cb::RecvTimeoutError::Disconnected => RecvTimeoutError::Closed,
+        })
+    }
+
+    /// Iterates over received values until the channel is closed and
+    /// drained: Go's `for v := range ch`. Also written `for v in &rx`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, rx) = chan(3);
+    /// for i in 1..=3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// assert_eq!(rx.iter().sum::<i32>(), 6);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// Iterates over the values that are ready now, without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = gofer::chan(3);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
+
+    /// The number of values waiting in the channel: Go's `len(ch)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = gofer::chan(10);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// The channel's buffer size: Go's `cap(ch)`, 0 when unbuffered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = gofer::chan::<u8>(0);
+    /// assert_eq!(rx.capacity(), 0);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        capacity(self.inner.capacity())
+    }
+
+    /// Whether no value is waiting in the channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = gofer::chan::<u8>(1);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+fn capacity(cap: Option<usize>) -> usize {
+    // gofer only makes bounded channels; crossbeam's `after`, `tick` and
+    // `never` report 1, 1 and 0.
+    cap.unwrap_or(usize::MAX)
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        Receiver {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+/// A blocking iterator over a [`Receiver`]'s values, from [`Receiver::iter`].
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv()
+    }
+}
+
+/// A non-blocking iterator over a [`Receiver`]'s ready values, from
+/// [`Receiver::try_iter`].
+pub struct TryIter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// An owning blocking iterator over a [`Receiver`]'s values: `for v in rx`.
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for TryIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryIter").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter").finish_non_exhaustive()
+    }
+}
+
+/// Returns a channel that delivers the current time once, after `duration`:
+/// Go's `time.After`.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// let (_tx, rx) = chan::<i32>(0);
+/// let timed_out = select! {
+///     v = <-rx => v.is_none(),
+///     <-after(Duration::from_millis(10)) => true,
+/// };
+/// assert!(timed_out);
+/// ```
+pub fn after(duration: Duration) -> Receiver<Instant> {
+    Receiver {
+        inner: cb::after(duration),
+    }
+}
+
+/// Returns a channel that delivers the current time every `duration`: Go's
+/// `time.Tick`. A tick that nobody receives is skipped, not queued.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// let ticker = tick(Duration::from_millis(1));
+/// let first = ticker.recv().unwrap();
+/// let second = ticker.recv().unwrap();
+/// assert!(second > first);
+/// ```
+pub fn tick(duration: Duration) -> Receiver<Instant> {
+    Receiver {
+        inner: cb::tick(duration),
+    }
+}
+
+/// Returns a channel that is never ready: Go's nil channel, used to disable
+/// a `select!` arm.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// let got = select! {
+///     v = <-never::<i32>() => v,
+///     default => Some(0),
+/// };
+/// assert_eq!(got, Some(0));
+/// ```
+pub fn never<T>() -> Receiver<T> {
+    Receiver {
+        inner: cb::never(),
+    }
+}
+
+/// A send failed because every [`Receiver`] is gone; the value is inside.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct SendError<T>(pub T);
+
+impl<T> SendError<T> {
+    /// Takes back the value that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = gofer::chan(1);
+    /// drop(rx);
+    /// assert_eq!(tx.send("lost?").unwrap_err().into_inner(), "lost?");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Why [`Sender::try_send`] could not send; the value is inside.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum TrySendError<T> {
+    /// The channel is full (or unbuffered with no receiver waiting).
+    Full(T),
+    /// Every receiver is gone.
+    Disconnected(T),
+}
+
+impl<T> TrySendError<T> {
+    /// Takes back the value that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = gofer::chan(0);
+    /// assert_eq!(tx.try_send(3).unwrap_err().into_inner(), 3);
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(v) | TrySendError::Disconnected(v) => v,
+        }
+    }
+}
+
+/// Why [`Sender::send_timeout`] could not send; the value is inside.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum SendTimeoutError<T> {
+    /// No receiver took the value in time.
+    Timeout(T),
+    /// Every receiver is gone.
+    Disconnected(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// Whether the send timed out (rather than finding no receiver).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, _rx) = chan(0);
+    /// assert!(tx.send_timeout(1, Duration::ZERO).unwrap_err().is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, SendTimeoutError::Timeout(_))
+    }
+
+    /// Takes back the value that could not be sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gofer::prelude::*;
+    ///
+    /// let (tx, _rx) = chan(0);
+    /// let err = tx.send_timeout(1, Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.into_inner(), 1);
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(v) | SendTimeoutError::Disconnected(v) => v,
+        }
+    }
+}
+
+/// Why [`Receiver::try_recv`] returned no value.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum TryRecvError {
+    /// No value is waiting.
+    Empty,
+    /// The channel is closed and drained.
+    Closed,
+}
+
+/// Why [`Receiver::recv_timeout`] returned no value.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum RecvTimeoutError {
+    /// No value arrived in time.
+    Timeout,
+    /// The channel is closed and drained.
+    Closed,
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Disconnected(_) => f.write_str("Disconnected(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            SendTimeoutError::Disconnected(_) => f.write_str("Disconnected(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sending on a channel whose receivers are all gone")
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("sending on a full channel"),
+            TrySendError::Disconnected(_) => {
+                f.write_str("sending on a channel whose receivers are all gone")
+            }
+        }
+    }
+}
+
+impl<T> fmt::Display for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("timed out sending on a channel"),
+            SendTimeoutError::Disconnected(_) => {
+                f.write_str("sending on a channel whose receivers are all gone")
+            }
+        }
+    }
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("receiving on an empty channel"),
+            TryRecvError::Closed => f.write_str("receiving on a closed channel"),
+        }
+    }
+}
+
+impl fmt::Display for RecvTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvTimeoutError::Timeout => f.write_str("timed out receiving on a channel"),
+            RecvTimeoutError::Closed => f.write_str("receiving on a closed channel"),
+        }
+    }
+}
+
+impl<T> Error for SendError<T> {}
+impl<T> Error for TrySendError<T> {}
+impl<T> Error for SendTimeoutError<T> {}
+impl Error for TryRecvError {}
+impl Error for RecvTimeoutError {}

@@ -1,0 +1,160 @@
+//! Go's concurrency model as a Rust DSL.
+//!
+//! gofer gives Rust the `go` statement, `select`, `defer`, channels and
+//! `sync.WaitGroup`, lowered onto scoped OS threads and
+//! [crossbeam-channel](https://docs.rs/crossbeam-channel). A Go program ports
+//! line by line:
+//!
+//! ```
+//! use gofer::prelude::*;
+//!
+//! fn worker(id: usize, jobs: Receiver<i32>, results: Sender<i32>) {
+//!     for j in &jobs {
+//!         results.send(j * 2).unwrap();
+//!     }
+//!     let _ = id;
+//! }
+//!
+//! #[gofer::main]
+//! fn main() {
+//!     let (jobs_tx, jobs) = chan(100);
+//!     let (results, results_rx) = chan(100);
+//!     for w in 1..=3 {
+//!         go!(worker(w, jobs.clone(), results.clone()));
+//!     }
+//!     for j in 1..=5 {
+//!         jobs_tx.send(j).unwrap();
+//!     }
+//!     drop(jobs_tx); // close(jobs)
+//!     drop(results);
+//!     let sum: i32 = results_rx.iter().sum();
+//!     assert_eq!(sum, 30);
+//! }
+//! ```
+//!
+//! # From Go to gofer
+//!
+//! | Go | gofer |
+//! | --- | --- |
+//! | `go f(x)` | [`go!(f(x))`](go!) |
+//! | `go func() { ... }()` | `go! { ... }` |
+//! | `ch := make(chan T, n)` | `let (tx, rx) = chan::<T>(n);` ([`chan`]) |
+//! | `ch <- v` | `tx.send(v)` ([`Sender::send`]) |
+//! | `v, ok := <-ch` | `let v = rx.recv();` (`Option<T>`, [`Receiver::recv`]) |
+//! | `for v := range ch` | `for v in &rx` |
+//! | `close(ch)` | `drop(tx)` (the last [`Sender`]) |
+//! | `select { case v := <-ch: ... }` | [`select! { v = <-rx => ... }`](select!) |
+//! | `defer f(x)` | [`defer!(f(x))`](defer!) |
+//! | `var wg sync.WaitGroup` | `let wg = WaitGroup::new();` ([`WaitGroup`]) |
+//! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
+//! | a nil channel | [`never()`](never) |
+//! | `runtime.NumGoroutine()` | [`num_goroutine()`](num_goroutine) |
+//! | `func main()` | `#[gofer::main] fn main()` |
+//!
+//! # Where gofer differs from Go, and why
+//!
+//! - **Goroutines started inside `#[gofer::main]`, `#[gofer::scoped]` or
+//!   `#[gofer::test]` are scoped**: they may borrow the function's locals,
+//!   and the function returns only once all of them have finished. Go lets
+//!   `main` return under running goroutines and relies on a garbage
+//!   collector for everything they touch; Rust's borrow checker needs the
+//!   join to prove the borrows sound. Elsewhere `go!` starts a detached
+//!   goroutine that owns its data, as in Go.
+//! - **A channel closes when its last [`Sender`] is dropped.** There is no
+//!   `close`, so a send on a closed channel and a double close, both run-time
+//!   panics in Go, do not compile.
+//! - **`defer!` runs at the end of the enclosing block**, Rust's unit of
+//!   cleanup, not at function exit. At the top level of a function the two
+//!   are the same.
+//! - **`break` and `continue` in a `select!` arm act on the enclosing loop**,
+//!   as in a `match`; in Go, `break` ends the `select` itself.
+//! - **Data races do not compile**: a goroutine that mutates what another
+//!   uses needs a `Mutex` or an atomic, as the borrow checker demands.
+//! - **Results are not lost**: a goroutine's function returns `()` or
+//!   `Result<(), E>` ([`Outcome`]); an `Err` is raised as a panic, and a
+//!   scoped goroutine's panic resumes in the function that owns the scope
+//!   with its original payload.
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+mod chan;
+mod defer;
+mod goroutine;
+mod scope;
+mod select;
+mod wait_group;
+
+pub use crate::chan::{
+    IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryIter,
+    TryRecvError, TrySendError, after, chan, never, tick,
+};
+pub use crate::goroutine::{Outcome, num_goroutine};
+pub use crate::wait_group::WaitGroup;
+
+#[doc(inline)]
+pub use gofer_macros::{defer, go, main, scoped, select, test};
+
+pub use std::time::Duration;
+
+/// Pauses the current goroutine for at least `duration`: Go's `time.Sleep`.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// let start = std::time::Instant::now();
+/// sleep(Duration::from_millis(5));
+/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// ```
+pub fn sleep(duration: Duration) {
+    std::thread::sleep(duration);
+}
+
+/// Everything a gofer program uses: `use gofer::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Duration, Receiver, Sender, WaitGroup, after, chan, defer, go, never, select, sleep, tick,
+    };
+}
+
+/// What macro expansions name. Not public API: it changes with
+/// `gofer-macros`, which is pinned to this crate's exact version.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::defer::{Defer, defer};
+    pub use crate::goroutine::go_detached;
+    pub use crate::scope::{Scope, scope};
+    pub use crate::select::{Arm, RecvArm, RecvOperand, SendArm, SendOperand, select, send_value};
+
+    /// Runs `main`'s body as goroutine 1 inside a scope.
+    pub fn main<'env, F, T>(f: F) -> T
+    where
+        F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+    {
+        let _main = crate::goroutine::enter_main();
+        scope(f)
+    }
+
+    /// Runs a test's body as goroutine 1 inside a scope.
+    pub fn test<'env, F, T>(f: F) -> T
+    where
+        F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+    {
+        let _main = crate::goroutine::enter_main();
+        scope(f)
+    }
+
+    /// An argument evaluated where `go!` or `defer!` was written, moved
+    /// into the call when it runs.
+    #[derive(Debug)]
+    pub struct Arg<T>(pub T);
+
+    impl<T> Arg<T> {
+        /// Moves the value out. Taking `self` makes a non-`move` closure
+        /// capture the whole `Arg` by value, even when `T` is `Copy`.
+        #[inline(always)]
+        pub fn take(self) -> T {
+            self.0
+        }
+    }
+}

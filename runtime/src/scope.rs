@@ -1,0 +1,148 @@
+//! Scopes: goroutines that may borrow, joined before their owner returns.
+
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, Thread};
+
+use crate::goroutine::{self, Job, Outcome};
+
+/// A scope of goroutines that may borrow anything that outlives `'env`.
+///
+/// Created by [`scope`], which the `#[gofer::main]`, `#[gofer::scoped]` and
+/// `#[gofer::test]` attributes call; `go!` inside those functions spawns into
+/// the innermost scope. The design follows `std::thread::scope`, but keeps the
+/// panic payload of a goroutine instead of replacing it.
+pub struct Scope<'scope, 'env: 'scope> {
+    state: Arc<ScopeState>,
+    /// Invariance over `'scope`, as std's scope: spawned closures may not
+    /// shrink it.
+    scope: PhantomData<&'scope mut &'scope ()>,
+    /// Invariance over `'env`.
+    env: PhantomData<&'env mut &'env ()>,
+}
+
+struct ScopeState {
+    /// Goroutines spawned into the scope that have not finished yet.
+    running: AtomicUsize,
+    /// The first panic payload of a goroutine of this scope.
+    panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
+    /// The thread that waits in [`scope`] for `running` to reach zero.
+    owner: Thread,
+}
+
+impl ScopeState {
+    fn record_panic(&self, payload: Box<dyn Any + Send + 'static>) {
+        let mut slot = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+        // Later payloads are dropped here, but never unseen: the panic hook
+        // has already printed each goroutine's message and location.
+        slot.get_or_insert(payload);
+    }
+
+    /// Called by a goroutine as its very last access to the scope.
+    fn finished(&self) {
+        if self.running.fetch_sub(1, Ordering::Release) == 1 {
+            self.owner.unpark();
+        }
+    }
+
+    /// Blocks until every goroutine of the scope has finished.
+    fn join(&self) {
+        while self.running.load(Ordering::Acquire) != 0 {
+            thread::park();
+        }
+    }
+}
+
+/// Runs `f` with a fresh scope and returns its value once every goroutine
+/// spawned into the scope has finished.
+///
+/// If `f` or any of the goroutines panicked, the panic resumes here, after the
+/// join: `f`'s own panic first, else the first goroutine panic with its
+/// original payload.
+pub fn scope<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    let scope = Scope {
+        state: Arc::new(ScopeState {
+            running: AtomicUsize::new(0),
+            panic: Mutex::new(None),
+            owner: thread::current(),
+        }),
+        scope: PhantomData,
+        env: PhantomData,
+    };
+    // Run `f`, but catch panics so we can join the goroutines before
+    // resuming: they may borrow from `f`'s environment.
+    let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
+    // Wait until all goroutines are finished. This is the join that makes
+    // the lifetime erasure in `spawn` sound; it cannot panic.
+    scope.state.join();
+    match result {
+        Err(payload) => panic::resume_unwind(payload),
+        Ok(value) => {
+            let payload = scope
+                .state
+                .panic
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            match payload {
+                Some(payload) => panic::resume_unwind(payload),
+                None => value,
+            }
+        }
+    }
+}
+
+impl<'scope, 'env> Scope<'scope, 'env> {
+    /// Starts a goroutine that runs `f` and may borrow anything that
+    /// outlives the scope.
+    #[track_caller]
+    pub fn spawn<F, R>(&'scope self, f: F)
+    where
+        F: FnOnce() -> R + Send + 'scope,
+        R: Outcome,
+    {
+        let state = Arc::clone(&self.state);
+        state.running.fetch_add(1, Ordering::Relaxed);
+        let job = move || {
+            let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f)));
+            // `f` and everything it captured are gone by now.
+            if let Err(payload) = result {
+                state.record_panic(payload);
+            }
+            goroutine::exited();
+            state.finished();
+        };
+        let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(job);
+        // SAFETY: the job borrows only from `'scope`, and `scope()` does not
+        // return (nor unwind) before `ScopeState::join` has seen `running`
+        // reach zero. `running` was incremented above, and the job decrements
+        // it (`finished`) only after `f` and its captures have been consumed
+        // or dropped; if the job never starts, the error path below drops it
+        // and decrements. So nothing the job borrows can be used after
+        // `'scope` ends: extending the trait object's lifetime to `'static`
+        // only hides that from the type system.
+        let job: Job = unsafe {
+            std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job)
+        };
+        if let Err(e) = goroutine::start(job, Location::caller()) {
+            // `start` has dropped the job (and with it `f`) in this thread.
+            self.state.finished();
+            panic!("go!: failed to start a goroutine: {e}");
+        }
+    }
+}
+
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("running", &self.state.running.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,292 @@
+//! What `select!` lowers onto: one arm object per case, polled in a random
+//! order, then a blocking crossbeam select when none is ready.
+
+use std::cell::Cell;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+use crossbeam_channel as cb;
+
+use crate::chan::{Receiver, Sender};
+
+/// One case of a `select!`: a receive or a send on one channel.
+pub trait Arm<'a> {
+    /// Performs the operation if it can complete without blocking.
+    fn try_complete(&mut self) -> bool;
+    /// Registers the operation with a blocking select; false if the arm can
+    /// never become ready (a send whose receivers are all gone).
+    fn register(&self, sel: &mut cb::Select<'a>) -> bool;
+    /// Completes the operation chosen by the blocking select; false if it
+    /// turned out not to be possible after all (receivers gone meanwhile).
+    fn complete(&mut self, op: cb::SelectedOperation<'a>) -> bool;
+}
+
+/// The operand of a receive arm: anything that is, or refers to, a
+/// [`Receiver`].
+#[diagnostic::on_unimplemented(
+    message = "`<-` in `select!` receives from a `Receiver`, but this is a `{Self}`",
+    label = "cannot receive from this",
+    note = "a `Sender` is Go's send-only `chan<- T`: receive from the `Receiver` returned by the same `chan()` call"
+)]
+pub trait RecvOperand {
+    /// The type of the values received.
+    type Item;
+    /// The receiver to use.
+    fn receiver(&self) -> &Receiver<Self::Item>;
+}
+
+impl<T> RecvOperand for Receiver<T> {
+    type Item = T;
+    fn receiver(&self) -> &Receiver<T> {
+        self
+    }
+}
+
+impl<R: RecvOperand + ?Sized> RecvOperand for &R {
+    type Item = R::Item;
+    fn receiver(&self) -> &Receiver<R::Item> {
+        (**self).receiver()
+    }
+}
+
+impl<R: RecvOperand + ?Sized> RecvOperand for &mut R {
+    type Item = R::Item;
+    fn receiver(&self) -> &Receiver<R::Item> {
+        (**self).receiver()
+    }
+}
+
+/// The channel of a send arm: anything that is, or refers to, a [`Sender`].
+#[diagnostic::on_unimplemented(
+    message = "`ch <- v` in `select!` sends on a `Sender`, but this is a `{Self}`",
+    label = "cannot send on this",
+    note = "a `Receiver` is Go's receive-only `<-chan T`: send on the `Sender` returned by the same `chan()` call"
+)]
+pub trait SendOperand {
+    /// The type of the values sent.
+    type Item;
+    /// The sender to use.
+    fn sender(&self) -> &Sender<Self::Item>;
+}
+
+impl<T> SendOperand for Sender<T> {
+    type Item = T;
+    fn sender(&self) -> &Sender<T> {
+        self
+    }
+}
+
+impl<S: SendOperand + ?Sized> SendOperand for &S {
+    type Item = S::Item;
+    fn sender(&self) -> &Sender<S::Item> {
+        (**self).sender()
+    }
+}
+
+impl<S: SendOperand + ?Sized> SendOperand for &mut S {
+    type Item = S::Item;
+    fn sender(&self) -> &Sender<S::Item> {
+        (**self).sender()
+    }
+}
+
+/// Checks a send arm's value against its channel's element type, so a
+/// mismatch is reported on the value the user wrote.
+pub fn send_value<T>(_: &Sender<T>, value: T) -> T {
+    value
+}
+
+/// A receive arm: `v = <-rx` or `<-rx`.
+#[allow(missing_debug_implementations)]
+pub struct RecvArm<'a, T> {
+    rx: &'a Receiver<T>,
+    /// `Some(received)` once the arm has completed.
+    got: Option<Option<T>>,
+}
+
+impl<'a, T> RecvArm<'a, T> {
+    /// A receive on `rx`.
+    pub fn new(rx: &'a Receiver<T>) -> Self {
+        RecvArm { rx, got: None }
+    }
+
+    /// What the completed receive produced: `None` when the channel was
+    /// closed.
+    pub fn take(self) -> Option<T> {
+        self.got.flatten()
+    }
+}
+
+impl<'a, T> Arm<'a> for RecvArm<'a, T> {
+    fn try_complete(&mut self) -> bool {
+        match self.rx.inner.try_recv() {
+            Ok(v) => self.got = Some(Some(v)),
+            Err(cb::TryRecvError::Disconnected) => self.got = Some(None),
+            Err(cb::TryRecvError::Empty) => return false,
+        }
+        true
+    }
+
+    fn register(&self, sel: &mut cb::Select<'a>) -> bool {
+        sel.recv(&self.rx.inner);
+        true
+    }
+
+    fn complete(&mut self, op: cb::SelectedOperation<'a>) -> bool {
+        self.got = Some(op.recv(&self.rx.inner).ok());
+        true
+    }
+}
+
+/// A send arm: `tx <- v`.
+#[allow(missing_debug_implementations)]
+pub struct SendArm<'a, T> {
+    tx: &'a Sender<T>,
+    /// The value, until it is sent.
+    value: Option<T>,
+    /// Set once every receiver is known to be gone: the send can never
+    /// happen, so the arm is never ready (as a Go send nobody receives).
+    disconnected: bool,
+}
+
+impl<'a, T> SendArm<'a, T> {
+    /// A send of `value` on `tx`.
+    pub fn new(tx: &'a Sender<T>, value: T) -> Self {
+        SendArm {
+            tx,
+            value: Some(value),
+            disconnected: false,
+        }
+    }
+}
+
+impl<'a, T> Arm<'a> for SendArm<'a, T> {
+    fn try_complete(&mut self) -> bool {
+        let Some(value) = self.value.take() else {
+            return false;
+        };
+        match self.tx.inner.try_send(value) {
+            Ok(()) => true,
+            Err(cb::TrySendError::Full(v)) => {
+                self.value = Some(v);
+                false
+            }
+            Err(cb::TrySendError::Disconnected(v)) => {
+                self.value = Some(v);
+                self.disconnected = true;
+                false
+            }
+        }
+    }
+
+    fn register(&self, sel: &mut cb::Select<'a>) -> bool {
+        if self.disconnected {
+            return false;
+        }
+        sel.send(&self.tx.inner);
+        true
+    }
+
+    fn complete(&mut self, op: cb::SelectedOperation<'a>) -> bool {
+        let value = self.value.take().expect("a send arm completes once");
+        match op.send(&self.tx.inner, value) {
+            Ok(()) => true,
+            Err(cb::SendError(v)) => {
+                self.value = Some(v);
+                self.disconnected = true;
+                false
+            }
+        }
+    }
+}
+
+/// Runs a select over `arms`: Go's `select` statement.
+///
+/// Returns the index of the arm that completed, or `None` when `default` is
+/// set and no arm was ready. Among ready arms one is chosen uniformly at
+/// random: the arms are polled in a random permutation (Go's poll order)
+/// and the first ready one wins. Only when none is ready does it block, in
+/// crossbeam's select, which also picks randomly among arms that become
+/// ready together.
+pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize> {
+    if let Some(i) = poll(arms) {
+        return Some(i);
+    }
+    if default {
+        return None;
+    }
+    loop {
+        let mut sel = cb::Select::new();
+        let mut registered = Vec::with_capacity(arms.len());
+        for (i, arm) in arms.iter().enumerate() {
+            if arm.register(&mut sel) {
+                registered.push(i);
+            }
+        }
+        if registered.is_empty() {
+            // Go's select over nil channels only: block forever.
+            block_forever();
+        }
+        let op = sel.select();
+        let i = registered[op.index()];
+        if arms[i].complete(op) {
+            return Some(i);
+        }
+    }
+}
+
+/// Tries every arm once without blocking, in a uniformly random order (Go's
+/// pollorder), and returns the first that completed.
+fn poll(arms: &mut [&mut dyn Arm<'_>]) -> Option<usize> {
+    let n = arms.len();
+    if n <= 64 {
+        // The common case allocates nothing.
+        let mut order = [0u8; 64];
+        let order = &mut order[..n];
+        for (i, slot) in order.iter_mut().enumerate() {
+            *slot = i as u8;
+        }
+        shuffle(order);
+        order
+            .iter()
+            .map(|&i| usize::from(i))
+            .find(|&i| arms[i].try_complete())
+    } else {
+        let mut order: Vec<usize> = (0..n).collect();
+        shuffle(&mut order);
+        order.into_iter().find(|&i| arms[i].try_complete())
+    }
+}
+
+/// Parks this goroutine for good, as Go does for a select with no arm that
+/// could ever become ready.
+fn block_forever() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Fisher-Yates: every permutation equally likely.
+fn shuffle<T>(items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        items.swap(i, random_below(i + 1));
+    }
+}
+
+/// A uniformly distributed number in `0..n` (`n < 2^32`), from a per-thread
+/// xorshift64* generator seeded by std's random hasher keys.
+fn random_below(n: usize) -> usize {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(RandomState::new().hash_one(0u8) | 1);
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32;
+        // Lemire's multiply-shift maps 32 random bits onto 0..n.
+        ((r * n as u64) >> 32) as usize
+    })
+}

@@ -1,0 +1,1 @@
+//! Integration tests and the trybuild UI suite for gofer.
