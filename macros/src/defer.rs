@@ -30,7 +30,11 @@ fn parse(input: TokenStream) -> Result<(TokenStream, TokenStream, Span)> {
     if call::invoked_with_braces() == Some(true) {
         let stmts = Block::parse_within.parse2(input.clone())?;
         let span = input.span();
-        return Ok((TokenStream::new(), quote_spanned!(span=> { #(#stmts)* }), span));
+        return Ok((
+            TokenStream::new(),
+            quote_spanned!(span=> { #(#stmts)* }),
+            span,
+        ));
     }
     parse_expr_form.parse2(input)
 }
@@ -66,7 +70,9 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<(TokenStream, TokenStream, 
         Expr::Block(b) if b.label.is_none() => Ok((TokenStream::new(), quote!(#expr), span)),
         Expr::Closure(_) => Err(Error::new_spanned(
             &expr,
-            format!("{EXPECTED}\nhelp: a closure here would be created and dropped, never called; write its body as a block: `defer! {{ ... }}`"),
+            format!(
+                "{EXPECTED}\nhelp: a closure here would be created and dropped, never called; write its body as a block: `defer! {{ ... }}`"
+            ),
         )),
         _ => Err(Error::new_spanned(&expr, EXPECTED)),
     }

@@ -67,8 +67,11 @@ impl Kind {
 }
 
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = validate_args(kind, args).err();
-    let mut f = match syn::parse2::<ItemFn>(item.clone()) {
+    let (args, mut errors) = match parse_args(kind, args) {
+        Ok(args) => (args, None),
+        Err(err) => (Args::default(), Some(err)),
+    };
+    let f = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(f) => f,
         Err(_) => {
             let err = not_a_function(kind, &item);
@@ -82,16 +85,89 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             None => errors = Some(err),
         }
     }
-    if let Some(err) = errors {
-        // Expand anyway, without the scope, so the body is still checked
-        // and completed: one error, not a cascade.
-        let err = err.to_compile_error();
-        if kind == Kind::Test && !has_test_attr(&f) {
-            f.attrs.push(syn::parse_quote!(#[::core::prelude::v1::test]));
-        }
-        return quote!(#err #f);
+    let errors = errors.map(|e| e.to_compile_error());
+    if f.sig.asyncness.is_some() {
+        // The body cannot run in a scope closure; keep it as written so the
+        // user sees the one error above.
+        return quote!(#errors #f);
     }
-    lower(kind, f)
+    // Lower even when the signature is wrong, so the body is still checked
+    // (and completed in an IDE) as it will be: one error, not a cascade.
+    let lowered = lower(kind, &args, f);
+    quote!(#errors #lowered)
+}
+
+/// The attribute's arguments.
+struct Args {
+    /// `deadlock = "off"` turns the deadlock detector off for this program
+    /// or test.
+    deadlock: bool,
+    /// `leak_check = "off"` lets a test end with goroutines still running.
+    leak_check: bool,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            deadlock: true,
+            leak_check: true,
+        }
+    }
+}
+
+fn parse_args(kind: Kind, args: TokenStream) -> Result<Args> {
+    let mut parsed = Args::default();
+    if args.is_empty() {
+        return Ok(parsed);
+    }
+    let accepted = match kind {
+        Kind::Main => "`deadlock = \"off\"`",
+        Kind::Test => "`deadlock = \"off\"` or `leak_check = \"off\"`",
+        Kind::Scoped => {
+            return Err(Error::new_spanned(
+                args,
+                "#[gofer::scoped] takes no arguments: its goroutines follow the program's settings",
+            ));
+        }
+    };
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+    let mut errors: Option<Error> = None;
+    for meta in metas {
+        let result = (|| {
+            let Meta::NameValue(nv) = &meta else {
+                return Err(Error::new_spanned(&meta, format!("expected {accepted}")));
+            };
+            let on = match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => match s.value().as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(Error::new_spanned(s, "expected \"on\" or \"off\"")),
+                },
+                other => return Err(Error::new_spanned(other, "expected \"on\" or \"off\"")),
+            };
+            if nv.path.is_ident("deadlock") {
+                parsed.deadlock = on;
+            } else if nv.path.is_ident("leak_check") && kind == Kind::Test {
+                parsed.leak_check = on;
+            } else {
+                return Err(Error::new_spanned(
+                    &nv.path,
+                    format!("unknown argument to {}: expected {accepted}", kind.attr()),
+                ));
+            }
+            Ok(())
+        })();
+        if let Err(err) = result {
+            match &mut errors {
+                Some(errors) => errors.combine(err),
+                None => errors = Some(err),
+            }
+        }
+    }
+    errors.map_or(Ok(parsed), Err)
 }
 
 fn not_a_function(kind: Kind, item: &TokenStream) -> TokenStream {
@@ -110,36 +186,41 @@ fn not_a_function(kind: Kind, item: &TokenStream) -> TokenStream {
 
 fn item_head(item: &Item) -> Option<TokenStream> {
     Some(match item {
-        Item::Struct(i) => { let (a, b) = (&i.struct_token, &i.ident); quote!(#a #b) },
-        Item::Enum(i) => { let (a, b) = (&i.enum_token, &i.ident); quote!(#a #b) },
-        Item::Const(i) => { let (a, b) = (&i.const_token, &i.ident); quote!(#a #b) },
-        Item::Static(i) => { let (a, b) = (&i.static_token, &i.ident); quote!(#a #b) },
-        Item::Mod(i) => { let (a, b) = (&i.mod_token, &i.ident); quote!(#a #b) },
-        Item::Trait(i) => { let (a, b) = (&i.trait_token, &i.ident); quote!(#a #b) },
-        Item::Type(i) => { let (a, b) = (&i.type_token, &i.ident); quote!(#a #b) },
-        Item::Impl(i) => { let (a, b) = (&i.impl_token, &i.self_ty); quote!(#a #b) },
+        Item::Struct(i) => {
+            let (a, b) = (&i.struct_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Enum(i) => {
+            let (a, b) = (&i.enum_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Const(i) => {
+            let (a, b) = (&i.const_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Static(i) => {
+            let (a, b) = (&i.static_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Mod(i) => {
+            let (a, b) = (&i.mod_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Trait(i) => {
+            let (a, b) = (&i.trait_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Type(i) => {
+            let (a, b) = (&i.type_token, &i.ident);
+            quote!(#a #b)
+        }
+        Item::Impl(i) => {
+            let (a, b) = (&i.impl_token, &i.self_ty);
+            quote!(#a #b)
+        }
         Item::Use(i) => i.use_token.into_token_stream(),
         _ => return None,
     })
-}
-
-fn validate_args(kind: Kind, args: TokenStream) -> Result<()> {
-    if args.is_empty() {
-        return Ok(());
-    }
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    let mut errors: Option<Error> = None;
-    for meta in metas {
-        let err = Error::new_spanned(
-            &meta,
-            format!("unknown argument to {}: it takes no arguments", kind.attr()),
-        );
-        match &mut errors {
-            Some(errors) => errors.combine(err),
-            None => errors = Some(err),
-        }
-    }
-    errors.map_or(Ok(()), Err)
 }
 
 fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
@@ -153,7 +234,11 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
         ));
     }
     if kind != Kind::Scoped {
-        let name = if kind == Kind::Main { "`main`" } else { "a test" };
+        let name = if kind == Kind::Main {
+            "`main`"
+        } else {
+            "a test"
+        };
         if !sig.inputs.is_empty() {
             errors.push(Error::new_spanned(
                 &sig.inputs,
@@ -185,11 +270,7 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
     }
 }
 
-fn has_test_attr(f: &ItemFn) -> bool {
-    f.attrs.iter().any(|a| a.path().is_ident("test"))
-}
-
-fn lower(kind: Kind, mut f: ItemFn) -> TokenStream {
+fn lower(kind: Kind, args: &Args, mut f: ItemFn) -> TokenStream {
     let scope = Ident::new("__gofer_scope", Span::mixed_site());
     // Point every `go!` in the body at the innermost scope.
     let mut rewrite = RewriteGo { scope: &scope };
@@ -204,17 +285,28 @@ fn lower(kind: Kind, mut f: ItemFn) -> TokenStream {
     let ret = closure_return(&f.sig.output);
     let body = nest(&stmts, &scope, &ret);
     let entry = kind.entry();
+    let config = match kind {
+        Kind::Scoped => TokenStream::new(),
+        Kind::Main | Kind::Test => {
+            let Args {
+                deadlock,
+                leak_check,
+            } = args;
+            quote!(::gofer::__private::Config { deadlock: #deadlock, leak_check: #leak_check },)
+        }
+    };
     let span = f.block.brace_token.span.join();
     let block = quote_spanned! {span=>
         {
             #(#items)*
-            ::gofer::__private::#entry(|#scope| #ret { #body })
+            ::gofer::__private::#entry(#config |#scope| #ret { #body })
         }
     };
     let attrs = &f.attrs;
     let vis = &f.vis;
     let sig = &f.sig;
-    let test = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
+    let test = (kind == Kind::Test && !f.attrs.iter().any(|a| a.path().is_ident("test")))
+        .then(|| quote!(#[::core::prelude::v1::test]));
     quote! {
         #test
         #(#attrs)*
@@ -292,7 +384,10 @@ impl VisitMut for RewriteGo<'_> {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
         let tokens = std::mem::take(&mut mac.tokens);
         if is_go_path(&mac.path) {
-            let group = Group::new(delimiter(&mac.delimiter), rewrite_tokens(tokens, self.scope));
+            let group = Group::new(
+                delimiter(&mac.delimiter),
+                rewrite_tokens(tokens, self.scope),
+            );
             let scope = self.scope;
             // The outer delimiter stays the user's: `go! { .. }` needs no `;`.
             mac.tokens = quote!(@scoped #scope #group);
@@ -357,11 +452,12 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
 /// `other::go!` is somebody else's macro.
 fn qualified_elsewhere(before: &[TokenTree]) -> bool {
     match before {
-        [.., TokenTree::Ident(krate), TokenTree::Punct(c1), TokenTree::Punct(c2)]
-            if c1.as_char() == ':' && c2.as_char() == ':' =>
-        {
-            krate != "gofer"
-        }
+        [
+            ..,
+            TokenTree::Ident(krate),
+            TokenTree::Punct(c1),
+            TokenTree::Punct(c2),
+        ] if c1.as_char() == ':' && c2.as_char() == ':' => krate != "gofer",
         _ => false,
     }
 }

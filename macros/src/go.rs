@@ -92,7 +92,13 @@ impl Go {
 /// Recognises `@scoped IDENT GROUP`.
 fn split_marker(input: TokenStream) -> Option<(Ident, proc_macro2::Group)> {
     let mut tokens = input.into_iter();
-    match (tokens.next(), tokens.next(), tokens.next(), tokens.next(), tokens.next()) {
+    match (
+        tokens.next(),
+        tokens.next(),
+        tokens.next(),
+        tokens.next(),
+        tokens.next(),
+    ) {
         (
             Some(TokenTree::Punct(at)),
             Some(TokenTree::Ident(marker)),
@@ -118,7 +124,10 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Body> {
     if input.is_empty() {
         return Err(empty_error());
     }
-    if input.peek(syn::Ident) && input.peek2(syn::token::Paren) && input.fork().parse::<Ident>()? == "func" {
+    if input.peek(syn::Ident)
+        && input.peek2(syn::token::Paren)
+        && input.fork().parse::<Ident>()? == "func"
+    {
         return Err(go_func_habit(input));
     }
     let expr: Expr = input.parse()?;
@@ -155,11 +164,16 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Body> {
         }
         Expr::Macro(mac) => Err(Error::new_spanned(
             &mac,
-            format!("{EXPECTED}\nhelp: to run a macro in a goroutine, put it in a block: `go! {{ {}; }}`", quote!(#mac)),
+            format!(
+                "{EXPECTED}\nhelp: to run a macro in a goroutine, put it in a block: `go! {{ {}; }}`",
+                quote!(#mac)
+            ),
         )),
         Expr::Async(_) => Err(Error::new_spanned(
             &expr,
-            format!("{EXPECTED}\nnote: gofer's goroutines are threads; run async code with an async runtime"),
+            format!(
+                "{EXPECTED}\nnote: gofer's goroutines are threads; run async code with an async runtime"
+            ),
         )),
         other => Err(Error::new_spanned(other, EXPECTED)),
     }

@@ -91,7 +91,9 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(8).unwrap_err().into_inner(), 8);
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner.send(value).map_err(|cb::SendError(v)| SendError(v))
+        self.inner
+            .send(value)
+            .map_err(|cb::SendError(v)| SendError(v))
     }
 
     /// Sends `value` only if that needs no waiting: Go's `select` with a
@@ -138,10 +140,12 @@ impl<T> Sender<T> {
     /// assert!(err.is_timeout());
     /// ```
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.inner.send_timeout(value, timeout).map_err(|e| match e {
-            cb::SendTimeoutError::Timeout(v) => SendTimeoutError::Timeout(v),
-            cb::SendTimeoutError::Disconnected(v) => SendTimeoutError::Disconnected(v),
-        })
+        self.inner
+            .send_timeout(value, timeout)
+            .map_err(|e| match e {
+                cb::SendTimeoutError::Timeout(v) => SendTimeoutError::Timeout(v),
+                cb::SendTimeoutError::Disconnected(v) => SendTimeoutError::Disconnected(v),
+            })
     }
 
     /// The number of values waiting in the channel: Go's `len(ch)`.
@@ -499,9 +503,7 @@ pub fn tick(duration: Duration) -> Receiver<Instant> {
 /// assert_eq!(got, Some(0));
 /// ```
 pub fn never<T>() -> Receiver<T> {
-    Receiver {
-        inner: cb::never(),
-    }
+    Receiver { inner: cb::never() }
 }
 
 /// A send failed because every [`Receiver`] is gone; the value is inside.

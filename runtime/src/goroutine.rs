@@ -77,6 +77,28 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for () {}
     impl<E: std::fmt::Debug> Sealed for Result<(), E> {}
+    impl Sealed for super::Never {}
+}
+
+/// Names the never type `!` on stable Rust, so that a goroutine that never
+/// returns (`go!(move || loop { .. })`) is accepted: in edition 2024 its
+/// closure's return type is `!`.
+pub trait FnOutput {
+    /// The function's return type.
+    type Output;
+}
+
+impl<T> FnOutput for fn() -> T {
+    type Output = T;
+}
+
+/// The never type, `!`.
+type Never = <fn() -> ! as FnOutput>::Output;
+
+impl Outcome for Never {
+    fn failure(self) -> Option<String> {
+        self
+    }
 }
 
 impl Outcome for () {

@@ -126,8 +126,17 @@ pub mod __private {
     pub use crate::scope::{Scope, scope};
     pub use crate::select::{Arm, RecvArm, RecvOperand, SendArm, SendOperand, select, send_value};
 
+    /// What `#[gofer::main(..)]` and `#[gofer::test(..)]` were given.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Config {
+        /// Whether the deadlock detector watches this program or test.
+        pub deadlock: bool,
+        /// Whether a test fails when it ends with goroutines still running.
+        pub leak_check: bool,
+    }
+
     /// Runs `main`'s body as goroutine 1 inside a scope.
-    pub fn main<'env, F, T>(f: F) -> T
+    pub fn main<'env, F, T>(_config: Config, f: F) -> T
     where
         F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
     {
@@ -136,7 +145,7 @@ pub mod __private {
     }
 
     /// Runs a test's body as goroutine 1 inside a scope.
-    pub fn test<'env, F, T>(f: F) -> T
+    pub fn test<'env, F, T>(_config: Config, f: F) -> T
     where
         F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
     {

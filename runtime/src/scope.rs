@@ -128,9 +128,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // and decrements. So nothing the job borrows can be used after
         // `'scope` ends: extending the trait object's lifetime to `'static`
         // only hides that from the type system.
-        let job: Job = unsafe {
-            std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job)
-        };
+        let job: Job =
+            unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
         if let Err(e) = goroutine::start(job, Location::caller()) {
             // `start` has dropped the job (and with it `f`) in this thread.
             self.state.finished();

@@ -91,7 +91,11 @@ impl WaitGroup {
             panic!("sync: negative WaitGroup counter");
         }
         if count == 0 && delta != 0 {
-            let _lock = self.inner.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            let _lock = self
+                .inner
+                .lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             self.inner.wake.notify_all();
         }
     }
@@ -136,7 +140,11 @@ impl WaitGroup {
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return;
         }
-        let mut lock = self.inner.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut lock = self
+            .inner
+            .lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         while self.inner.count.load(Ordering::Acquire) != 0 {
             lock = self
                 .inner

@@ -29,7 +29,8 @@ use syn::spanned::Spanned;
 use super::parse::{Case, Select};
 
 pub(crate) fn expand(select: &Select) -> TokenStream {
-    let ident = |name: &str, i: usize| format_ident!("__gofer_{}{}", name, i, span = Span::mixed_site());
+    let ident =
+        |name: &str, i: usize| format_ident!("__gofer_{}{}", name, i, span = Span::mixed_site());
     let mut operands = TokenStream::new();
     let mut arms = TokenStream::new();
     let mut ops = Vec::new();

@@ -113,7 +113,9 @@ fn parse_arm(input: ParseStream<'_>) -> Result<Arm, ArmError> {
         // `<-rx { ... }`: a block right after a complete case is a body
         // whose `=>` is missing.
         if let TokenTree::Group(g) = &tt {
-            if g.delimiter() == Delimiter::Brace && header.len() >= 2 && !ends_with_operator(&header)
+            if g.delimiter() == Delimiter::Brace
+                && header.len() >= 2
+                && !ends_with_operator(&header)
             {
                 let err = missing_arrow(&header);
                 let _ = input.parse::<Option<Token![,]>>()?;
@@ -188,7 +190,9 @@ fn parse_case(header: &[TokenTree], arrow: Span) -> syn::Result<Case> {
     let Some(at) = find_arrow(header) else {
         return Err(Error::new_spanned(
             tokens(header),
-            format!("select case must be send or receive (possibly with assignment)\nhelp: {EXPECTED_CASE}"),
+            format!(
+                "select case must be send or receive (possibly with assignment)\nhelp: {EXPECTED_CASE}"
+            ),
         ));
     };
     let before = &header[..at];
@@ -197,7 +201,11 @@ fn parse_case(header: &[TokenTree], arrow: Span) -> syn::Result<Case> {
     if is_punct(before.last(), '=') {
         // `pat = <-rx`
         let lhs = &before[..before.len() - 1];
-        let chan = parse_operand(operand, arrow_tokens, "a channel to receive from: `v = <-rx`")?;
+        let chan = parse_operand(
+            operand,
+            arrow_tokens,
+            "a channel to receive from: `v = <-rx`",
+        )?;
         if is_punct(lhs.last(), ':') {
             return Err(Error::new_spanned(
                 tokens(&before[before.len() - 2..]),
