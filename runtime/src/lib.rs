@@ -47,7 +47,7 @@
 //! | `defer f(x)` | [`defer!(f(x))`](defer!) |
 //! | `var wg sync.WaitGroup` | `let wg = WaitGroup::new();` ([`WaitGroup`]) |
 //! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
-//! | a nil channel | [`never()`](never) |
+//! | a nil channel | [`never()`](fn@never) |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`](num_goroutine) |
 //! | `func main()` | `#[gofer::main] fn main()` |
 //!
