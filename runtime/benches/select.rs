@@ -1,0 +1,115 @@
+//! Two-way select over buffered channels (issue 5, last row).
+//!
+//! Two producer goroutines each fill their own channel of capacity 1024;
+//! the consumer runs one `select!` per item over both receives, so that
+//! one iteration is one select that completes a receive. Go's
+//!
+//! ```go
+//! for i := 0; i < b.N; i++ {
+//!     select {
+//!     case v := <-a:
+//!         sink += v
+//!     case v := <-b:
+//!         sink += v
+//!     }
+//! }
+//! ```
+//!
+//! The group `select_2way_buffered` holds `gofer` (`gofer::select!`) and
+//! `crossbeam` (`crossbeam_channel::select!`, the raw twin, on std scoped
+//! threads). The producers are started once per sample (`iter_custom`).
+//!
+//! Run with `cargo bench -p gofer --bench select`.
+
+use std::hint::black_box;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use crossbeam_channel as cb;
+use gofer::prelude::*;
+
+/// Capacity of both channels.
+const CAP: usize = 1024;
+
+/// Sends `n` items on `tx`.
+fn produce(tx: &Sender<u64>, n: u64) {
+    for i in 0..n {
+        tx.send(i).unwrap();
+    }
+}
+
+/// `n` selects, each receiving one of the `n` items that two producers
+/// split between two channels.
+#[gofer::scoped]
+fn gofer_select(n: u64) {
+    let (a_tx, a) = chan(CAP);
+    let (b_tx, b) = chan(CAP);
+    go!(produce(&a_tx, n / 2));
+    go!(produce(&b_tx, n - n / 2));
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += gofer::select! {
+            v = <-a => v.unwrap(),
+            v = <-b => v.unwrap(),
+        };
+    }
+    black_box(sum);
+}
+
+/// The raw twin of [`gofer_select`], with crossbeam's `select!`.
+fn crossbeam_select(n: u64) {
+    let (a_tx, a) = cb::bounded(CAP);
+    let (b_tx, b) = cb::bounded(CAP);
+    thread::scope(|s| {
+        s.spawn(move || {
+            for i in 0..n / 2 {
+                a_tx.send(i).unwrap();
+            }
+        });
+        s.spawn(move || {
+            for i in 0..n - n / 2 {
+                b_tx.send(i).unwrap();
+            }
+        });
+        let mut sum = 0;
+        for _ in 0..n {
+            sum += cb::select! {
+                recv(a) -> v => v.unwrap(),
+                recv(b) -> v => v.unwrap(),
+            };
+        }
+        black_box(sum);
+    });
+}
+
+fn select_2way(c: &mut Criterion) {
+    let mut group = c.benchmark_group("select_2way_buffered");
+    group.throughput(Throughput::Elements(1));
+    for (name, run) in [
+        ("gofer", gofer_select as fn(u64)),
+        ("crossbeam", crossbeam_select),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                run(iters);
+                start.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+// `criterion_group!` would generate an undocumented `pub fn`: this is
+// what it and `criterion_main!` expand to, with command-line flags
+// (`--measurement-time`, `--sample-size`, a filter, ...) applied last.
+fn main() {
+    let mut c = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    select_2way(&mut c);
+    c.final_summary();
+}
