@@ -61,6 +61,10 @@ fn gofer_select(n: u64) {
 fn crossbeam_select(n: u64) {
     let (a_tx, a) = cb::bounded(CAP);
     let (b_tx, b) = cb::bounded(CAP);
+    // The producers borrow the senders, as the gofer variant's do: a
+    // channel whose senders are gone is always ready in a select (closed),
+    // which would end the measurement early.
+    let (a_tx, b_tx) = (&a_tx, &b_tx);
     thread::scope(|s| {
         s.spawn(move || {
             for i in 0..n / 2 {
