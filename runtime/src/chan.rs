@@ -125,17 +125,25 @@ impl<T> Sender<T> {
     /// The send must wait: tell the deadlock detector, and let it end the
     /// wait if this goroutine is part of a deadlock in a test.
     #[cold]
-    fn send_blocking(&self, value: T, site: &'static Location<'static>) -> Result<(), SendError<T>> {
+    fn send_blocking(
+        &self,
+        value: T,
+        site: &'static Location<'static>,
+    ) -> Result<(), SendError<T>> {
         detect::block(Wait::ChanSend, site, None, |abort| {
             let Some(abort) = abort else {
-                return self.inner.send(value).map_err(|cb::SendError(v)| SendError(v));
+                return self
+                    .inner
+                    .send(value)
+                    .map_err(|cb::SendError(v)| SendError(v));
             };
             let mut sel = cb::Select::new();
             let send = sel.send(&self.inner);
             sel.recv(abort);
             let op = sel.select();
             if op.index() == send {
-                op.send(&self.inner, value).map_err(|cb::SendError(v)| SendError(v))
+                op.send(&self.inner, value)
+                    .map_err(|cb::SendError(v)| SendError(v))
             } else {
                 let _ = op.recv(abort);
                 detect::abort()

@@ -67,7 +67,7 @@ pub(crate) enum Wait {
     ChanReceiveNil,
     Select,
     SelectNoCases,
-    WaitGroup,
+    Group,
     Scope,
 }
 
@@ -79,7 +79,7 @@ impl fmt::Display for Wait {
             Wait::ChanReceiveNil => "chan receive (nil chan)",
             Wait::Select => "select",
             Wait::SelectNoCases => "select (no cases)",
-            Wait::WaitGroup => "sync.WaitGroup.Wait",
+            Wait::Group => "sync.WaitGroup.Wait",
             Wait::Scope => "scope: waiting for its goroutines",
         })
     }
@@ -148,6 +148,29 @@ thread_local! {
     /// A copy of the running goroutine's info, so a spawn reads it without
     /// touching the slot's lock.
     static INFO: std::cell::Cell<Option<GInfo>> = const { std::cell::Cell::new(None) };
+    /// The live-goroutine count of the running goroutine's root, if any.
+    static ROOT_LIVE: std::cell::RefCell<Option<LiveToken>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// One goroutine counted in its root's live count, until dropped.
+pub(crate) struct LiveToken(Arc<AtomicUsize>);
+
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a new goroutine in the current root's live count; the token goes
+/// with the goroutine to its thread and is dropped when it ends (or never
+/// starts).
+pub(crate) fn root_live() -> Option<LiveToken> {
+    ROOT_LIVE.with(|r| {
+        let live = Arc::clone(&r.borrow().as_ref()?.0);
+        live.fetch_add(1, Ordering::SeqCst);
+        Some(LiveToken(live))
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -233,8 +256,9 @@ pub(crate) fn spawner() -> GInfo {
 }
 
 /// A goroutine starts running on this worker.
-pub(crate) fn begin(slot: &Slot, info: GInfo) {
+pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>) {
     INFO.with(|i| i.set(Some(info)));
+    ROOT_LIVE.with(|r| *r.borrow_mut() = live);
     *slot.lock() = Some(Current {
         info,
         blocked: None,
@@ -244,6 +268,7 @@ pub(crate) fn begin(slot: &Slot, info: GInfo) {
 /// This thread's goroutine has finished its function.
 pub(crate) fn end() {
     INFO.with(|i| i.set(None));
+    drop(ROOT_LIVE.with(|r| r.borrow_mut().take()));
     SLOT.with(|s| {
         if let Some(slot) = s.borrow().as_ref() {
             *slot.lock() = None;
@@ -256,6 +281,9 @@ pub(crate) struct Root {
     slot: Arc<Slot>,
     previous: Option<Arc<Slot>>,
     previous_info: Option<GInfo>,
+    previous_live: Option<LiveToken>,
+    /// Goroutines started (directly or not) by this root that are alive.
+    live: Arc<AtomicUsize>,
     id: u64,
 }
 
@@ -284,10 +312,17 @@ pub(crate) fn enter_root(main: bool, deadlock: bool) -> Root {
         start_monitor();
     }
     let previous = SLOT.with(|s| s.borrow_mut().replace(Arc::clone(&slot)));
+    // The root itself holds one count in its thread local: `leaked` waits
+    // for the count to fall back to one.
+    let live = Arc::new(AtomicUsize::new(1));
+    let token = LiveToken(Arc::clone(&live));
+    let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(token));
     Root {
         slot,
         previous,
         previous_info,
+        previous_live,
+        live,
         id,
     }
 }
@@ -302,16 +337,13 @@ impl Root {
     /// ones have been joined), waiting up to `patience` for them to end.
     pub(crate) fn leaked(&self, patience: Duration) -> Option<String> {
         let deadline = Instant::now() + patience;
-        loop {
-            let report = describe(|info| info.root == self.id && info.id != self.id);
-            if report.is_empty() {
-                return None;
-            }
+        while self.live.load(Ordering::SeqCst) > 1 {
             if Instant::now() >= deadline {
-                return Some(report);
+                return Some(describe(|info| info.root == self.id && info.id != self.id));
             }
             thread::sleep(Duration::from_millis(5));
         }
+        None
     }
 }
 
@@ -319,6 +351,7 @@ impl Drop for Root {
     fn drop(&mut self) {
         SLOT.with(|s| *s.borrow_mut() = self.previous.take());
         INFO.with(|i| i.set(self.previous_info));
+        ROOT_LIVE.with(|r| *r.borrow_mut() = self.previous_live.take());
         remove_slot(&self.slot);
         ROOTS.fetch_sub(1, Ordering::SeqCst);
         EPOCH.fetch_add(1, Ordering::SeqCst);
@@ -485,8 +518,9 @@ fn deadlock() {
             continue;
         };
         let report = describe(|info| info.root == id);
-        *lock(&root.report) =
-            Some(format!("fatal error: all goroutines are asleep - deadlock!\n\n{report}"));
+        *lock(&root.report) = Some(format!(
+            "fatal error: all goroutines are asleep - deadlock!\n\n{report}"
+        ));
     }
     for slot in &slots {
         let interrupt = slot
@@ -531,7 +565,11 @@ fn describe(select: impl Fn(&GInfo) -> bool) -> String {
                 let _ = writeln!(
                     entry,
                     "{}",
-                    if slot.is_main { "main goroutine" } else { "test goroutine" }
+                    if slot.is_main {
+                        "main goroutine"
+                    } else {
+                        "test goroutine"
+                    }
                 );
             }
         }

@@ -148,6 +148,8 @@ pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 struct Task {
     job: Job,
     info: GInfo,
+    /// The live count of the goroutine's root, for leak checks.
+    root_live: Option<detect::LiveToken>,
 }
 
 /// The idle threads and the queue that hands them goroutines.
@@ -175,7 +177,11 @@ pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result
     info.id = next_id();
     info.go_site = Some(go_site);
     SPAWNED.fetch_add(1, Ordering::SeqCst);
-    let task = Task { job, info };
+    let task = Task {
+        job,
+        info,
+        root_live: detect::root_live(),
+    };
     let pool = &*POOL;
     // Claim an idle thread, if there is one.
     let mut idle = pool.idle.load(Ordering::Acquire);
@@ -199,6 +205,7 @@ pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result
     match builder.spawn(move || worker(task)) {
         Ok(_) => Ok(()),
         Err(e) => {
+            // The task, with the job and the root's count, was dropped.
             SPAWNED.fetch_sub(1, Ordering::SeqCst);
             Err(e)
         }
@@ -224,7 +231,7 @@ fn worker(first: Task) {
     let pool = &*POOL;
     let mut task = first;
     loop {
-        detect::begin(&slot, task.info);
+        detect::begin(&slot, task.info, task.root_live);
         (task.job)();
         if detect::worker_aborted(&slot) {
             // Ended by the deadlock detector: its slot is spent.

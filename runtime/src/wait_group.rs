@@ -150,8 +150,12 @@ impl WaitGroup {
     #[cold]
     fn wait_blocking(&self, site: &'static Location<'static>) {
         let interrupt: Arc<dyn Interrupt> = self.inner.clone();
-        detect::block(Wait::WaitGroup, site, Some(interrupt), |abort| {
-            let mut lock = self.inner.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        detect::block(Wait::Group, site, Some(interrupt), |abort| {
+            let mut lock = self
+                .inner
+                .lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             while self.inner.count.load(Ordering::Acquire) != 0 {
                 if abort.is_some() && detect::aborted() {
                     drop(lock);
