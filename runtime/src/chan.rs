@@ -2,9 +2,12 @@
 
 use std::error::Error;
 use std::fmt;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
+
+use crate::detect::{self, Wait};
 
 /// Creates a channel of `T` values with room for `cap` of them: Go's
 /// `make(chan T, cap)`.
@@ -31,7 +34,13 @@ use crossbeam_channel as cb;
 /// ```
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = cb::bounded(cap);
-    (Sender { inner: tx }, Receiver { inner: rx })
+    (
+        Sender { inner: tx },
+        Receiver {
+            inner: rx,
+            flavor: Flavor::Chan,
+        },
+    )
 }
 
 /// The sending half of a channel: Go's `chan<- T`.
@@ -69,6 +78,19 @@ pub struct Sender<T> {
 /// ```
 pub struct Receiver<T> {
     pub(crate) inner: cb::Receiver<T>,
+    pub(crate) flavor: Flavor,
+}
+
+/// What kind of channel a [`Receiver`] receives from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// Made by [`chan`]: only another goroutine can make it ready.
+    Chan,
+    /// [`after`] or [`tick`]: ready with time alone, so waiting on it is
+    /// sleeping, not blocking.
+    Timer,
+    /// [`never`]: Go's nil channel.
+    Never,
 }
 
 impl<T> Sender<T> {
@@ -90,10 +112,43 @@ impl<T> Sender<T> {
     /// drop(rx);
     /// assert_eq!(tx.send(8).unwrap_err().into_inner(), 8);
     /// ```
+    #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner
-            .send(value)
-            .map_err(|cb::SendError(v)| SendError(v))
+        // Fast path: nothing here touches the deadlock detector.
+        match self.inner.try_send(value) {
+            Ok(()) => Ok(()),
+            Err(cb::TrySendError::Disconnected(v)) => Err(SendError(v)),
+            Err(cb::TrySendError::Full(v)) => self.send_blocking(v, Location::caller()),
+        }
+    }
+
+    /// The send must wait: tell the deadlock detector, and let it end the
+    /// wait if this goroutine is part of a deadlock in a test.
+    #[cold]
+    fn send_blocking(
+        &self,
+        value: T,
+        site: &'static Location<'static>,
+    ) -> Result<(), SendError<T>> {
+        detect::block(Wait::ChanSend, site, None, |abort| {
+            let Some(abort) = abort else {
+                return self
+                    .inner
+                    .send(value)
+                    .map_err(|cb::SendError(v)| SendError(v));
+            };
+            let mut sel = cb::Select::new();
+            let send = sel.send(&self.inner);
+            sel.recv(abort);
+            let op = sel.select();
+            if op.index() == send {
+                op.send(&self.inner, value)
+                    .map_err(|cb::SendError(v)| SendError(v))
+            } else {
+                let _ = op.recv(abort);
+                detect::abort()
+            }
+        })
     }
 
     /// Sends `value` only if that needs no waiting: Go's `select` with a
@@ -216,8 +271,45 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv(), Some(1));
     /// assert_eq!(rx.recv(), None);
     /// ```
+    #[track_caller]
     pub fn recv(&self) -> Option<T> {
-        self.inner.recv().ok()
+        self.recv_at(Location::caller())
+    }
+
+    fn recv_at(&self, site: &'static Location<'static>) -> Option<T> {
+        // Fast path: nothing here touches the deadlock detector.
+        match self.inner.try_recv() {
+            Ok(v) => Some(v),
+            Err(cb::TryRecvError::Disconnected) => None,
+            Err(cb::TryRecvError::Empty) => self.recv_blocking(site),
+        }
+    }
+
+    /// The receive must wait: tell the deadlock detector (unless time alone
+    /// will end the wait), and let it end the wait if this goroutine is part
+    /// of a deadlock in a test.
+    #[cold]
+    fn recv_blocking(&self, site: &'static Location<'static>) -> Option<T> {
+        let what = match self.flavor {
+            Flavor::Timer => return self.inner.recv().ok(),
+            Flavor::Chan => Wait::ChanReceive,
+            Flavor::Never => Wait::ChanReceiveNil,
+        };
+        detect::block(what, site, None, |abort| {
+            let Some(abort) = abort else {
+                return self.inner.recv().ok();
+            };
+            let mut sel = cb::Select::new();
+            let recv = sel.recv(&self.inner);
+            sel.recv(abort);
+            let op = sel.select();
+            if op.index() == recv {
+                op.recv(&self.inner).ok()
+            } else {
+                let _ = op.recv(abort);
+                detect::abort()
+            }
+        })
     }
 
     /// Receives a value only if one is ready: Go's `select` with a receive
@@ -281,8 +373,12 @@ impl<T> Receiver<T> {
     /// drop(tx);
     /// assert_eq!(rx.iter().sum::<i32>(), 6);
     /// ```
+    #[track_caller]
     pub fn iter(&self) -> Iter<'_, T> {
-        Iter { rx: self }
+        Iter {
+            rx: self,
+            site: Location::caller(),
+        }
     }
 
     /// Iterates over the values that are ready now, without blocking.
@@ -355,6 +451,7 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         Receiver {
             inner: self.inner.clone(),
+            flavor: self.flavor,
         }
     }
 }
@@ -380,12 +477,14 @@ impl<T> fmt::Debug for Receiver<T> {
 /// A blocking iterator over a [`Receiver`]'s values, from [`Receiver::iter`].
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
+    /// Where the loop is, for deadlock reports.
+    site: &'static Location<'static>,
 }
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.rx.recv()
+        self.rx.recv_at(self.site)
     }
 }
 
@@ -405,18 +504,20 @@ impl<T> Iterator for TryIter<'_, T> {
 /// An owning blocking iterator over a [`Receiver`]'s values: `for v in rx`.
 pub struct IntoIter<T> {
     rx: Receiver<T>,
+    site: &'static Location<'static>,
 }
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
-        self.rx.recv()
+        self.rx.recv_at(self.site)
     }
 }
 
 impl<'a, T> IntoIterator for &'a Receiver<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
+    #[track_caller]
     fn into_iter(self) -> Iter<'a, T> {
         self.iter()
     }
@@ -425,8 +526,12 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
 impl<T> IntoIterator for Receiver<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
+    #[track_caller]
     fn into_iter(self) -> IntoIter<T> {
-        IntoIter { rx: self }
+        IntoIter {
+            rx: self,
+            site: Location::caller(),
+        }
     }
 }
 
@@ -466,6 +571,7 @@ impl<T> fmt::Debug for IntoIter<T> {
 pub fn after(duration: Duration) -> Receiver<Instant> {
     Receiver {
         inner: cb::after(duration),
+        flavor: Flavor::Timer,
     }
 }
 
@@ -485,6 +591,7 @@ pub fn after(duration: Duration) -> Receiver<Instant> {
 pub fn tick(duration: Duration) -> Receiver<Instant> {
     Receiver {
         inner: cb::tick(duration),
+        flavor: Flavor::Timer,
     }
 }
 
@@ -503,7 +610,10 @@ pub fn tick(duration: Duration) -> Receiver<Instant> {
 /// assert_eq!(got, Some(0));
 /// ```
 pub fn never<T>() -> Receiver<T> {
-    Receiver { inner: cb::never() }
+    Receiver {
+        inner: cb::never(),
+        flavor: Flavor::Never,
+    }
 }
 
 /// A send failed because every [`Receiver`] is gone; the value is inside.

@@ -78,6 +78,7 @@
 
 mod chan;
 mod defer;
+mod detect;
 mod goroutine;
 mod scope;
 mod select;
@@ -136,22 +137,48 @@ pub mod __private {
     }
 
     /// Runs `main`'s body as goroutine 1 inside a scope.
-    pub fn main<'env, F, T>(_config: Config, f: F) -> T
+    #[track_caller]
+    pub fn main<'env, F, T>(config: Config, f: F) -> T
     where
         F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
     {
-        let _main = crate::goroutine::enter_main();
+        let _root = crate::detect::enter_root(true, config.deadlock);
         scope(f)
     }
 
-    /// Runs a test's body as goroutine 1 inside a scope.
-    pub fn test<'env, F, T>(_config: Config, f: F) -> T
+    /// Runs a test's body as a root goroutine inside a scope; fails the test
+    /// with the deadlock report if the detector ended it, or with a leak
+    /// report if goroutines it started are still running at its end.
+    #[track_caller]
+    pub fn test<'env, F, T>(config: Config, f: F) -> T
     where
         F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
     {
-        let _main = crate::goroutine::enter_main();
-        scope(f)
+        let root = crate::detect::enter_root(false, config.deadlock);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scope(f)));
+        if let Some(report) = root.take_report() {
+            panic!("{report}");
+        }
+        let value = match result {
+            Ok(value) => value,
+            Err(payload) => std::panic::resume_unwind(payload),
+        };
+        if config.leak_check {
+            if let Some(leaked) = root.leaked(LEAK_PATIENCE) {
+                panic!(
+                    "the test returned while goroutines it started are still running (leaked):\n\n{leaked}\n\
+                     help: end them before the test returns (close the channels they wait on, \
+                     or cancel them with a done channel), or opt out with \
+                     #[gofer::test(leak_check = \"off\")]"
+                );
+            }
+        }
+        value
     }
+
+    /// How long a test waits for its detached goroutines to end by
+    /// themselves before calling them leaked.
+    const LEAK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
 
     /// An argument evaluated where `go!` or `defer!` was written, moved
     /// into the call when it runs.

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, Thread};
 
+use crate::detect::{self, Wait};
 use crate::goroutine::{self, Job, Outcome};
 
 /// A scope of goroutines that may borrow anything that outlives `'env`.
@@ -49,11 +50,19 @@ impl ScopeState {
         }
     }
 
-    /// Blocks until every goroutine of the scope has finished.
-    fn join(&self) {
-        while self.running.load(Ordering::Acquire) != 0 {
-            thread::park();
+    /// Blocks until every goroutine of the scope has finished. Never
+    /// unwinds: the soundness of `Scope::spawn` rests on it.
+    fn join(&self, site: &'static Location<'static>) {
+        if self.running.load(Ordering::Acquire) == 0 {
+            return;
         }
+        // Not abortable: the detector ends the goroutines instead, and this
+        // wait then ends as they unwind.
+        detect::block(Wait::Scope, site, None, |_| {
+            while self.running.load(Ordering::Acquire) != 0 {
+                thread::park();
+            }
+        });
     }
 }
 
@@ -63,6 +72,7 @@ impl ScopeState {
 /// If `f` or any of the goroutines panicked, the panic resumes here, after the
 /// join: `f`'s own panic first, else the first goroutine panic with its
 /// original payload.
+#[track_caller]
 pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
@@ -81,7 +91,7 @@ where
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
     // Wait until all goroutines are finished. This is the join that makes
     // the lifetime erasure in `spawn` sound; it cannot panic.
-    scope.state.join();
+    scope.state.join(Location::caller());
     match result {
         Err(payload) => panic::resume_unwind(payload),
         Ok(value) => {

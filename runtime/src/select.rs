@@ -4,10 +4,12 @@
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::panic::Location;
 
 use crossbeam_channel as cb;
 
-use crate::chan::{Receiver, Sender};
+use crate::chan::{Flavor, Receiver, Sender};
+use crate::detect::{self, Wait};
 
 /// One case of a `select!`: a receive or a send on one channel.
 pub trait Arm<'a> {
@@ -15,10 +17,14 @@ pub trait Arm<'a> {
     fn try_complete(&mut self) -> bool;
     /// Registers the operation with a blocking select; false if the arm can
     /// never become ready (a send whose receivers are all gone).
-    fn register(&self, sel: &mut cb::Select<'a>) -> bool;
+    fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
+    where
+        'a: 's;
     /// Completes the operation chosen by the blocking select; false if it
     /// turned out not to be possible after all (receivers gone meanwhile).
-    fn complete(&mut self, op: cb::SelectedOperation<'a>) -> bool;
+    fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool;
+    /// Whether time alone makes the arm ready (`after`, `tick`).
+    fn is_timer(&self) -> bool;
 }
 
 /// The operand of a receive arm: anything that is, or refers to, a
@@ -127,14 +133,21 @@ impl<'a, T> Arm<'a> for RecvArm<'a, T> {
         true
     }
 
-    fn register(&self, sel: &mut cb::Select<'a>) -> bool {
+    fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
+    where
+        'a: 's,
+    {
         sel.recv(&self.rx.inner);
         true
     }
 
-    fn complete(&mut self, op: cb::SelectedOperation<'a>) -> bool {
+    fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool {
         self.got = Some(op.recv(&self.rx.inner).ok());
         true
+    }
+
+    fn is_timer(&self) -> bool {
+        self.rx.flavor == Flavor::Timer
     }
 }
 
@@ -179,7 +192,10 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
         }
     }
 
-    fn register(&self, sel: &mut cb::Select<'a>) -> bool {
+    fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
+    where
+        'a: 's,
+    {
         if self.disconnected {
             return false;
         }
@@ -187,7 +203,11 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
         true
     }
 
-    fn complete(&mut self, op: cb::SelectedOperation<'a>) -> bool {
+    fn is_timer(&self) -> bool {
+        false
+    }
+
+    fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool {
         let value = self.value.take().expect("a send arm completes once");
         match op.send(&self.tx.inner, value) {
             Ok(()) => true,
@@ -208,13 +228,37 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
 /// and the first ready one wins. Only when none is ready does it block, in
 /// crossbeam's select, which also picks randomly among arms that become
 /// ready together.
+#[track_caller]
 pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize> {
+    // Fast path: nothing here touches the deadlock detector.
     if let Some(i) = poll(arms) {
         return Some(i);
     }
     if default {
         return None;
     }
+    Some(select_blocking(arms, Location::caller()))
+}
+
+/// No arm is ready: block in crossbeam's select until one is. The deadlock
+/// detector is told, unless an arm is a timer (time alone ends the wait).
+#[cold]
+fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'static>) -> usize {
+    if arms.iter().any(|arm| arm.is_timer()) {
+        return wait_for_arm(arms, None);
+    }
+    let what = if arms.is_empty() {
+        Wait::SelectNoCases
+    } else {
+        Wait::Select
+    };
+    detect::block(what, site, None, |abort| wait_for_arm(arms, abort))
+}
+
+/// Blocks until an arm completes; returns its index. `abort` is the
+/// detector's receiver, ready when this goroutine is part of a deadlock in a
+/// test.
+fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], abort: Option<&cb::Receiver<()>>) -> usize {
     loop {
         let mut sel = cb::Select::new();
         let mut registered = Vec::with_capacity(arms.len());
@@ -223,14 +267,21 @@ pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize>
                 registered.push(i);
             }
         }
-        if registered.is_empty() {
+        let abort_index = abort.map(|abort| sel.recv(abort));
+        if registered.is_empty() && abort_index.is_none() {
             // Go's select over nil channels only: block forever.
             block_forever();
         }
         let op = sel.select();
+        if let (Some(index), Some(abort)) = (abort_index, abort) {
+            if op.index() == index {
+                let _ = op.recv(abort);
+                detect::abort();
+            }
+        }
         let i = registered[op.index()];
         if arms[i].complete(op) {
-            return Some(i);
+            return i;
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Go's `sync.WaitGroup`.
 
 use std::fmt;
+use std::panic::Location;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
+use crate::detect::{self, Interrupt, Wait};
 use crate::goroutine::{self, Outcome};
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.
@@ -136,22 +138,36 @@ impl WaitGroup {
     ///     wg.wait();
     /// }
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
+        // Fast path: nothing here touches the deadlock detector.
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return;
         }
-        let mut lock = self
-            .inner
-            .lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while self.inner.count.load(Ordering::Acquire) != 0 {
-            lock = self
+        self.wait_blocking(Location::caller());
+    }
+
+    #[cold]
+    fn wait_blocking(&self, site: &'static Location<'static>) {
+        let interrupt: Arc<dyn Interrupt> = self.inner.clone();
+        detect::block(Wait::Group, site, Some(interrupt), |abort| {
+            let mut lock = self
                 .inner
-                .wake
-                .wait(lock)
+                .lock
+                .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-        }
+            while self.inner.count.load(Ordering::Acquire) != 0 {
+                if abort.is_some() && detect::aborted() {
+                    drop(lock);
+                    detect::abort();
+                }
+                lock = self
+                    .inner
+                    .wake
+                    .wait(lock)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        });
     }
 
     /// Starts `f` in a new detached goroutine and waits for it in this group:
@@ -189,6 +205,13 @@ impl WaitGroup {
             let _done = DoneOnDrop(group);
             f()
         });
+    }
+}
+
+impl Interrupt for Inner {
+    fn interrupt(&self) {
+        let _lock = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.wake.notify_all();
     }
 }
 

@@ -1,0 +1,584 @@
+//! The deadlock and leak detector.
+//!
+//! # How it decides
+//!
+//! Every thread that runs goroutines has a [`Slot`]: pool workers from the
+//! moment they start, and the thread running a `#[gofer::main]` or
+//! `#[gofer::test]` body (a *root*) while the body runs. A slot holds the
+//! goroutine running on it and, while that goroutine waits in a gofer
+//! operation that only another goroutine can complete, what it waits on.
+//!
+//! Counters: `TRACKED` = active roots + live goroutines, `BLOCKED` = those
+//! blocked in such an operation. The fast path of every operation (a send
+//! or receive that completes at once, a spawn) touches none of this; only an
+//! operation that is about to park marks its own slot and bumps `BLOCKED`.
+//!
+//! A monitor thread reports a deadlock only when, continuously for
+//! [`GRACE`] (sampled several times, with no mark, unmark, spawn or exit in
+//! between):
+//! - every tracked goroutine is blocked (`BLOCKED == TRACKED`), and
+//! - every thread of the process is one gofer knows (a pool worker, a root,
+//!   the monitor, and under the test harness its main thread): a thread
+//!   gofer did not start might hold a channel end and complete an operation
+//!   at any time, so its mere existence keeps the detector silent.
+//!
+//! What is never counted as blocked: sleeping, computing, I/O, waiting on a
+//! `std::sync::Mutex` or anything else outside gofer, and gofer operations
+//! that end by themselves (`recv_timeout`, `send_timeout`, a `select!` with
+//! an `after`/`tick` arm, receiving from `after`/`tick`). A goroutine that
+//! has just been woken but not yet unmarked itself is covered by the grace
+//! period.
+//!
+//! Conservative by design: without `#[gofer::main]`/`#[gofer::test]` (the
+//! main thread is then foreign), off Linux (no `/proc/self/task`), or while
+//! any foreign thread is alive, it stays silent.
+
+use std::collections::HashSet;
+use std::fmt::{self, Write as _};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel as cb;
+
+use crate::goroutine;
+
+/// How long every goroutine must stay blocked before a deadlock is reported.
+pub(crate) const GRACE: Duration = Duration::from_millis(200);
+
+/// Roots whose body is running, plus live goroutines.
+static ROOTS: AtomicUsize = AtomicUsize::new(0);
+/// Tracked goroutines (roots included) blocked in a gofer operation.
+static BLOCKED: AtomicUsize = AtomicUsize::new(0);
+/// Bumped by every mark and unmark, so the monitor can tell a stable state
+/// from a busy one that happens to look the same twice.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+/// Set when any root runs under the test harness: its main thread is then
+/// libtest's, which waits for test results and touches no channel.
+static UNDER_TEST_HARNESS: AtomicBool = AtomicBool::new(false);
+
+/// What a blocked goroutine waits for, in Go's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    ChanSend,
+    ChanReceive,
+    ChanReceiveNil,
+    Select,
+    SelectNoCases,
+    Group,
+    Scope,
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Wait::ChanSend => "chan send",
+            Wait::ChanReceive => "chan receive",
+            Wait::ChanReceiveNil => "chan receive (nil chan)",
+            Wait::Select => "select",
+            Wait::SelectNoCases => "select (no cases)",
+            Wait::Group => "sync.WaitGroup.Wait",
+            Wait::Scope => "scope: waiting for its goroutines",
+        })
+    }
+}
+
+/// Who a goroutine is, for reports.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GInfo {
+    pub(crate) id: u64,
+    /// The goroutine whose `go!` started this one; 0 for a thread gofer did
+    /// not start.
+    pub(crate) parent: u64,
+    /// The root (program or test) this goroutine belongs to; 0 if none.
+    pub(crate) root: u64,
+    /// Where `go!` was written; `None` for a root.
+    pub(crate) go_site: Option<&'static Location<'static>>,
+    /// Whether the detector watches it.
+    pub(crate) tracked: bool,
+}
+
+struct Blocked {
+    what: Wait,
+    site: &'static Location<'static>,
+    /// Wakes the goroutine so it can see that it was aborted.
+    interrupt: Option<Arc<dyn Interrupt>>,
+}
+
+/// Something a blocked goroutine sleeps on, which the detector can poke.
+pub(crate) trait Interrupt: Send + Sync {
+    fn interrupt(&self);
+}
+
+struct Current {
+    info: GInfo,
+    blocked: Option<Blocked>,
+}
+
+/// A thread that runs goroutines.
+pub(crate) struct Slot {
+    tid: Option<u32>,
+    thread: Thread,
+    current: Mutex<Option<Current>>,
+    /// Set when the detector ends this thread's goroutine (test deadlocks).
+    aborted: AtomicBool,
+    /// Dropped by the detector to wake a goroutine blocked in a channel
+    /// select; its receiver is added to every blocking channel operation.
+    abort_tx: Mutex<Option<cb::Sender<()>>>,
+    abort_rx: cb::Receiver<()>,
+    /// For roots: the report to fail with, set by the detector.
+    report: Mutex<Option<String>>,
+    is_root: bool,
+    is_main: bool,
+}
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, Option<Current>> {
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Every slot, for the monitor.
+static SLOTS: Mutex<Vec<Arc<Slot>>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static SLOT: std::cell::RefCell<Option<Arc<Slot>>> = const { std::cell::RefCell::new(None) };
+    /// A copy of the running goroutine's info, so a spawn reads it without
+    /// touching the slot's lock.
+    static INFO: std::cell::Cell<Option<GInfo>> = const { std::cell::Cell::new(None) };
+    /// The live-goroutine count of the running goroutine's root, if any.
+    static ROOT_LIVE: std::cell::RefCell<Option<LiveToken>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// One goroutine counted in its root's live count, until dropped.
+pub(crate) struct LiveToken(Arc<AtomicUsize>);
+
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a new goroutine in the current root's live count; the token goes
+/// with the goroutine to its thread and is dropped when it ends (or never
+/// starts).
+pub(crate) fn root_live() -> Option<LiveToken> {
+    ROOT_LIVE.with(|r| {
+        let live = Arc::clone(&r.borrow().as_ref()?.0);
+        live.fetch_add(1, Ordering::SeqCst);
+        Some(LiveToken(live))
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn new_slot(is_root: bool, is_main: bool) -> Arc<Slot> {
+    let (abort_tx, abort_rx) = cb::bounded(0);
+    let slot = Arc::new(Slot {
+        tid: own_tid(),
+        thread: thread::current(),
+        current: Mutex::new(None),
+        aborted: AtomicBool::new(false),
+        abort_tx: Mutex::new(Some(abort_tx)),
+        abort_rx,
+        report: Mutex::new(None),
+        is_root,
+        is_main,
+    });
+    lock(&SLOTS).push(Arc::clone(&slot));
+    slot
+}
+
+fn remove_slot(slot: &Arc<Slot>) {
+    lock(&SLOTS).retain(|s| !Arc::ptr_eq(s, slot));
+}
+
+/// The kernel's id of this thread.
+fn own_tid() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// Whether deadlock detection is on for the process (`GOFER_DEADLOCK=off`
+/// turns it off).
+fn enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| {
+        cfg!(target_os = "linux")
+            && !matches!(
+                std::env::var("GOFER_DEADLOCK").as_deref(),
+                Ok("off" | "0" | "false")
+            )
+    })
+}
+
+/// Registers a pool thread; returns its slot, also kept in a thread local.
+pub(crate) fn register_worker() -> Arc<Slot> {
+    let slot = new_slot(false, false);
+    SLOT.with(|s| *s.borrow_mut() = Some(Arc::clone(&slot)));
+    slot
+}
+
+/// Unregisters a pool thread as it exits.
+pub(crate) fn unregister_worker(slot: &Arc<Slot>) {
+    remove_slot(slot);
+}
+
+/// Whether the goroutine that ran on this worker was ended by the detector;
+/// such a worker retires instead of taking more work.
+pub(crate) fn worker_aborted(slot: &Slot) -> bool {
+    slot.aborted.load(Ordering::Relaxed)
+}
+
+/// Who would be the parent of a goroutine started on this thread now.
+pub(crate) fn spawner() -> GInfo {
+    match INFO.with(std::cell::Cell::get) {
+        Some(p) => GInfo {
+            id: 0,
+            parent: p.id,
+            root: p.root,
+            go_site: None,
+            tracked: p.tracked,
+        },
+        None => GInfo {
+            id: 0,
+            parent: 0,
+            root: 0,
+            go_site: None,
+            tracked: enabled(),
+        },
+    }
+}
+
+/// A goroutine starts running on this worker.
+pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>) {
+    INFO.with(|i| i.set(Some(info)));
+    ROOT_LIVE.with(|r| *r.borrow_mut() = live);
+    *slot.lock() = Some(Current {
+        info,
+        blocked: None,
+    });
+}
+
+/// This thread's goroutine has finished its function.
+pub(crate) fn end() {
+    INFO.with(|i| i.set(None));
+    drop(ROOT_LIVE.with(|r| r.borrow_mut().take()));
+    SLOT.with(|s| {
+        if let Some(slot) = s.borrow().as_ref() {
+            *slot.lock() = None;
+        }
+    });
+}
+
+/// A root: the thread running a `#[gofer::main]` or `#[gofer::test]` body.
+pub(crate) struct Root {
+    slot: Arc<Slot>,
+    previous: Option<Arc<Slot>>,
+    previous_info: Option<GInfo>,
+    previous_live: Option<LiveToken>,
+    /// Goroutines started (directly or not) by this root that are alive.
+    live: Arc<AtomicUsize>,
+    id: u64,
+}
+
+/// Makes this thread a root for as long as the returned guard lives.
+pub(crate) fn enter_root(main: bool, deadlock: bool) -> Root {
+    let id = if main { 1 } else { goroutine::next_id() };
+    if !main {
+        UNDER_TEST_HARNESS.store(true, Ordering::Relaxed);
+    }
+    let info = GInfo {
+        id,
+        parent: 0,
+        root: id,
+        go_site: None,
+        tracked: deadlock && enabled(),
+    };
+    let slot = new_slot(true, main);
+    *slot.lock() = Some(Current {
+        info,
+        blocked: None,
+    });
+    let previous_info = INFO.with(|i| i.replace(Some(info)));
+    ROOTS.fetch_add(1, Ordering::SeqCst);
+    EPOCH.fetch_add(1, Ordering::SeqCst);
+    if info.tracked {
+        start_monitor();
+    }
+    let previous = SLOT.with(|s| s.borrow_mut().replace(Arc::clone(&slot)));
+    // The root itself holds one count in its thread local: `leaked` waits
+    // for the count to fall back to one.
+    let live = Arc::new(AtomicUsize::new(1));
+    let token = LiveToken(Arc::clone(&live));
+    let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(token));
+    Root {
+        slot,
+        previous,
+        previous_info,
+        previous_live,
+        live,
+        id,
+    }
+}
+
+impl Root {
+    /// The deadlock report, if the detector ended this root's goroutines.
+    pub(crate) fn take_report(&self) -> Option<String> {
+        lock(&self.slot.report).take()
+    }
+
+    /// Goroutines of this root that are still alive (detached ones: scoped
+    /// ones have been joined), waiting up to `patience` for them to end.
+    pub(crate) fn leaked(&self, patience: Duration) -> Option<String> {
+        let deadline = Instant::now() + patience;
+        while self.live.load(Ordering::SeqCst) > 1 {
+            if Instant::now() >= deadline {
+                return Some(describe(|info| info.root == self.id && info.id != self.id));
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        None
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        SLOT.with(|s| *s.borrow_mut() = self.previous.take());
+        INFO.with(|i| i.set(self.previous_info));
+        ROOT_LIVE.with(|r| *r.borrow_mut() = self.previous_live.take());
+        remove_slot(&self.slot);
+        ROOTS.fetch_sub(1, Ordering::SeqCst);
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Marks the current goroutine blocked on `what` while `op` runs. `op` is
+/// given the abort receiver to add to its select (for tracked goroutines).
+pub(crate) fn block<R>(
+    what: Wait,
+    site: &'static Location<'static>,
+    interrupt: Option<Arc<dyn Interrupt>>,
+    op: impl FnOnce(Option<&cb::Receiver<()>>) -> R,
+) -> R {
+    let slot = SLOT.with(|s| s.borrow().clone());
+    let Some(slot) = slot else {
+        return op(None);
+    };
+    {
+        let mut current = slot.lock();
+        match current.as_mut() {
+            Some(c) if c.info.tracked => {
+                c.blocked = Some(Blocked {
+                    what,
+                    site,
+                    interrupt,
+                })
+            }
+            _ => {
+                drop(current);
+                return op(None);
+            }
+        }
+    }
+    let blocked = BLOCKED.fetch_add(1, Ordering::SeqCst) + 1;
+    EPOCH.fetch_add(1, Ordering::SeqCst);
+    if blocked >= tracked() {
+        wake_monitor();
+    }
+    let _unmark = Unmark(&slot);
+    op(Some(&slot.abort_rx))
+}
+
+struct Unmark<'a>(&'a Slot);
+
+impl Drop for Unmark<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.lock().as_mut() {
+            c.blocked = None;
+        }
+        BLOCKED.fetch_sub(1, Ordering::SeqCst);
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Whether the detector has ended the current goroutine.
+pub(crate) fn aborted() -> bool {
+    SLOT.with(|s| {
+        s.borrow()
+            .as_ref()
+            .is_some_and(|slot| slot.aborted.load(Ordering::SeqCst))
+    })
+}
+
+/// The payload of the unwinding that ends a deadlocked goroutine in a test.
+#[derive(Debug)]
+pub(crate) struct Deadlocked;
+
+/// Ends the current goroutine: it is part of a deadlock in a test, and the
+/// test is failing with the report. No panic message is printed for it.
+pub(crate) fn abort() -> ! {
+    std::panic::resume_unwind(Box::new(Deadlocked))
+}
+
+fn tracked() -> usize {
+    ROOTS.load(Ordering::SeqCst) + goroutine::spawned()
+}
+
+static MONITOR: OnceLock<Thread> = OnceLock::new();
+
+fn start_monitor() {
+    MONITOR.get_or_init(|| {
+        thread::Builder::new()
+            .name("gofer deadlock detector".into())
+            .spawn(monitor)
+            .expect("gofer: failed to start the deadlock detector thread")
+            .thread()
+            .clone()
+    });
+}
+
+fn wake_monitor() {
+    if let Some(t) = MONITOR.get() {
+        t.unpark();
+    }
+}
+
+fn snapshot() -> (u64, usize, usize) {
+    (
+        EPOCH.load(Ordering::SeqCst),
+        BLOCKED.load(Ordering::SeqCst),
+        tracked(),
+    )
+}
+
+fn all_blocked(s: (u64, usize, usize)) -> bool {
+    s.2 > 0 && s.1 == s.2
+}
+
+fn monitor() {
+    let me = own_tid();
+    loop {
+        let first = snapshot();
+        if !all_blocked(first) {
+            thread::park_timeout(Duration::from_secs(1));
+            continue;
+        }
+        // Stable for the whole grace period?
+        let steps = 4;
+        let mut stable = true;
+        for _ in 0..steps {
+            thread::sleep(GRACE / steps);
+            if snapshot() != first {
+                stable = false;
+                break;
+            }
+        }
+        if !stable || foreign_threads(me) {
+            thread::sleep(GRACE / steps);
+            continue;
+        }
+        deadlock();
+        // Give the aborted goroutines time to unwind before looking again.
+        thread::sleep(GRACE);
+    }
+}
+
+/// Whether the process has a thread gofer did not start.
+fn foreign_threads(me: Option<u32>) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return true;
+    };
+    let mut known: HashSet<u32> = lock(&SLOTS).iter().filter_map(|s| s.tid).collect();
+    known.extend(me);
+    if UNDER_TEST_HARNESS.load(Ordering::Relaxed) {
+        known.insert(std::process::id());
+    }
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .any(|tid| !known.contains(&tid))
+}
+
+/// Reports the deadlock: a `#[gofer::main]` program exits with status 2; a
+/// test's goroutines are ended, and its root fails with the report.
+fn deadlock() {
+    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
+    let main = slots.iter().find(|s| s.is_main);
+    if main.is_some() {
+        let report = describe(|_| true);
+        eprintln!("fatal error: all goroutines are asleep - deadlock!\n\n{report}");
+        std::process::exit(2);
+    }
+    for root in slots.iter().filter(|s| s.is_root) {
+        let Some(id) = root.lock().as_ref().map(|c| c.info.id) else {
+            continue;
+        };
+        let report = describe(|info| info.root == id);
+        *lock(&root.report) = Some(format!(
+            "fatal error: all goroutines are asleep - deadlock!\n\n{report}"
+        ));
+    }
+    for slot in &slots {
+        let interrupt = slot
+            .lock()
+            .as_ref()
+            .and_then(|c| c.blocked.as_ref())
+            .and_then(|b| b.interrupt.clone());
+        slot.aborted.store(true, Ordering::SeqCst);
+        drop(lock(&slot.abort_tx).take());
+        if let Some(interrupt) = interrupt {
+            interrupt.interrupt();
+        }
+        slot.thread.unpark();
+    }
+}
+
+/// Go's goroutine dump, for the goroutines that `select` picks.
+fn describe(select: impl Fn(&GInfo) -> bool) -> String {
+    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
+    let mut entries = Vec::new();
+    for slot in &slots {
+        let current = slot.lock();
+        let Some(c) = current.as_ref() else { continue };
+        if !select(&c.info) {
+            continue;
+        }
+        let mut entry = String::new();
+        let state = c
+            .blocked
+            .as_ref()
+            .map_or_else(|| "running".to_string(), |b| b.what.to_string());
+        let _ = writeln!(entry, "goroutine {} [{state}]:", c.info.id);
+        if let Some(b) = &c.blocked {
+            let _ = writeln!(entry, "\t{}", b.site);
+        }
+        match c.info.go_site {
+            Some(site) => {
+                let _ = writeln!(entry, "created by go! in goroutine {}", c.info.parent);
+                let _ = writeln!(entry, "\t{site}");
+            }
+            None => {
+                let _ = writeln!(
+                    entry,
+                    "{}",
+                    if slot.is_main {
+                        "main goroutine"
+                    } else {
+                        "test goroutine"
+                    }
+                );
+            }
+        }
+        entries.push((c.info.id, entry));
+    }
+    entries.sort_by_key(|(id, _)| *id);
+    entries
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

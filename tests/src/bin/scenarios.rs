@@ -1,0 +1,223 @@
+//! Programs for the deadlock detector's tests (`tests/deadlock.rs` runs each
+//! as a child process): `scenarios NAME`. Those named `deadlock_*` must be
+//! reported (exit status 2); those named `ok_*` must finish normally.
+use gofer::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+fn main() {
+    let name = std::env::args().nth(1).unwrap_or_default();
+    match name.as_str() {
+        "deadlock_receive" => deadlock_receive(),
+        "deadlock_send" => deadlock_send(),
+        "deadlock_mutual" => deadlock_mutual(),
+        "deadlock_wait_group" => deadlock_wait_group(),
+        "deadlock_select" => deadlock_select(),
+        "deadlock_main_returns" => deadlock_main_returns(),
+        "ok_sleeping" => ok_sleeping(),
+        "ok_foreign_thread" => ok_foreign_thread(),
+        "ok_computing" => ok_computing(),
+        "ok_std_mutex" => ok_std_mutex(),
+        "ok_soak" => ok_soak(),
+        other => {
+            eprintln!("unknown scenario {other:?}");
+            std::process::exit(64);
+        }
+    }
+}
+
+/// A receive nobody will send to.
+#[gofer::main]
+fn deadlock_receive() {
+    let (_tx, rx) = chan::<i32>(0);
+    rx.recv();
+}
+
+/// An unbuffered send nobody will receive.
+#[gofer::main]
+fn deadlock_send() {
+    let (tx, _rx) = chan::<i32>(0);
+    tx.send(1).unwrap();
+}
+
+/// Two goroutines waiting on each other while main waits on a WaitGroup.
+#[gofer::main]
+fn deadlock_mutual() {
+    let (a_tx, a) = chan::<i32>(0);
+    let (b_tx, b) = chan::<i32>(0);
+    let wg = WaitGroup::new();
+    wg.add(2);
+    go!(relay(&a, &b_tx, &wg));
+    go!(relay(&b, &a_tx, &wg));
+    wg.wait();
+}
+
+fn relay(from: &Receiver<i32>, to: &Sender<i32>, wg: &WaitGroup) {
+    defer!(wg.done());
+    if let Some(v) = from.recv() {
+        to.send(v).unwrap();
+    }
+}
+
+/// A WaitGroup added twice and done once.
+#[gofer::main]
+fn deadlock_wait_group() {
+    let wg = WaitGroup::new();
+    wg.add(1);
+    wg.add(1);
+    go!(wg.done());
+    wg.wait();
+}
+
+/// A select! over channels nobody uses.
+#[gofer::main]
+fn deadlock_select() {
+    let (_a_tx, a) = chan::<i32>(0);
+    let (b, _b_rx) = chan::<i32>(0);
+    select! {
+        v = <-a => println!("{v:?}"),
+        b <- 1 => println!("sent"),
+    }
+}
+
+/// main returns while a goroutine it started can never finish.
+#[gofer::main]
+fn deadlock_main_returns() {
+    let (_tx, rx) = chan::<i32>(0);
+    go! {
+        rx.recv();
+    }
+    println!("main returns");
+}
+
+/// main waits 3 s for a sleeping goroutine.
+#[gofer::main]
+fn ok_sleeping() {
+    let (tx, rx) = chan(0);
+    go! {
+        sleep(Duration::from_secs(3));
+        tx.send("awake").unwrap();
+    }
+    println!("{}", rx.recv().unwrap());
+}
+
+/// main waits on a gofer channel fed by a plain std::thread busy for 3 s.
+#[gofer::main]
+fn ok_foreign_thread() {
+    let (tx, rx) = chan(0);
+    let thread = std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_secs(3) {
+            x = x.wrapping_mul(31).wrapping_add(1);
+        }
+        tx.send(x).unwrap();
+    });
+    rx.recv().unwrap();
+    thread.join().unwrap();
+    println!("foreign thread done");
+}
+
+/// main waits on a WaitGroup while a goroutine computes for 2 s.
+#[gofer::main]
+fn ok_computing() {
+    let wg = WaitGroup::new();
+    let result = AtomicU64::new(0);
+    wg.add(1);
+    go!(compute(&wg, &result));
+    wg.wait();
+    println!("computed {}", result.load(Ordering::Relaxed) > 0);
+}
+
+fn compute(wg: &WaitGroup, result: &AtomicU64) {
+    defer!(wg.done());
+    let start = Instant::now();
+    let mut x = 1u64;
+    while start.elapsed() < Duration::from_secs(2) {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+    }
+    result.store(x | 1, Ordering::Relaxed);
+}
+
+/// A goroutine waits on a std Mutex held by main while main waits on a
+/// channel that a sleeping goroutine will feed.
+#[gofer::main]
+fn ok_std_mutex() {
+    let lock = Mutex::new(0);
+    let (tx, rx) = chan(0);
+    let guard = lock.lock().unwrap();
+    go! {
+        sleep(Duration::from_secs(1));
+        tx.send(1).unwrap();
+    }
+    go!(bump(&lock));
+    rx.recv().unwrap();
+    drop(guard);
+    println!("mutex ok");
+}
+
+fn bump(lock: &Mutex<i32>) {
+    *lock.lock().unwrap() += 1;
+}
+
+/// Dozens of goroutines pass tokens through unbuffered channels and
+/// selects, with random pauses, for about 3 s.
+#[gofer::main]
+fn ok_soak() {
+    const N: usize = 32;
+    let start = Instant::now();
+    let chans: Vec<_> = (0..N).map(|_| chan::<u64>(0)).collect();
+    let (done_tx, done) = chan::<()>(0);
+    let passes = AtomicU64::new(0);
+    let wg = WaitGroup::new();
+    for i in 0..N {
+        wg.add(1);
+        let from = &chans[i].1;
+        let to = &chans[(i + 1) % N].0;
+        go!(pass_tokens(i as u64, from, to, &done, &passes, &wg));
+    }
+    // A few tokens circulate.
+    for i in 0..4 {
+        chans[i * 8].0.send(i as u64).unwrap();
+    }
+    while start.elapsed() < Duration::from_secs(3) {
+        sleep(Duration::from_millis(50));
+    }
+    drop(done_tx);
+    wg.wait();
+    println!("soak passes {}", passes.load(Ordering::Relaxed) > 0);
+}
+
+fn pass_tokens(
+    seed: u64,
+    from: &Receiver<u64>,
+    to: &Sender<u64>,
+    done: &Receiver<()>,
+    passes: &AtomicU64,
+    wg: &WaitGroup,
+) {
+    defer!(wg.done());
+    let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut held: Option<u64> = None;
+    loop {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        if rng.is_multiple_of(4) {
+            sleep(Duration::from_micros(rng % 2000));
+        }
+        match held.take() {
+            None => select! {
+                t = <-from => held = t,
+                <-done => return,
+            },
+            Some(t) => {
+                _ = select! {
+                    to <- t => passes.fetch_add(1, Ordering::Relaxed),
+                    <-done => return,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The deadlock and leak detector: programs that must be reported (run as
+//! child processes, from `src/bin/scenarios.rs`), programs that must not be,
+//! and reports under `#[gofer::test]`.
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use gofer::prelude::*;
+
+const HEADER: &str = "fatal error: all goroutines are asleep - deadlock!";
+const SCENARIOS: &str = "tests/src/bin/scenarios.rs";
+
+fn spawn(name: &str, envs: &[(&str, &str)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_scenarios"))
+        .arg(name)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the scenarios binary")
+}
+
+/// Runs scenarios side by side (several sleep for seconds), each bounded by
+/// a 30 s watchdog so a hang fails the test instead of stalling it.
+fn run_all(names: &[&str]) -> Vec<(String, Output)> {
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| (n.to_string(), spawn(n, &[])))
+        .collect();
+    children
+        .into_iter()
+        .map(|(name, mut child)| {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while child.try_wait().unwrap().is_none() {
+                if Instant::now() > deadline {
+                    child.kill().unwrap();
+                    panic!("scenario {name} hung");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (name, child.wait_with_output().unwrap())
+        })
+        .collect()
+}
+
+/// The goroutine entries of a report: (header line, body lines).
+fn entries(stderr: &str) -> Vec<(String, Vec<String>)> {
+    let report = &stderr[stderr.find(HEADER).expect("report header")..];
+    report
+        .split("\n\n")
+        .skip(1)
+        .filter(|e| e.starts_with("goroutine "))
+        .map(|e| {
+            let mut lines = e.lines().map(str::to_string);
+            (lines.next().unwrap(), lines.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn deadlocks_are_reported_with_go_dump_and_exit_status_2() {
+    // (scenario, expected states of the goroutines, in id order)
+    let cases: &[(&str, &[&str])] = &[
+        ("deadlock_receive", &["[chan receive]"]),
+        ("deadlock_send", &["[chan send]"]),
+        (
+            "deadlock_mutual",
+            &["[sync.WaitGroup.Wait]", "[chan receive]", "[chan receive]"],
+        ),
+        ("deadlock_wait_group", &["[sync.WaitGroup.Wait]"]),
+        ("deadlock_select", &["[select]"]),
+        (
+            "deadlock_main_returns",
+            &["[scope: waiting for its goroutines]", "[chan receive]"],
+        ),
+    ];
+    let names: Vec<_> = cases.iter().map(|c| c.0).collect();
+    for ((name, out), (_, states)) in run_all(&names).into_iter().zip(cases) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{HEADER}\n\n")),
+            "{name}: {stderr}"
+        );
+        let entries = entries(&stderr);
+        assert_eq!(entries.len(), states.len(), "{name}: {stderr}");
+        for (i, ((head, body), state)) in entries.iter().zip(states.iter()).enumerate() {
+            assert!(head.ends_with(&format!("{state}:")), "{name}: {head}");
+            // Where it is blocked: a line of the scenario's own file.
+            assert!(
+                body[0].starts_with(&format!("\t{SCENARIOS}:")),
+                "{name}: {body:?}"
+            );
+            if i == 0 {
+                assert!(head.starts_with("goroutine 1 "), "{name}: {head}");
+                assert_eq!(body[1], "main goroutine", "{name}");
+            } else {
+                // And where `go!` started it.
+                assert_eq!(body[1], "created by go! in goroutine 1", "{name}");
+                assert!(
+                    body[2].starts_with(&format!("\t{SCENARIOS}:")),
+                    "{name}: {body:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn busy_sleeping_and_foreign_threads_are_never_taken_for_blocked() {
+    let expected = [
+        ("ok_sleeping", "awake"),
+        ("ok_foreign_thread", "foreign thread done"),
+        ("ok_computing", "computed true"),
+        ("ok_std_mutex", "mutex ok"),
+        ("ok_soak", "soak passes true"),
+    ];
+    let names: Vec<_> = expected.iter().map(|e| e.0).collect();
+    for ((name, out), (_, line)) in run_all(&names).into_iter().zip(expected) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        assert!(!stderr.contains(HEADER), "{name}: false report: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), line, "{name}");
+    }
+}
+
+#[test]
+fn gofer_deadlock_off_disables_the_detector() {
+    let mut child = spawn("deadlock_receive", &[("GOFER_DEADLOCK", "off")]);
+    // Bounded wait: the detector reports within ~0.3 s when on; with it off
+    // the program must still be blocked well after that.
+    std::thread::sleep(Duration::from_millis(1500));
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(still_running, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(HEADER));
+}
+
+#[gofer::test]
+#[should_panic(expected = "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine")]
+fn a_deadlocked_test_fails_with_the_report() {
+    let (_tx, rx) = chan::<i32>(0);
+    rx.recv();
+}
+
+#[gofer::test]
+#[should_panic(expected = "[chan receive]")]
+fn goroutines_of_a_deadlocked_test_are_ended_and_listed() {
+    let (a_tx, a) = chan::<i32>(0);
+    let (b_tx, b) = chan::<i32>(0);
+    let wg = WaitGroup::new();
+    wg.add(2);
+    let wg = &wg;
+    go! {
+        defer!(wg.done());
+        a.recv();
+        b_tx.send(1).unwrap();
+    }
+    go! {
+        defer!(wg.done());
+        b.recv();
+        a_tx.send(1).unwrap();
+    }
+    wg.wait();
+}
+
+/// Outside any scope attribute, `go!` starts a detached goroutine.
+fn start_detached(rx: Receiver<i32>) {
+    go!(move || {
+        rx.recv();
+    });
+}
+
+#[gofer::test]
+#[should_panic(expected = "the test returned while goroutines it started are still running")]
+fn a_test_that_leaks_a_goroutine_fails() {
+    let (tx, rx) = chan::<i32>(0);
+    start_detached(rx);
+    // Keep the channel open forever: the goroutine can never finish.
+    std::mem::forget(tx);
+}
+
+#[gofer::test(leak_check = "off")]
+fn leak_check_can_be_turned_off() {
+    let (tx, rx) = chan::<i32>(0);
+    start_detached(rx);
+    std::mem::forget(tx);
+}
+
+#[gofer::test]
+fn a_goroutine_that_ends_after_the_test_body_is_not_a_leak() {
+    let (tx, rx) = chan::<i32>(0);
+    start_detached(rx);
+    // The detached goroutine ends when the channel closes, just after the
+    // body: the leak check waits for it.
+    drop(tx);
+}
