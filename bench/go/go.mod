@@ -1,0 +1,3 @@
+module goferbench
+
+go 1.19
