@@ -1,32 +1,18 @@
-//! Goroutines: identities, the live count, and the pool of OS threads that
-//! runs them.
-//!
-//! Every goroutine has an OS thread of its own while it runs, so blocking
-//! is always safe. A thread whose goroutine has finished waits for the next
-//! one instead of exiting: `go!` hands a goroutine to an idle thread (a
-//! channel send) and creates a thread only when none is idle. Idle threads
-//! retire after [`IDLE_TIMEOUT`].
+//! Goroutines: identities, the live count, and starting them.
 
 use std::fmt;
 use std::io;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::thread;
-use std::time::Duration;
 
-use crossbeam_channel as cb;
-
-use crate::detect::{self, GInfo};
+use crate::detect;
+use crate::pool::{self, Task};
 
 /// Live goroutines started by `go!` (roots not included).
 static SPAWNED: AtomicUsize = AtomicUsize::new(0);
 
 /// Goroutine ids; 1 is main, as in Go's dumps.
 static NEXT_ID: AtomicU64 = AtomicU64::new(2);
-
-/// How long a pool thread waits for a new goroutine before it exits.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Returns the number of goroutines that currently exist, main included.
 ///
@@ -116,6 +102,7 @@ impl<T> FnOutput for fn() -> T {
 /// The never type, `!`.
 type Never = <fn() -> ! as FnOutput>::Output;
 
+#[diagnostic::do_not_recommend]
 impl Outcome for Never {
     fn failure(self) -> Option<String> {
         self
@@ -145,32 +132,6 @@ pub(crate) fn run<R: Outcome>(f: impl FnOnce() -> R) {
 /// [`exited`] once the goroutine's function has returned or unwound.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
-struct Task {
-    job: Job,
-    info: GInfo,
-    /// The live count of the goroutine's root, for leak checks.
-    root_live: Option<detect::LiveToken>,
-}
-
-/// The idle threads and the queue that hands them goroutines.
-struct Pool {
-    /// Threads waiting on `queue` that no `go!` has claimed yet. Invariant:
-    /// tasks in the queue + `idle` <= threads waiting on the queue, so every
-    /// queued goroutine has a thread of its own coming.
-    idle: AtomicUsize,
-    tx: cb::Sender<Task>,
-    rx: cb::Receiver<Task>,
-}
-
-static POOL: LazyLock<Pool> = LazyLock::new(|| {
-    let (tx, rx) = cb::unbounded();
-    Pool {
-        idle: AtomicUsize::new(0),
-        tx,
-        rx,
-    }
-});
-
 /// Starts a goroutine running `job` on a thread of its own.
 pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result<()> {
     let mut info = detect::spawner();
@@ -182,82 +143,10 @@ pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result
         info,
         root_live: detect::root_live(),
     };
-    let pool = &*POOL;
-    // Claim an idle thread, if there is one.
-    let mut idle = pool.idle.load(Ordering::Acquire);
-    while idle > 0 {
-        match pool
-            .idle
-            .compare_exchange_weak(idle, idle - 1, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {
-                // The channel is never disconnected: `POOL` owns both ends.
-                let _ = pool.tx.send(task);
-                return Ok(());
-            }
-            Err(now) => idle = now,
-        }
-    }
-    let mut builder = thread::Builder::new().name("goroutine".into());
-    if let Some(size) = stack_size() {
-        builder = builder.stack_size(size);
-    }
-    match builder.spawn(move || worker(task)) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            // The task, with the job and the root's count, was dropped.
-            SPAWNED.fetch_sub(1, Ordering::SeqCst);
-            Err(e)
-        }
-    }
-}
-
-/// `GOFER_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
-/// Rust's default (2 MiB, or `RUST_MIN_STACK`) otherwise; only the pages a
-/// goroutine touches count in its memory use.
-fn stack_size() -> Option<usize> {
-    static SIZE: LazyLock<Option<usize>> = LazyLock::new(|| {
-        std::env::var("GOFER_STACK_SIZE")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-    });
-    *SIZE
-}
-
-/// A pool thread: runs its first goroutine, then whatever it is handed,
-/// until it has been idle for [`IDLE_TIMEOUT`].
-fn worker(first: Task) {
-    let slot = detect::register_worker();
-    let pool = &*POOL;
-    let mut task = first;
-    loop {
-        detect::begin(&slot, task.info, task.root_live);
-        (task.job)();
-        if detect::worker_aborted(&slot) {
-            // Ended by the deadlock detector: its slot is spent.
-            break;
-        }
-        pool.idle.fetch_add(1, Ordering::AcqRel);
-        task = match pool.rx.recv_timeout(IDLE_TIMEOUT) {
-            Ok(task) => task,
-            Err(_) => {
-                // Retire, unless every idle thread has been claimed: then a
-                // goroutine is on its way to one of us and we must stay.
-                let retired = pool
-                    .idle
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                    .is_ok();
-                if retired {
-                    break;
-                }
-                match pool.rx.recv() {
-                    Ok(task) => task,
-                    Err(_) => break,
-                }
-            }
-        };
-    }
-    detect::unregister_worker(&slot);
+    pool::hand_off(task).inspect_err(|_| {
+        // The task, with the job and the root's count, was dropped.
+        SPAWNED.fetch_sub(1, Ordering::SeqCst);
+    })
 }
 
 /// Called by every job once its goroutine's function has finished: from here

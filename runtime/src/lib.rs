@@ -80,6 +80,7 @@ mod chan;
 mod defer;
 mod detect;
 mod goroutine;
+mod pool;
 mod scope;
 mod select;
 mod wait_group;

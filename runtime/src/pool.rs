@@ -1,0 +1,264 @@
+//! The pool of OS threads that runs goroutines.
+//!
+//! Every goroutine has an OS thread of its own while it runs, so blocking in
+//! it is always safe. A thread whose goroutine has finished does not exit:
+//! it becomes *idle*, and the next `go!` claims it instead of creating a
+//! thread (a `clone()` syscall, and a fresh stack). Only when no thread is
+//! idle does `go!` create one, so the pool grows on demand; a thread idle
+//! for [`IDLE_TIMEOUT`] retires.
+//!
+//! Handing a goroutine to an idle thread costs a queue push. An idle thread
+//! first *spins* on the queue for a few microseconds (at most
+//! [`max_spinning`] threads at a time, as Go's scheduler does), then sleeps
+//! until woken. `go!` wakes a sleeper (a futex syscall) only when no thread
+//! is spinning; a spinner that takes a goroutine wakes a sleeper if more are
+//! queued. So bursts of `go!` are handed over without a syscall each, and an
+//! idle pool burns no CPU.
+//!
+//! Invariants:
+//! - `idle` counts idle threads not yet claimed; every queued task was
+//!   claimed from it, so each has an idle thread of its own coming.
+//! - whenever the queue is non-empty, some thread is spinning, or will look
+//!   at the queue again before it sleeps, or has been woken to do so.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel as cb;
+
+use crate::detect::{self, GInfo, LiveToken};
+use crate::goroutine::Job;
+
+/// How long a pool thread waits for a new goroutine before it exits.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many times a spinning thread polls the queue before sleeping (the
+/// first few with a CPU pause, the rest yielding): a few microseconds.
+const SPIN_ROUNDS: u32 = 64;
+
+/// A goroutine on its way to a thread.
+pub(crate) struct Task {
+    pub(crate) job: Job,
+    pub(crate) info: GInfo,
+    /// The live count of the goroutine's root, for leak checks.
+    pub(crate) root_live: Option<LiveToken>,
+}
+
+struct Pool {
+    /// Idle threads that no `go!` has claimed yet.
+    idle: AtomicUsize,
+    /// Idle threads polling the queue.
+    spinning: AtomicUsize,
+    /// Idle threads asleep, waiting to be woken.
+    sleepers: Mutex<Vec<Arc<Sleeper>>>,
+    tx: cb::Sender<Task>,
+    rx: cb::Receiver<Task>,
+}
+
+struct Sleeper {
+    thread: Thread,
+    /// Set by whoever takes this sleeper off `sleepers` to wake it.
+    woken: AtomicBool,
+}
+
+static POOL: LazyLock<Pool> = LazyLock::new(|| {
+    let (tx, rx) = cb::unbounded();
+    Pool {
+        idle: AtomicUsize::new(0),
+        spinning: AtomicUsize::new(0),
+        sleepers: Mutex::new(Vec::new()),
+        tx,
+        rx,
+    }
+});
+
+/// At most this many threads spin at once: half the CPUs, at least one.
+fn max_spinning() -> usize {
+    static MAX: LazyLock<usize> =
+        LazyLock::new(|| thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)));
+    *MAX
+}
+
+/// Runs `task` on an idle thread, or on a new one if none is idle.
+pub(crate) fn hand_off(task: Task) -> io::Result<()> {
+    let pool = &*POOL;
+    let mut idle = pool.idle.load(Ordering::SeqCst);
+    while idle > 0 {
+        match pool
+            .idle
+            .compare_exchange_weak(idle, idle - 1, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {
+                // Never disconnected: `POOL` owns both ends.
+                let _ = pool.tx.send(task);
+                // Pairs with the fence in `find_task`: either a spinner sees
+                // the task, or we see no spinner and wake a sleeper.
+                fence(Ordering::SeqCst);
+                if pool.spinning.load(Ordering::SeqCst) == 0 {
+                    pool.wake_one();
+                }
+                return Ok(());
+            }
+            Err(now) => idle = now,
+        }
+    }
+    let mut builder = thread::Builder::new().name("goroutine".into());
+    if let Some(size) = stack_size() {
+        builder = builder.stack_size(size);
+    }
+    builder.spawn(move || worker(task)).map(drop)
+}
+
+/// `GOFER_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
+/// Rust's default (2 MiB, or `RUST_MIN_STACK`) otherwise; only the pages a
+/// goroutine touches count in its memory use.
+fn stack_size() -> Option<usize> {
+    static SIZE: LazyLock<Option<usize>> = LazyLock::new(|| {
+        std::env::var("GOFER_STACK_SIZE")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    });
+    *SIZE
+}
+
+impl Pool {
+    fn lock_sleepers(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Sleeper>>> {
+        self.sleepers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes one sleeping thread, if any is asleep. (If none is, a thread on
+    /// its way to sleep will look at the queue after registering.)
+    fn wake_one(&self) {
+        let sleeper = self.lock_sleepers().pop();
+        if let Some(sleeper) = sleeper {
+            sleeper.woken.store(true, Ordering::SeqCst);
+            sleeper.thread.unpark();
+        }
+    }
+
+    /// Takes a task off the queue; if more are waiting and nobody spins,
+    /// wakes a sleeper for them.
+    fn take(&self) -> Option<Task> {
+        let task = self.rx.try_recv().ok()?;
+        if !self.rx.is_empty() && self.spinning.load(Ordering::SeqCst) == 0 {
+            self.wake_one();
+        }
+        Some(task)
+    }
+
+    /// Removes `me` from the sleepers; false if somebody already took it off
+    /// to wake it.
+    fn unregister(&self, me: &Arc<Sleeper>) -> bool {
+        let mut sleepers = self.lock_sleepers();
+        // From the back: a thread that has just registered is usually last.
+        match sleepers.iter().rposition(|s| Arc::ptr_eq(s, me)) {
+            Some(i) => {
+                sleepers.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Waits for a task as an idle thread; `None` once this thread may
+    /// retire.
+    fn find_task(&self, me: &Arc<Sleeper>) -> Option<Task> {
+        // Spin a little, if not too many threads already do.
+        if self.spinning.fetch_add(1, Ordering::SeqCst) < max_spinning() {
+            for round in 0..SPIN_ROUNDS {
+                if let Some(task) = self.take_while_spinning() {
+                    return Some(task);
+                }
+                if round < 8 {
+                    std::hint::spin_loop();
+                } else {
+                    thread::yield_now();
+                }
+            }
+        }
+        self.spinning.fetch_sub(1, Ordering::SeqCst);
+        // Pairs with the fence in `hand_off`.
+        fence(Ordering::SeqCst);
+        let mut deadline = Instant::now() + IDLE_TIMEOUT;
+        loop {
+            me.woken.store(false, Ordering::SeqCst);
+            self.lock_sleepers().push(Arc::clone(me));
+            // A task queued before we registered found nobody to wake.
+            if let Some(task) = self.take() {
+                self.unregister(me);
+                return Some(task);
+            }
+            loop {
+                thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
+                if me.woken.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Some(task) = self.take() {
+                    self.unregister(me);
+                    return Some(task);
+                }
+                if Instant::now() >= deadline {
+                    if !self.unregister(me) {
+                        // Woken just now: look at the queue first.
+                        break;
+                    }
+                    // Retire, unless every idle thread has been claimed:
+                    // then a goroutine is on its way and we must stay.
+                    let retired = self
+                        .idle
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                        .is_ok();
+                    if retired {
+                        return None;
+                    }
+                    deadline = Instant::now() + IDLE_TIMEOUT;
+                    break;
+                }
+            }
+            if let Some(task) = self.take() {
+                return Some(task);
+            }
+        }
+    }
+
+    fn take_while_spinning(&self) -> Option<Task> {
+        let task = self.rx.try_recv().ok()?;
+        // Stop counting as a spinner before looking for more work to share,
+        // so `take`'s check sees the truth.
+        self.spinning.fetch_sub(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if !self.rx.is_empty() && self.spinning.load(Ordering::SeqCst) == 0 {
+            self.wake_one();
+        }
+        Some(task)
+    }
+}
+
+/// A pool thread: runs its first goroutine, then whatever it is handed,
+/// until it has been idle for [`IDLE_TIMEOUT`].
+fn worker(first: Task) {
+    let slot = detect::register_worker();
+    let pool = &*POOL;
+    let me = Arc::new(Sleeper {
+        thread: thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    let mut task = first;
+    loop {
+        detect::begin(&slot, task.info, task.root_live);
+        (task.job)();
+        if detect::worker_aborted(&slot) {
+            // Ended by the deadlock detector: its slot is spent.
+            break;
+        }
+        pool.idle.fetch_add(1, Ordering::SeqCst);
+        match pool.find_task(&me) {
+            Some(next) => task = next,
+            None => break,
+        }
+    }
+    detect::unregister_worker(&slot);
+}
