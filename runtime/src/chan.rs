@@ -46,8 +46,32 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// The sending half of a channel: Go's `chan<- T`.
 ///
 /// Clone it to share it between goroutines; the channel closes when the last
-/// clone is dropped. A `Sender` cannot receive, so Go's "receive from
-/// send-only channel" cannot compile:
+/// clone is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// #[gofer::main]
+/// fn main() {
+///     let (tx, rx) = chan(0);
+///     for id in 0..3 {
+///         go!(produce(id, tx.clone())); // each producer owns a clone
+///     }
+///     drop(tx); // the channel closes once every producer is done
+///     let mut ids: Vec<i32> = rx.iter().collect();
+///     ids.sort();
+///     assert_eq!(ids, [0, 1, 2]);
+/// }
+///
+/// fn produce(id: i32, tx: Sender<i32>) {
+///     tx.send(id).unwrap();
+/// }
+/// ```
+///
+/// A `Sender` cannot receive, so Go's "receive from send-only channel" cannot
+/// compile:
 ///
 /// ```compile_fail
 /// let (tx, _rx) = gofer::chan::<i32>(1);
@@ -68,9 +92,38 @@ pub struct Sender<T> {
 
 /// The receiving half of a channel: Go's `<-chan T`.
 ///
-/// Clone it to let several goroutines receive (each value goes to exactly
-/// one of them). A `Receiver` cannot send, so Go's "send to receive-only
-/// channel" cannot compile:
+/// Clone it, or share it by reference, to let several goroutines receive:
+/// each value goes to exactly one of them.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+/// use std::sync::atomic::{AtomicI32, Ordering};
+///
+/// #[gofer::main]
+/// fn main() {
+///     let (jobs_tx, jobs) = chan(10);
+///     let total = AtomicI32::new(0);
+///     for _ in 0..2 {
+///         go!(consume(&jobs, &total)); // two consumers share the receiver
+///     }
+///     for j in 1..=4 {
+///         jobs_tx.send(j).unwrap();
+///     }
+///     drop(jobs_tx);
+/// #   // (main's scope joins the consumers before returning)
+/// }
+///
+/// fn consume(jobs: &Receiver<i32>, total: &AtomicI32) {
+///     for j in jobs {
+///         total.fetch_add(j, Ordering::Relaxed);
+///     }
+/// }
+/// ```
+///
+/// A `Receiver` cannot send, so Go's "send to receive-only channel" cannot
+/// compile:
 ///
 /// ```compile_fail
 /// let (_tx, rx) = gofer::chan::<i32>(1);
@@ -474,7 +527,27 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-/// A blocking iterator over a [`Receiver`]'s values, from [`Receiver::iter`].
+/// A blocking iterator over a [`Receiver`]'s values, from [`Receiver::iter`]
+/// or `for v in &rx`: Go's `for v := range ch`.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// #[gofer::main]
+/// fn main() {
+///     let (tx, rx) = chan(0);
+///     go! {
+///         for word in ["range", "over", "a channel"] {
+///             tx.send(word).unwrap();
+///         }
+///         // `tx` is dropped here: the channel closes and the loop ends.
+///     }
+///     let words: Vec<_> = rx.iter().collect();
+///     assert_eq!(words, ["range", "over", "a channel"]);
+/// }
+/// ```
 pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
     /// Where the loop is, for deadlock reports.
@@ -490,6 +563,15 @@ impl<T> Iterator for Iter<'_, T> {
 
 /// A non-blocking iterator over a [`Receiver`]'s ready values, from
 /// [`Receiver::try_iter`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = gofer::chan(4);
+/// tx.send('a').unwrap();
+/// let ready: String = rx.try_iter().collect();
+/// assert_eq!(ready, "a"); // stops at the first empty poll, without blocking
+/// ```
 pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
 }
@@ -502,6 +584,20 @@ impl<T> Iterator for TryIter<'_, T> {
 }
 
 /// An owning blocking iterator over a [`Receiver`]'s values: `for v in rx`.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = gofer::chan(2);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// drop(tx);
+/// let mut sum = 0;
+/// for v in rx {
+///     sum += v;
+/// }
+/// assert_eq!(sum, 3);
+/// ```
 pub struct IntoIter<T> {
     rx: Receiver<T>,
     site: &'static Location<'static>,
@@ -617,6 +713,15 @@ pub fn never<T>() -> Receiver<T> {
 }
 
 /// A send failed because every [`Receiver`] is gone; the value is inside.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = gofer::chan(1);
+/// drop(rx);
+/// let gofer::SendError(value) = tx.send(42).unwrap_err();
+/// assert_eq!(value, 42);
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub struct SendError<T>(pub T);
 
@@ -636,6 +741,18 @@ impl<T> SendError<T> {
 }
 
 /// Why [`Sender::try_send`] could not send; the value is inside.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::TrySendError;
+///
+/// let (tx, rx) = gofer::chan(1);
+/// tx.try_send(1).unwrap();
+/// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+/// drop(rx);
+/// assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum TrySendError<T> {
     /// The channel is full (or unbuffered with no receiver waiting).
@@ -661,6 +778,16 @@ impl<T> TrySendError<T> {
 }
 
 /// Why [`Sender::send_timeout`] could not send; the value is inside.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::{SendTimeoutError, prelude::*};
+///
+/// let (tx, _rx) = chan(0);
+/// let err = tx.send_timeout("late", Duration::from_millis(1)).unwrap_err();
+/// assert_eq!(err, SendTimeoutError::Timeout("late"));
+/// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum SendTimeoutError<T> {
     /// No receiver took the value in time.
@@ -703,6 +830,17 @@ impl<T> SendTimeoutError<T> {
 }
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::TryRecvError;
+///
+/// let (tx, rx) = gofer::chan::<u8>(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum TryRecvError {
     /// No value is waiting.
@@ -712,6 +850,17 @@ pub enum TryRecvError {
 }
 
 /// Why [`Receiver::recv_timeout`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::{RecvTimeoutError, prelude::*};
+///
+/// let (tx, rx) = chan::<u8>(1);
+/// assert_eq!(rx.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Timeout));
+/// drop(tx);
+/// assert_eq!(rx.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Closed));
+/// ```
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum RecvTimeoutError {
     /// No value arrived in time.

@@ -28,7 +28,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(2);
 /// #[gofer::main]
 /// fn main() {
 ///     let (tx, rx) = chan::<()>(0);
-///     go!(rx.recv());
+///     go! {
+///         rx.recv();
+///     }
 ///     assert!(gofer::num_goroutine() >= 2); // main and the one above
 ///     tx.send(()).unwrap();
 /// }

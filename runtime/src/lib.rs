@@ -113,6 +113,22 @@ pub fn sleep(duration: Duration) {
 }
 
 /// Everything a gofer program uses: `use gofer::prelude::*;`.
+///
+/// # Examples
+///
+/// ```
+/// use gofer::prelude::*;
+///
+/// #[gofer::main]
+/// fn main() {
+///     let (tx, rx) = chan(1);
+///     go!(tx.send("hello"));
+///     select! {
+///         v = <-rx => assert_eq!(v, Some("hello")),
+///         <-after(Duration::from_secs(5)) => panic!("timed out"),
+///     }
+/// }
+/// ```
 pub mod prelude {
     pub use crate::{
         Duration, Receiver, Sender, WaitGroup, after, chan, defer, go, never, select, sleep, tick,

@@ -131,9 +131,14 @@ impl WaitGroup {
     /// #[gofer::main]
     /// fn main() {
     ///     let wg = WaitGroup::new();
-    ///     wg.add(1);
-    ///     go! {
-    ///         defer!(wg.done());
+    ///     // `go! { .. }` moves what it names: share the group by reference.
+    ///     let wg = &wg;
+    ///     for i in 0..3 {
+    ///         wg.add(1);
+    ///         go! {
+    ///             defer!(wg.done());
+    ///             println!("goroutine {i}");
+    ///         }
     ///     }
     ///     wg.wait();
     /// }
