@@ -93,26 +93,40 @@ fi
 target="$(cargo metadata --format-version 1 --no-deps |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 [[ -n "$target" ]] || die "cannot find cargo's target directory (cargo metadata)"
-gobin="$target/bench-go"
-mkdir -p "$gobin"
+out="$target/bench-compare"
+mkdir -p "$out"
 # No module downloads (the Go side has no dependencies) and no toolchain
 # switching; keep Go's build cache beside the binaries.
 export GOPROXY=off GOTOOLCHAIN=local
-export GOCACHE="${GOCACHE:-$gobin/cache}"
+export GOCACHE="${GOCACHE:-$out/go-cache}"
 
 # --- build ---------------------------------------------------------------
 
 log "building the criterion benches (cargo bench -p gofer --no-run)"
-cargo bench -p gofer --no-run >&2 || die "building the Rust benches failed"
+artifacts="$(cargo bench -p gofer --no-run --message-format=json-render-diagnostics)" ||
+    die "building the Rust benches failed"
+# Run copies of the executables, not `cargo bench`: other builds in the same
+# target directory may rebuild (and replace) them while this script runs,
+# and every workload must measure the same build.
+mkdir -p "$out/bin"
+for name in spawn channels select live_goroutines; do
+    exe="$(echo "$artifacts" | grep '"reason":"compiler-artifact"' |
+        grep '"kind":\["bench"\]' | grep "\"name\":\"$name\"" |
+        sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)"
+    [[ -n "$exe" && -x "$exe" ]] || die "cannot find the executable of bench '$name' in cargo's output"
+    cp "$exe" "$out/bin/$name"
+done
+# Where criterion writes its estimates (it would otherwise ask cargo).
+export CRITERION_HOME="$target/criterion"
 log "building the Go benchmarks ($(go version))"
-(cd bench/go && go test -c -o "$gobin/goferbench.test" . >&2) || die "building bench/go failed"
-(cd bench/go && go build -o "$gobin/live" ./live >&2) || die "building bench/go/live failed"
+(cd bench/go && go test -c -o "$out/goferbench.test" . >&2) || die "building bench/go failed"
+(cd bench/go && go build -o "$out/live" ./live >&2) || die "building bench/go/live failed"
 
 # --- helpers -------------------------------------------------------------
 
 # criterion_median GROUP FN: the median point estimate in ns.
 criterion_median() {
-    local file="$target/criterion/$1/$2/new/estimates.json"
+    local file="$CRITERION_HOME/$1/$2/new/estimates.json"
     [[ -f "$file" ]] || die "no criterion estimate for $1/$2 ($file)"
     local v
     v="$(sed -n 's/.*"median":{"confidence_interval":{[^}]*},"point_estimate":\([^,}]*\).*/\1/p' "$file")"
@@ -124,22 +138,22 @@ criterion_median() {
 run_criterion() {
     local bench="$1" group="$2"
     # Stale estimates must not stand in for a run that measured nothing.
-    rm -f "$target/criterion/$group"/*/new/estimates.json
+    rm -f "$CRITERION_HOME/$group"/*/new/estimates.json
     log "criterion: $group"
-    cargo bench -p gofer --bench "$bench" -- "${criterion_args[@]}" "^$group/" >&2 ||
+    "$out/bin/$bench" --bench "${criterion_args[@]}" "^$group/" >&2 ||
         die "criterion bench $bench ($group) failed"
 }
 
 # go_median NAME: runs Benchmark NAME GO_COUNT times, prints the median ns/op.
 go_median() {
     log "go: $1"
-    local out
-    out="$(cd bench/go && "$gobin/goferbench.test" -test.run '^$' -test.bench "^$1\$" \
+    local output
+    output="$(cd bench/go && "$out/goferbench.test" -test.run '^$' -test.bench "^$1\$" \
         -test.benchtime "$go_benchtime" -test.count "$go_count")" ||
-        die "Go benchmark $1 failed: $out"
-    echo "$out" >&2
+        die "Go benchmark $1 failed: $output"
+    echo "$output" >&2
     local values
-    values="$(echo "$out" | awk -v name="$1" '$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($i == "ns/op") print $(i-1) }' | sort -g)"
+    values="$(echo "$output" | awk -v name="$1" '$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($i == "ns/op") print $(i-1) }' | sort -g)"
     [[ -n "$values" ]] || die "no ns/op for $1 in Go's output"
     median "$values"
 }
@@ -151,11 +165,11 @@ median() {
 
 # live_result CMD...: runs a live-goroutine program, prints its KiB each.
 live_result() {
-    local out
-    out="$("$@")" || die "$* failed: $out"
-    echo "$out" >&2
+    local output
+    output="$("$@")" || die "$* failed: $output"
+    echo "$output" >&2
     local v
-    v="$(echo "$out" | sed -n 's/^RESULT .*kib_per_goroutine=\([^ ]*\).*/\1/p')"
+    v="$(echo "$output" | sed -n 's/^RESULT .*kib_per_goroutine=\([^ ]*\).*/\1/p')"
     [[ -n "$v" ]] || die "no RESULT line from $*"
     echo "$v"
 }
@@ -205,9 +219,9 @@ for w in "${workloads[@]}"; do
     if [[ "$bench" == live ]]; then
         label="${label/10k/$live_n}"
         log "live goroutines: N=$live_n"
-        g="$(live_result cargo bench -p gofer --bench live_goroutines -- "$live_n" gofer)"
-        t="$(live_result cargo bench -p gofer --bench live_goroutines -- "$live_n" std)"
-        o="$(live_result "$gobin/live" -n "$live_n")"
+        g="$(live_result "$out/bin/live_goroutines" "$live_n" gofer)"
+        t="$(live_result "$out/bin/live_goroutines" "$live_n" std)"
+        o="$(live_result "$out/live" -n "$live_n")"
         row "$label" "$g" "$t" "$o" fmt_kib
         continue
     fi
