@@ -1,0 +1,326 @@
+//! `defer!`: Go's `defer`, at the exit of the enclosing block, as SPEC.md's
+//! "`defer!`" section promises it.
+
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+
+use common::panic_message;
+use gofer::prelude::*;
+
+type Log = RefCell<Vec<String>>;
+
+fn record(log: &Log, what: impl ToString) {
+    log.borrow_mut().push(what.to_string());
+}
+
+fn entries(log: &Log) -> Vec<String> {
+    log.borrow().clone()
+}
+
+#[test]
+fn deferred_calls_run_lifo_at_block_exit() {
+    let log = Log::default();
+    {
+        defer!(record(&log, "first deferred"));
+        defer!(record(&log, "second deferred"));
+        defer!(record(&log, "third deferred"));
+        record(&log, "body");
+    }
+    assert_eq!(
+        entries(&log),
+        [
+            "body",
+            "third deferred",
+            "second deferred",
+            "first deferred"
+        ]
+    );
+}
+
+#[test]
+fn each_block_runs_its_own_deferred_calls() {
+    // Go defers to function exit; gofer to block exit.
+    let log = Log::default();
+    {
+        defer!(record(&log, "outer"));
+        {
+            defer!(record(&log, "inner"));
+            record(&log, "inner body");
+        }
+        record(&log, "outer body");
+    }
+    assert_eq!(
+        entries(&log),
+        ["inner body", "inner", "outer body", "outer"]
+    );
+}
+
+fn returns_early(log: &Log, early: bool) -> &'static str {
+    defer!(record(log, "deferred"));
+    if early {
+        return "early";
+    }
+    record(log, "end of body");
+    "late"
+}
+
+#[test]
+fn deferred_calls_run_on_return() {
+    let log = Log::default();
+    assert_eq!(returns_early(&log, true), "early");
+    assert_eq!(entries(&log), ["deferred"]);
+
+    let log = Log::default();
+    assert_eq!(returns_early(&log, false), "late");
+    assert_eq!(entries(&log), ["end of body", "deferred"]);
+}
+
+fn question_mark(log: &Log, input: &str) -> Result<i32, std::num::ParseIntError> {
+    defer!(record(log, "deferred"));
+    let n: i32 = input.parse()?;
+    record(log, "parsed");
+    Ok(n)
+}
+
+#[test]
+fn deferred_calls_run_on_question_mark() {
+    let log = Log::default();
+    assert!(question_mark(&log, "not a number").is_err());
+    assert_eq!(entries(&log), ["deferred"]);
+
+    let log = Log::default();
+    assert_eq!(question_mark(&log, "7"), Ok(7));
+    assert_eq!(entries(&log), ["parsed", "deferred"]);
+}
+
+#[test]
+fn deferred_calls_run_on_break_and_continue() {
+    let log = Log::default();
+    for i in 0.. {
+        defer!(record(&log, format!("deferred {i}")));
+        if i == 0 {
+            continue;
+        }
+        if i == 1 {
+            break;
+        }
+        record(&log, "unreachable");
+    }
+    assert_eq!(entries(&log), ["deferred 0", "deferred 1"]);
+
+    // `break` with a value out of a labelled block.
+    let log = Log::default();
+    let value = 'block: {
+        defer!(record(&log, "deferred"));
+        if !log.borrow().is_empty() {
+            break 'block 0;
+        }
+        record(&log, "breaking");
+        break 'block 42;
+    };
+    assert_eq!(value, 42);
+    assert_eq!(entries(&log), ["breaking", "deferred"]);
+}
+
+#[test]
+fn deferred_calls_run_during_panic_unwinding() {
+    let log = Log::default();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        defer!(record(&log, "first deferred"));
+        defer!(record(&log, "second deferred"));
+        record(&log, "body");
+        panic!("boom");
+    }));
+    let payload = result.expect_err("the body panicked");
+    assert_eq!(panic_message(&*payload), "boom");
+    assert_eq!(entries(&log), ["body", "second deferred", "first deferred"]);
+}
+
+#[test]
+fn call_arguments_are_evaluated_at_the_defer_site() {
+    let log = Log::default();
+    {
+        let mut x = 1;
+        defer!(record(&log, format!("deferred saw {x}")));
+        x = 2;
+        record(&log, format!("body saw {x}"));
+    }
+    assert_eq!(entries(&log), ["body saw 2", "deferred saw 1"]);
+}
+
+fn traced(log: &Log, what: &str) -> i32 {
+    record(log, what);
+    what.len() as i32
+}
+
+#[test]
+fn arguments_are_evaluated_left_to_right_before_the_body_goes_on() {
+    let log = Log::default();
+    let sum = Cell::new(0);
+    let add = |a: i32, b: i32| sum.set(a + b);
+    {
+        defer!(add(traced(&log, "a"), traced(&log, "bb")));
+        record(&log, "body");
+        assert_eq!(sum.get(), 0, "the call itself is deferred");
+    }
+    assert_eq!(entries(&log), ["a", "bb", "body"]);
+    assert_eq!(sum.get(), 3);
+}
+
+/// Records where it was made, and every call on it.
+struct Recorder<'a> {
+    log: &'a Log,
+    name: &'static str,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(log: &'a Log, name: &'static str) -> Self {
+        record(log, format!("made {name}"));
+        Recorder { log, name }
+    }
+
+    fn call(&self, arg: i32) {
+        record(self.log, format!("{}.call({arg})", self.name));
+    }
+}
+
+#[test]
+fn a_non_place_receiver_is_evaluated_at_the_defer_site() {
+    let log = Log::default();
+    {
+        defer!(Recorder::new(&log, "r").call(traced(&log, "arg")));
+        record(&log, "body");
+    }
+    assert_eq!(entries(&log), ["made r", "arg", "body", "r.call(3)"]);
+}
+
+#[test]
+fn a_place_receiver_is_borrowed_until_the_block_ends() {
+    let mut v = vec![1];
+    {
+        // `v.push` needs `&mut v`: borrowed, not moved or copied.
+        defer!(v.push(3));
+    }
+    v.push(4);
+    assert_eq!(v, [1, 3, 4]);
+
+    struct Holder {
+        items: Vec<&'static str>,
+    }
+    let mut h = Holder { items: vec![] };
+    {
+        defer!(h.items.push("field"));
+    }
+    assert_eq!(h.items, ["field"]);
+}
+
+#[test]
+fn an_index_in_a_place_receiver_is_evaluated_at_the_defer_site() {
+    let mut rows = vec![Vec::new(), Vec::new()];
+    {
+        let mut i = 0;
+        defer!(rows[i].push("deferred"));
+        i = 1;
+        assert_eq!(i, 1);
+    }
+    assert_eq!(rows, [vec!["deferred"], vec![]]);
+}
+
+macro_rules! note {
+    ($log:expr, $($fmt:tt)*) => {
+        record(&$log, format!($($fmt)*))
+    };
+}
+
+#[test]
+fn a_macro_call_runs_whole_at_block_exit() {
+    let log = Log::default();
+    {
+        let x = Cell::new(1);
+        defer!(note!(log, "macro saw {}", x.get()));
+        x.set(2);
+        // Plain `println!` works too.
+        defer!(println!("deferred println! ran, x = {}", x.get()));
+    }
+    assert_eq!(entries(&log), ["macro saw 2"]);
+}
+
+#[test]
+fn a_block_runs_at_block_exit() {
+    let log = Log::default();
+    {
+        defer!(record(&log, "call"));
+        defer! {
+            let n = entries(&log).len();
+            record(&log, format!("block saw {n} entries"));
+        }
+        record(&log, "body");
+    }
+    assert_eq!(entries(&log), ["body", "block saw 1 entries", "call"]);
+}
+
+#[test]
+fn deferred_calls_in_a_goroutine_run_when_it_ends() {
+    let (tx, rx) = chan(3);
+    go!(move || {
+        defer! {
+            tx.send("deferred").unwrap();
+        }
+        tx.send("body").unwrap();
+    });
+    assert_eq!(rx.iter().collect::<Vec<_>>(), ["body", "deferred"]);
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through its `Debug` output
+struct Refused(&'static str);
+
+fn fallible(log: &Log) -> Result<(), Refused> {
+    record(log, "fallible ran");
+    Err(Refused("flush failed"))
+}
+
+#[test]
+fn a_deferred_call_returning_err_panics() {
+    let log = Log::default();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        defer!(fallible(&log));
+        record(&log, "body");
+    }));
+    let payload = result.expect_err("the deferred Err became a panic");
+    let msg = panic_message(&*payload);
+    assert!(
+        msg.contains(r#"Err(Refused("flush failed"))"#),
+        "the panic names the error: {msg}"
+    );
+    assert_eq!(entries(&log), ["body", "fallible ran"]);
+}
+
+fn succeeds(log: &Log) -> Result<(), Refused> {
+    record(log, "succeeded");
+    Ok(())
+}
+
+#[test]
+fn a_deferred_ok_is_silent() {
+    let log = Log::default();
+    {
+        defer!(succeeds(&log));
+    }
+    assert_eq!(entries(&log), ["succeeded"]);
+}
+
+#[test]
+fn a_deferred_err_while_unwinding_keeps_the_original_panic() {
+    // A second panic during unwinding would abort the whole test binary.
+    let log = Log::default();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        defer!(fallible(&log));
+        panic!("the original panic");
+    }));
+    let payload = result.expect_err("the body panicked");
+    assert_eq!(panic_message(&*payload), "the original panic");
+    assert_eq!(entries(&log), ["fallible ran"]);
+}

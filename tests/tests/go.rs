@@ -1,0 +1,502 @@
+//! `go!`: Go's `go` statement, as SPEC.md's "`go!`" section promises it.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::panic;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::thread::{self, ThreadId};
+
+use common::{PATIENCE, panic_message};
+use gofer::prelude::*;
+
+type Log = Mutex<Vec<&'static str>>;
+
+/// Returns `value`, noting that it was evaluated and on which thread.
+fn traced<T>(log: &Log, what: &'static str, value: T) -> T {
+    log.lock().unwrap().push(what);
+    value
+}
+
+fn entries(log: &Log) -> Vec<&'static str> {
+    log.lock().unwrap().clone()
+}
+
+fn report(gate: &Receiver<()>, out: &Sender<(ThreadId, i32, i32)>, on: ThreadId, a: i32, b: i32) {
+    // Blocked until the test has looked at what `go!` already did.
+    gate.recv();
+    out.send((on, a, b)).unwrap();
+}
+
+#[gofer::test]
+fn arguments_are_evaluated_now_left_to_right_in_the_caller() {
+    let log = Log::default();
+    let (gate_tx, gate) = chan::<()>(0);
+    let (out_tx, out) = chan(1);
+    go!(report(
+        &gate,
+        &out_tx,
+        thread::current().id(),
+        traced(&log, "a", 1),
+        traced(&log, "b", 2),
+    ));
+    // The goroutine is parked on `gate`, yet both side effects happened,
+    // in order: `go!` evaluated them before it returned.
+    assert_eq!(entries(&log), ["a", "b"]);
+    gate_tx.send(()).unwrap();
+    let (evaluated_on, a, b) = out.recv().unwrap();
+    assert_eq!(
+        evaluated_on,
+        thread::current().id(),
+        "evaluated by the caller"
+    );
+    assert_eq!((a, b), (1, 2));
+}
+
+fn pick_sender(log: &Log) -> fn(&Sender<i32>, i32) {
+    log.lock().unwrap().push("function value");
+    |tx, v| tx.send(v).unwrap()
+}
+
+#[gofer::test]
+fn the_function_value_is_evaluated_now_before_the_arguments() {
+    let log = Log::default();
+    let (tx, rx) = chan(1);
+    go!(pick_sender(&log)(&tx, traced(&log, "argument", 7)));
+    assert_eq!(entries(&log), ["function value", "argument"]);
+    assert_eq!(rx.recv(), Some(7));
+}
+
+fn send_after_gate(gate: &Receiver<()>, out: &Sender<i32>, x: i32) {
+    gate.recv();
+    out.send(x).unwrap();
+}
+
+#[gofer::test]
+fn a_later_change_to_an_argument_is_not_seen() {
+    let (gate_tx, gate) = chan::<()>(0);
+    let (out_tx, out) = chan(1);
+    let mut x = 1;
+    go!(send_after_gate(&gate, &out_tx, x));
+    x = 2;
+    gate_tx.send(()).unwrap();
+    assert_eq!(out.recv(), Some(1), "the goroutine got x as it was at go!");
+    assert_eq!(x, 2);
+}
+
+#[gofer::test]
+fn each_iteration_passes_its_own_loop_variable() {
+    let (tx, rx) = chan(10);
+    for i in 0..10 {
+        go!(tx.send(i));
+    }
+    let got: BTreeSet<i32> = (0..10).map(|_| rx.recv().unwrap()).collect();
+    assert_eq!(got, (0..10).collect());
+}
+
+#[gofer::test]
+fn each_block_goroutine_captures_its_own_loop_variable() {
+    let (tx, rx) = chan(10);
+    for i in 0..10 {
+        let tx = &tx;
+        go! {
+            tx.send(i).unwrap();
+        }
+    }
+    let got: BTreeSet<i32> = (0..10).map(|_| rx.recv().unwrap()).collect();
+    assert_eq!(got, (0..10).collect());
+}
+
+mod generic {
+    use gofer::Sender;
+
+    pub(super) fn send_default<T: Default>(tx: &Sender<T>) {
+        tx.send(T::default()).unwrap();
+    }
+}
+
+#[gofer::test]
+fn path_call_with_turbofish() {
+    let (tx, rx) = chan(2);
+    go!(generic::send_default::<String>(&tx));
+    go!(self::generic::send_default::<String>(&tx));
+    assert_eq!(rx.recv(), Some(String::new()));
+    assert_eq!(rx.recv(), Some(String::new()));
+}
+
+/// Reports its final value, and the thread that dropped it, when dropped.
+struct Tally {
+    n: u32,
+    report: Sender<(u32, ThreadId)>,
+}
+
+impl Tally {
+    fn add(&mut self, k: u32) {
+        self.n += k;
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        let _ = self.report.send((self.n, thread::current().id()));
+    }
+}
+
+#[gofer::scoped]
+fn add_in_a_goroutine(report: Sender<(u32, ThreadId)>) {
+    let mut tally = Tally { n: 1, report };
+    go!(tally.add(41));
+}
+
+#[test]
+fn a_place_receiver_is_borrowed_mutably() {
+    let (tx, rx) = chan(1);
+    add_in_a_goroutine(tx);
+    // The goroutine changed the local in place; the local was then dropped
+    // by its own function, so it was borrowed, not moved into the goroutine.
+    assert_eq!(rx.recv(), Some((42, thread::current().id())));
+}
+
+struct Counter(AtomicU32);
+
+impl Counter {
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[gofer::scoped]
+fn bump_each(counters: &[Counter], outer: &Holder) {
+    for i in 0..counters.len() {
+        // An index place: `i` is evaluated now, `counters` borrowed.
+        go!(counters[i].bump());
+    }
+    // A field place.
+    go!(outer.counter.bump());
+    go!((outer.counter).bump());
+}
+
+struct Holder {
+    counter: Counter,
+}
+
+#[test]
+fn index_and_field_receivers_are_places() {
+    let counters = [const { Counter(AtomicU32::new(0)) }; 4];
+    let holder = Holder {
+        counter: Counter(AtomicU32::new(0)),
+    };
+    bump_each(&counters, &holder);
+    for c in &counters {
+        assert_eq!(c.0.load(Ordering::SeqCst), 1);
+    }
+    assert_eq!(holder.counter.0.load(Ordering::SeqCst), 2);
+}
+
+#[gofer::test]
+fn a_place_receiver_stays_usable_by_the_caller() {
+    let (tx, rx) = chan(2);
+    go!(tx.send("goroutine"));
+    // `tx` was borrowed, not moved: the caller still has it.
+    tx.send("caller").unwrap();
+    let got: BTreeSet<_> = [rx.recv().unwrap(), rx.recv().unwrap()].into();
+    assert_eq!(got, BTreeSet::from(["caller", "goroutine"]));
+}
+
+/// Remembers the thread that made it.
+struct Probe {
+    made_on: ThreadId,
+}
+
+impl Probe {
+    fn new() -> Self {
+        Probe {
+            made_on: thread::current().id(),
+        }
+    }
+
+    fn send_to(self, out: &Sender<(ThreadId, ThreadId)>) {
+        out.send((self.made_on, thread::current().id())).unwrap();
+    }
+}
+
+#[gofer::test]
+fn a_non_place_receiver_is_evaluated_now_and_moved() {
+    let (tx, rx) = chan(1);
+    go!(Probe::new().send_to(&tx));
+    let (made_on, ran_on) = rx.recv().unwrap();
+    assert_eq!(
+        made_on,
+        thread::current().id(),
+        "receiver made by the caller"
+    );
+    assert_ne!(ran_on, thread::current().id(), "call run by the goroutine");
+}
+
+#[gofer::test]
+fn a_closure_runs_as_written_and_may_borrow() {
+    let (tx, rx) = chan(2);
+    let greeting = String::from("hello");
+    go!(|| tx.send(greeting.len()));
+    // The closure only borrowed: both are still ours.
+    tx.send(greeting.len() + 1).unwrap();
+    let got: BTreeSet<_> = [rx.recv().unwrap(), rx.recv().unwrap()].into();
+    assert_eq!(got, BTreeSet::from([5, 6]));
+}
+
+#[gofer::test]
+fn a_move_closure_owns_what_it_uses() {
+    let (tx, rx) = chan(1);
+    let owned = String::from("moved in");
+    go!(move || {
+        tx.send(owned).unwrap();
+        // `tx` is dropped with the closure: the channel closes.
+    });
+    assert_eq!(rx.recv().as_deref(), Some("moved in"));
+    assert_eq!(rx.recv(), None);
+}
+
+#[gofer::test]
+fn a_block_runs_as_a_move_closure() {
+    let (gate_tx, gate) = chan::<()>(0);
+    let (tx, rx) = chan(1);
+    let mut n = 1;
+    go! {
+        gate.recv();
+        tx.send(n).unwrap();
+    }
+    // `n` was copied into the goroutine: changing ours is allowed and unseen.
+    n += 1;
+    gate_tx.send(()).unwrap();
+    assert_eq!(rx.recv(), Some(1));
+    assert_eq!(n, 2);
+    // `tx` was moved into the block, and dropped when it ended.
+    assert_eq!(rx.recv(), None);
+}
+
+fn worker(id: i32, wg: &WaitGroup, seen: &Mutex<Vec<i32>>) {
+    defer!(wg.done());
+    seen.lock().unwrap().push(id);
+}
+
+#[gofer::test]
+fn goroutines_borrow_locals_of_the_top_level_block() {
+    // SPEC's example, verbatim but for `seen`.
+    let seen = Mutex::new(Vec::new());
+    let wg = WaitGroup::new();
+    for i in 1..=3 {
+        wg.add(1);
+        go!(worker(i, &wg, &seen));
+    }
+    wg.wait();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_unstable();
+    assert_eq!(seen, [1, 2, 3]);
+}
+
+fn both(a: &str, b: &[i32], out: &Sender<String>) {
+    out.send(format!("{a}{b:?}")).unwrap();
+}
+
+#[gofer::test]
+fn locals_declared_between_goroutines_can_be_borrowed() {
+    let (tx, rx) = chan(3);
+    let a = String::from("a");
+    go!(both(&a, &[], &tx));
+    let b = vec![1, 2];
+    go!(both(&a, &b, &tx));
+    let c = String::from("c");
+    go!(both(&c, &b, &tx));
+    let got: BTreeSet<_> = (0..3).map(|_| rx.recv().unwrap()).collect();
+    assert_eq!(
+        got,
+        BTreeSet::from(["a[]".into(), "a[1, 2]".into(), "c[1, 2]".into()])
+    );
+}
+
+#[gofer::scoped]
+fn nested_goroutines(hits: &AtomicUsize) {
+    go! {
+        // A goroutine inside a goroutine is scoped too: it borrows `hits`.
+        go!(|| {
+            go!(|| {
+                hits.fetch_add(1, Ordering::SeqCst);
+            });
+            hits.fetch_add(1, Ordering::SeqCst);
+        });
+        hits.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn nested_goroutines_are_scoped_and_joined() {
+    let hits = AtomicUsize::new(0);
+    nested_goroutines(&hits);
+    // The function returned only after all three had finished.
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
+#[gofer::test]
+fn go_inside_a_select_arm() {
+    let (tx, rx) = chan(1);
+    let (out_tx, out) = chan(1);
+    tx.send(21).unwrap();
+    select! {
+        v = <-rx => go!(out_tx.send(v.unwrap() * 2)),
+        default => unreachable!(),
+    }
+    assert_eq!(out.recv(), Some(42));
+}
+
+#[gofer::scoped]
+fn spawn_from_a_closure(out: &Sender<usize>) {
+    let total = AtomicUsize::new(0);
+    let wg = WaitGroup::new();
+    let (wg, total) = (&wg, &total);
+    let spawn = |i: usize| {
+        wg.add(1);
+        go!(move || {
+            defer!(wg.done());
+            total.fetch_add(i, Ordering::SeqCst);
+        });
+    };
+    (1..=4).for_each(spawn);
+    wg.wait();
+    out.send(total.load(Ordering::SeqCst)).unwrap();
+}
+
+#[test]
+fn go_inside_a_closure_in_a_scoped_fn() {
+    let (tx, rx) = chan(1);
+    spawn_from_a_closure(&tx);
+    assert_eq!(rx.recv(), Some(10));
+}
+
+#[test]
+fn go_is_a_unit_expression() {
+    let (tx, rx) = chan(3);
+    let tx2 = tx.clone();
+    #[allow(clippy::let_unit_value)] // the point: its type is `()`
+    let unit: () = go!(move || tx2.send(1));
+    assert_eq!(unit, ());
+    let tx3 = tx.clone();
+    match rx.capacity() {
+        3 => go!(tx3.send(2)),
+        _ => unreachable!(),
+    }
+    let tx4 = tx.clone();
+    if rx.capacity() == 3 {
+        go!(tx4.send(3))
+    } else {
+        go!(tx4.send(0))
+    }
+    drop(tx);
+    let got: BTreeSet<i32> = rx.iter().collect();
+    assert_eq!(got, BTreeSet::from([1, 2, 3]));
+}
+
+fn owned_worker(id: u32, out: Sender<u32>) {
+    out.send(id * 10).unwrap();
+}
+
+#[test]
+fn go_outside_any_scope_is_detached() {
+    // A plain `#[test]`: these goroutines must own what they use.
+    let (tx, rx) = chan(4);
+    go!(owned_worker(1, tx.clone()));
+    let tx2 = tx.clone();
+    go!(tx2.send(20));
+    let tx3 = tx.clone();
+    go!(move || tx3.send(30));
+    go! {
+        tx.send(40).unwrap();
+    }
+    let mut got: Vec<u32> = rx.iter().collect();
+    got.sort_unstable();
+    assert_eq!(got, [10, 20, 30, 40]);
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through its `Debug` output
+struct WorkFailed(u8);
+
+fn failing_work() -> Result<(), WorkFailed> {
+    Err(WorkFailed(7))
+}
+
+#[gofer::scoped]
+fn start_failing_work() {
+    go!(failing_work());
+}
+
+#[test]
+fn a_goroutine_returning_err_panics() {
+    let payload = panic::catch_unwind(start_failing_work).expect_err("the Err became a panic");
+    let msg = panic_message(&*payload);
+    assert!(msg.contains("Err(WorkFailed(7))"), "{msg}");
+}
+
+#[gofer::scoped]
+fn send_to_nobody() {
+    let (tx, rx) = chan::<i32>(1);
+    drop(rx);
+    go!(tx.send(1));
+}
+
+#[test]
+fn a_failed_send_in_a_goroutine_is_not_lost() {
+    let payload = panic::catch_unwind(send_to_nobody).expect_err("the SendError became a panic");
+    assert!(panic_message(&*payload).contains("Err(SendError"));
+}
+
+#[gofer::scoped]
+fn count_goroutines() -> usize {
+    let (gate_tx, gate) = chan::<()>(0);
+    let started = WaitGroup::new();
+    for _ in 0..3 {
+        started.add(1);
+        go!(|| {
+            started.done();
+            gate.recv();
+        });
+    }
+    // All three are running and parked on the gate.
+    started.wait();
+    let n = gofer::num_goroutine();
+    drop(gate_tx);
+    n
+}
+
+#[test]
+fn num_goroutine_counts_live_goroutines_and_main() {
+    // The count is process-wide and tests run in parallel: play the
+    // scenario in a child process that runs this test alone.
+    if common::is_child("num_goroutine") {
+        assert_eq!(gofer::num_goroutine(), 1, "main alone");
+        let (release_tx, release) = chan::<()>(0);
+        go!(move || {
+            release.recv();
+        });
+        assert_eq!(gofer::num_goroutine(), 2, "counted from go! on");
+        assert_eq!(count_goroutines(), 5, "main, detached, three scoped");
+        assert_eq!(gofer::num_goroutine(), 2, "the scope joined its three");
+        drop(release_tx);
+        // The detached goroutine ends on its own time: poll, bounded.
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while gofer::num_goroutine() != 1 {
+            assert!(std::time::Instant::now() < deadline, "the count never fell");
+            thread::yield_now();
+        }
+        return;
+    }
+    let out = common::run_child(
+        "num_goroutine_counts_live_goroutines_and_main",
+        "num_goroutine",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

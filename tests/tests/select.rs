@@ -1,0 +1,511 @@
+//! `select!`: Go's `select`, as SPEC.md's "`select!`" section promises it.
+
+mod common;
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use common::{BLOCKED, PATIENCE};
+use gofer::RecvTimeoutError;
+use gofer::prelude::*;
+
+type Log = RefCell<Vec<&'static str>>;
+
+/// Returns `value`, noting that it was evaluated.
+fn traced<T>(log: &Log, what: &'static str, value: T) -> T {
+    log.borrow_mut().push(what);
+    value
+}
+
+#[test]
+fn operands_and_send_values_are_evaluated_once_in_source_order() {
+    let log = Log::default();
+    let (tx0, rx0) = chan::<i32>(1);
+    let (tx1, rx1) = chan::<i32>(1);
+    let (tx2, rx2) = chan::<i32>(1);
+    tx1.send(0).unwrap(); // the send arm below cannot proceed
+    tx0.send(10).unwrap(); // the first receive arm can
+    let got = select! {
+        v = <-traced(&log, "recv 0 operand", &rx0) => v,
+        traced(&log, "send 1 operand", &tx1) <- traced(&log, "send 1 value", 11) => None,
+        <-traced(&log, "recv 2 operand", &rx2) => None,
+    };
+    assert_eq!(got, Some(10));
+    assert_eq!(
+        log.into_inner(),
+        [
+            "recv 0 operand",
+            "send 1 operand",
+            "send 1 value",
+            "recv 2 operand"
+        ]
+    );
+    // The send arm was not chosen: its value was not sent.
+    assert_eq!(rx1.try_recv(), Ok(0));
+    drop(tx2);
+}
+
+#[gofer::test]
+fn operands_are_evaluated_once_even_when_the_select_blocks() {
+    let evaluations = [const { AtomicUsize::new(0) }; 3];
+    let count = |i: usize| evaluations[i].fetch_add(1, Ordering::SeqCst);
+    let (tx, rx) = chan::<i32>(0);
+    let (full_tx, full_rx) = chan::<i32>(0);
+    let (chosen_tx, chosen) = chan(1);
+    go!(|| {
+        let got = select! {
+            v = <-{ count(0); &rx } => v,
+            { count(1); &full_tx } <- { count(2); 5 } => None,
+        };
+        chosen_tx.send(got).unwrap();
+    });
+    // Bounded wait: nothing is ready, so the select is blocked...
+    assert_eq!(chosen.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+    tx.send(1).unwrap(); // ...until this
+    assert_eq!(chosen.recv_timeout(PATIENCE), Ok(Some(1)));
+    for (i, n) in evaluations.iter().enumerate() {
+        assert_eq!(n.load(Ordering::SeqCst), 1, "operand {i}");
+    }
+    drop(full_rx);
+}
+
+/// The imbalance allowed between two arms over `n` fair coin flips: five
+/// standard deviations (`sqrt(n) / 2` each), a false alarm once in ~3.5
+/// million runs.
+fn five_sigma(n: usize) -> usize {
+    5 * (n as f64).sqrt() as usize / 2
+}
+
+#[test]
+fn ready_arms_are_chosen_uniformly_at_random() {
+    const TRIALS: usize = 10_000;
+    let (tx_a, rx_a) = chan(1);
+    let (tx_b, rx_b) = chan(1);
+    tx_a.send(()).unwrap();
+    tx_b.send(()).unwrap();
+    let mut counts = [0usize; 2];
+    for _ in 0..TRIALS {
+        // Both arms are always ready: each refills its channel.
+        // The `,` after a block body is needed before a `<-rx` arm: see
+        // `a_block_body_needs_no_comma_before_a_receive_arm`.
+        select! {
+            <-rx_a => {
+                counts[0] += 1;
+                tx_a.send(()).unwrap();
+            },
+            <-rx_b => {
+                counts[1] += 1;
+                tx_b.send(()).unwrap();
+            }
+        }
+    }
+    assert_eq!(counts[0] + counts[1], TRIALS);
+    assert!(
+        counts[0].abs_diff(TRIALS / 2) < five_sigma(TRIALS),
+        "not uniform: {counts:?}"
+    );
+}
+
+#[test]
+fn only_ready_arms_are_chosen_and_uniformly() {
+    const TRIALS: usize = 10_000;
+    let (tx_a, rx_a) = chan(1);
+    let (tx_b, rx_b) = chan(1);
+    let (_idle_tx, idle) = chan::<()>(0); // open, never ready
+    tx_a.send(()).unwrap();
+    let mut counts = [0usize; 3];
+    for _ in 0..TRIALS {
+        // A ready receive and a ready send (rx_b is drained after it).
+        select! {
+            <-rx_a => {
+                counts[0] += 1;
+                tx_a.send(()).unwrap();
+            }
+            tx_b <- () => {
+                counts[1] += 1;
+                rx_b.recv().unwrap();
+            },
+            <-idle => counts[2] += 1,
+        }
+    }
+    assert_eq!(counts[2], 0, "the arm that was never ready was chosen");
+    assert!(
+        counts[0].abs_diff(TRIALS / 2) < five_sigma(TRIALS),
+        "not uniform: {counts:?}"
+    );
+}
+
+#[gofer::test]
+fn without_default_it_blocks_until_an_arm_is_ready() {
+    let (tx, rx) = chan::<&str>(0);
+    let (_idle_tx, idle) = chan::<&str>(0);
+    let (chosen_tx, chosen) = chan(1);
+    go!(move || {
+        let got = select! {
+            v = <-rx => v,
+            v = <-idle => v,
+        };
+        chosen_tx.send(got)
+    });
+    // Bounded wait: no arm is ready, so the select must still be blocked.
+    assert_eq!(chosen.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+    tx.send("ready").unwrap();
+    assert_eq!(chosen.recv_timeout(PATIENCE), Ok(Some("ready")));
+}
+
+#[gofer::test]
+fn a_blocked_send_arm_completes_when_a_receiver_comes() {
+    let (tx, rx) = chan::<i32>(0);
+    let (chosen_tx, chosen) = chan(1);
+    go!(move || {
+        let sent = select! {
+            tx <- 3 => true,
+        };
+        chosen_tx.send(sent)
+    });
+    // Bounded wait: nobody receives yet, so the send arm must be blocked.
+    assert_eq!(chosen.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+    assert_eq!(rx.recv(), Some(3));
+    assert_eq!(chosen.recv_timeout(PATIENCE), Ok(true));
+}
+
+#[test]
+fn default_is_chosen_when_no_arm_is_ready_and_never_blocks() {
+    let (_tx, rx) = chan::<i32>(0);
+    let (full_tx, _full_rx) = chan::<i32>(1);
+    full_tx.send(0).unwrap();
+    for _ in 0..100 {
+        let got = select! {
+            v = <-rx => v,
+            full_tx <- 1 => Some(-1),
+            default => None,
+        };
+        assert_eq!(got, None);
+    }
+}
+
+#[test]
+fn default_is_not_chosen_when_an_arm_is_ready() {
+    let (tx, rx) = chan(1);
+    for i in 0..100 {
+        tx.send(i).unwrap();
+        let got = select! {
+            v = <-rx => v,
+            default => None,
+        };
+        assert_eq!(got, Some(i));
+    }
+}
+
+#[test]
+fn receive_yields_none_once_closed_and_drained() {
+    let (tx, rx) = chan(1);
+    tx.send("last").unwrap();
+    drop(tx);
+    let recv = || select! { v = <-rx => v };
+    assert_eq!(recv(), Some("last"));
+    for _ in 0..3 {
+        assert_eq!(recv(), None);
+    }
+    // A closed channel is ready: it wins over `default`.
+    let got = select! {
+        v = <-rx => v.is_none(),
+        default => false,
+    };
+    assert!(got);
+}
+
+#[test]
+fn receive_without_binding_discards_the_value() {
+    let (tx, rx) = chan(2);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    let arm = select! {
+        <-rx => "received",
+        default => "default",
+    };
+    assert_eq!(arm, "received");
+    // The first value was consumed.
+    assert_eq!(rx.try_recv(), Ok(2));
+
+    // `_ = <-rx` is the same.
+    tx.send(3).unwrap();
+    select! {
+        _ = <-rx => {}
+    }
+    assert!(rx.is_empty());
+}
+
+#[test]
+fn send_arm_sends_its_value() {
+    let (tx, rx) = chan(1);
+    let sent = select! {
+        tx <- 42 => true,
+        default => false,
+    };
+    assert!(sent);
+    assert_eq!(rx.try_recv(), Ok(42));
+}
+
+#[test]
+fn after_times_a_select_out() {
+    let (_tx, rx) = chan::<i32>(0);
+    let start = Instant::now();
+    let got = select! {
+        v = <-rx => Err(v),
+        t = <-after(Duration::from_millis(10)) => Ok(t),
+    };
+    let fired = got
+        .expect("only the timeout can be ready")
+        .expect("after sends");
+    assert!(fired >= start + Duration::from_millis(10));
+}
+
+#[test]
+fn never_is_never_chosen() {
+    for _ in 0..100 {
+        let got = select! {
+            <-never::<i32>() => "never",
+            default => "default",
+        };
+        assert_eq!(got, "default");
+    }
+    let got = select! {
+        <-never::<i32>() => "never",
+        <-after(Duration::from_millis(1)) => "timeout",
+    };
+    assert_eq!(got, "timeout");
+}
+
+#[test]
+fn never_disables_an_arm() {
+    // Go's idiom: set a channel to nil to turn its case off.
+    let (tx, rx) = chan(1);
+    tx.send(1).unwrap();
+    let off = never();
+    for enabled in [false, true] {
+        let input = if enabled { &rx } else { &off };
+        let got = select! {
+            v = <-input => v,
+            default => None,
+        };
+        assert_eq!(got, enabled.then_some(1));
+    }
+}
+
+#[test]
+fn select_is_an_expression_with_the_chosen_arms_value() {
+    let (tx, rx) = chan(1);
+    tx.send(21).unwrap();
+    let doubled = select! {
+        v = <-rx => v.map_or(0, |v| v * 2),
+        default => -1,
+    };
+    assert_eq!(doubled, 42);
+    let fallback: i32 = select! {
+        v = <-rx => v.unwrap(),
+        default => -1,
+    };
+    assert_eq!(fallback, -1);
+}
+
+#[test]
+fn break_and_continue_act_on_the_enclosing_loop() {
+    let (tx, rx) = chan(10);
+    for i in 1..=10 {
+        tx.send(i).unwrap();
+    }
+    drop(tx);
+    let mut odds = Vec::new();
+    let last_even = loop {
+        select! {
+            v = <-rx => match v {
+                Some(v) if v % 2 == 1 => {
+                    odds.push(v);
+                    continue;
+                }
+                Some(v) if v >= 6 => break v,
+                _ => {}
+            },
+        }
+    };
+    assert_eq!(last_even, 6);
+    assert_eq!(odds, [1, 3, 5]);
+
+    // A labelled `break` leaves the outer loop.
+    let mut rounds = 0;
+    'outer: loop {
+        rounds += 1;
+        for _ in 0..3 {
+            select! {
+                v = <-rx => if v.is_none() { break 'outer; },
+            }
+        }
+    }
+    assert_eq!(rounds, 2, "7..=10 then the close");
+}
+
+fn first_even(rx: &Receiver<i32>) -> Option<i32> {
+    loop {
+        select! {
+            v = <-rx => {
+                let v = v?; // `?` returns from `first_even`
+                if v % 2 == 0 {
+                    return Some(v);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn return_and_question_mark_act_on_the_enclosing_fn() {
+    let (tx, rx) = chan(3);
+    for v in [1, 3, 4] {
+        tx.send(v).unwrap();
+    }
+    assert_eq!(first_even(&rx), Some(4));
+    tx.send(5).unwrap();
+    drop(tx);
+    assert_eq!(first_even(&rx), None, "`?` on the closed channel's None");
+}
+
+fn next_or_err(rx: &Receiver<i32>) -> Result<i32, String> {
+    let v = select! {
+        v = <-rx => v.ok_or("closed")?,
+        <-after(PATIENCE) => return Err("timed out".into()),
+    };
+    Ok(v * 10)
+}
+
+#[test]
+fn question_mark_on_a_result_in_an_arm() {
+    let (tx, rx) = chan(1);
+    tx.send(4).unwrap();
+    assert_eq!(next_or_err(&rx), Ok(40));
+    drop(tx);
+    assert_eq!(next_or_err(&rx), Err("closed".into()));
+}
+
+/// A `select!` with one `<-rxs[i] => i` arm per listed index.
+macro_rules! select_over {
+    ($rxs:ident: $($i:tt)*) => {
+        select! { $( <-$rxs[$i] => $i, )* }
+    };
+}
+
+#[test]
+fn forty_arms_work() {
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..40).map(|_| chan::<()>(1)).unzip();
+    let choose = || {
+        select_over!(rxs:
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19
+            20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39)
+    };
+    // Only arm k is ready: arm k is chosen, whatever its position.
+    for (k, tx) in txs.iter().enumerate() {
+        tx.send(()).unwrap();
+        assert_eq!(choose(), k);
+    }
+    // All are ready: every arm, the ones past 32 included, gets chosen.
+    for tx in &txs {
+        tx.send(()).unwrap();
+    }
+    let mut chosen = [0usize; 40];
+    for _ in 0..4_000 {
+        let k = choose();
+        chosen[k] += 1;
+        txs[k].send(()).unwrap();
+    }
+    assert!(
+        chosen.iter().all(|&n| n > 0),
+        "some arm never won: {chosen:?}"
+    );
+}
+
+#[test]
+fn seventy_arms_work() {
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..70).map(|_| chan::<()>(1)).unzip();
+    let choose = || {
+        select_over!(rxs:
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19
+            20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
+            40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
+            60 61 62 63 64 65 66 67 68 69)
+    };
+    for (k, tx) in txs.iter().enumerate() {
+        tx.send(()).unwrap();
+        assert_eq!(choose(), k);
+    }
+}
+
+#[test]
+fn a_send_arm_without_receivers_is_never_chosen() {
+    let (dead_tx, dead_rx) = chan::<i32>(1);
+    drop(dead_rx);
+    for _ in 0..100 {
+        let got = select! {
+            dead_tx <- 1 => "sent",
+            default => "default",
+        };
+        assert_eq!(got, "default");
+    }
+    let got = select! {
+        dead_tx <- 1 => "sent",
+        <-after(Duration::from_millis(1)) => "timeout",
+    };
+    assert_eq!(got, "timeout");
+}
+
+#[gofer::test]
+fn a_send_arm_whose_receivers_leave_while_blocked_is_not_chosen() {
+    let (tx, rx) = chan::<i32>(0);
+    let (quit_tx, quit) = chan::<()>(0);
+    let (chosen_tx, chosen) = chan(1);
+    go!(move || {
+        let arm = select! {
+            tx <- 1 => "sent",
+            <-quit => "quit",
+        };
+        chosen_tx.send(arm)
+    });
+    // Bounded wait: nothing is ready yet.
+    assert_eq!(chosen.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+    drop(rx);
+    // Bounded wait: the send arm can never complete now, so it must not
+    // be chosen; the select keeps waiting for `quit`.
+    assert_eq!(chosen.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+    quit_tx.send(()).unwrap();
+    assert_eq!(chosen.recv_timeout(PATIENCE), Ok("quit"));
+}
+
+#[gofer::test]
+fn select_loop_ping_pong() {
+    // Go's classic: a producer, a quit channel, a consumer selecting on both.
+    let (data_tx, data) = chan(0);
+    let (quit_tx, quit) = chan::<()>(0);
+    go! {
+        for i in 0..5 {
+            data_tx.send(i).unwrap();
+        }
+        quit_tx.send(()).unwrap();
+    }
+    let mut got = Vec::new();
+    loop {
+        select! {
+            v = <-data => got.push(v.unwrap()),
+            <-quit => break,
+        }
+    }
+    assert_eq!(got, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+#[ignore = "gofer bug: a block arm body swallows a following `<-rx` arm (macros/src/select/parse.rs, parse_body)"]
+fn a_block_body_needs_no_comma_before_a_receive_arm() {
+    // As in `match`, `=> { .. }` ends an arm. `parse_body` parses the body
+    // with `Expr::parse`, which reads `{ .. } <-rx2` as `{ .. } < -rx2`; syn's
+    // `Expr::parse_with_earlier_boundary_rule` stops after the block.
+    trybuild::TestCases::new().pass("tests/common/pass/select_block_body_then_receive.rs");
+}
