@@ -98,6 +98,10 @@ pub(crate) struct GInfo {
     pub(crate) go_site: Option<&'static Location<'static>>,
     /// Whether the detector watches it.
     pub(crate) tracked: bool,
+    /// Whether the detector may end it (only under `#[gofer::test]`: a
+    /// program exits instead). Blocking operations of an abortable goroutine
+    /// also select on its abort channel.
+    pub(crate) abortable: bool,
 }
 
 struct Blocked {
@@ -244,6 +248,7 @@ pub(crate) fn spawner() -> GInfo {
             root: p.root,
             go_site: None,
             tracked: p.tracked,
+            abortable: p.abortable,
         },
         None => GInfo {
             id: 0,
@@ -251,6 +256,7 @@ pub(crate) fn spawner() -> GInfo {
             root: 0,
             go_site: None,
             tracked: enabled(),
+            abortable: false,
         },
     }
 }
@@ -299,6 +305,7 @@ pub(crate) fn enter_root(main: bool, deadlock: bool) -> Root {
         root: id,
         go_site: None,
         tracked: deadlock && enabled(),
+        abortable: !main,
     };
     let slot = new_slot(true, main);
     *slot.lock() = Some(Current {
@@ -359,7 +366,9 @@ impl Drop for Root {
 }
 
 /// Marks the current goroutine blocked on `what` while `op` runs. `op` is
-/// given the abort receiver to add to its select (for tracked goroutines).
+/// given the abort receiver to add to its select when the goroutine is
+/// abortable (under `#[gofer::test]`); otherwise it blocks as it would
+/// without the detector.
 pub(crate) fn block<R>(
     what: Wait,
     site: &'static Location<'static>,
@@ -370,7 +379,7 @@ pub(crate) fn block<R>(
     let Some(slot) = slot else {
         return op(None);
     };
-    {
+    let abortable = {
         let mut current = slot.lock();
         match current.as_mut() {
             Some(c) if c.info.tracked => {
@@ -378,21 +387,22 @@ pub(crate) fn block<R>(
                     what,
                     site,
                     interrupt,
-                })
+                });
+                c.info.abortable
             }
             _ => {
                 drop(current);
                 return op(None);
             }
         }
-    }
+    };
     let blocked = BLOCKED.fetch_add(1, Ordering::SeqCst) + 1;
     EPOCH.fetch_add(1, Ordering::SeqCst);
     if blocked >= tracked() {
         wake_monitor();
     }
     let _unmark = Unmark(&slot);
-    op(Some(&slot.abort_rx))
+    op(abortable.then_some(&slot.abort_rx))
 }
 
 struct Unmark<'a>(&'a Slot);
