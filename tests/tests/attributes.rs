@@ -1,5 +1,8 @@
 //! `#[gofer::main]`, `#[gofer::test]` and `#[gofer::scoped]`: what SPEC.md's
-//! "Macros" section promises about the functions they mark.
+//! "Macros" section promises about the functions they mark, and what
+//! STYLE.md promises about every expansion (hygiene, no `unsafe`).
+// Expansions must compile under a user's `forbid(unsafe_code)`.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
 use std::num::ParseIntError;
@@ -360,4 +363,75 @@ pub(crate) fn keeps_attributes() -> i32 {
 #[test]
 fn other_attributes_are_kept() {
     assert_eq!(keeps_attributes(), 1);
+}
+
+/// Names an unhygienic expansion would pick up instead of the real ones:
+/// macro output must name only `::core`, `::std` and `::gofer` paths.
+mod shadowed {
+    #![allow(dead_code, unused_macros)]
+    use gofer::prelude::*;
+
+    struct Option;
+    struct Some;
+    struct None;
+    struct Result;
+    struct Ok;
+    struct Err;
+    struct Box;
+    struct Vec;
+    struct Send;
+    struct Arg;
+    struct Scope;
+    struct Defer;
+    fn scope() {}
+    fn spawn() {}
+    fn main() {}
+    fn defer() {}
+    fn select() {}
+    mod core {}
+    mod std {}
+    macro_rules! unreachable {
+        ($($t:tt)*) => {
+            compile_error!("an expansion used a local `unreachable!`")
+        };
+    }
+    macro_rules! panic {
+        ($($t:tt)*) => {
+            compile_error!("an expansion used a local `panic!`")
+        };
+    }
+
+    fn add(total: &::std::sync::Mutex<i32>, n: i32) {
+        *total.lock().unwrap() += n;
+    }
+
+    #[gofer::scoped]
+    pub(super) fn run(input: &Receiver<i32>) -> i32 {
+        let total = ::std::sync::Mutex::new(0);
+        let (tx, rx) = chan(3);
+        go!(tx.send(1));
+        go!(|| tx.send(2));
+        go!(add(&total, 1000));
+        {
+            defer!(add(&total, 10));
+            defer! {
+                *total.lock().unwrap() += 100;
+            }
+        }
+        let got = select! {
+            v = <-input => v.unwrap_or(0),
+            default => -1,
+        };
+        let from_goroutines: i32 = [rx.recv(), rx.recv()].into_iter().flatten().sum();
+        let total = *total.lock().unwrap();
+        got + from_goroutines + total
+    }
+}
+
+#[test]
+fn expansions_are_hygienic() {
+    let (tx, rx) = chan(1);
+    tx.send(5).unwrap();
+    let got = shadowed::run(&rx);
+    assert_eq!(got, 5 + 1 + 2 + 1110);
 }

@@ -357,3 +357,14 @@ fn channels_of_channels() {
     drop(requests_tx);
     assert_eq!(squares, BTreeSet::from([1, 4, 9]));
 }
+
+#[test]
+fn the_prelude_names_what_programs_use() {
+    // Every name here comes from `use gofer::prelude::*;` alone.
+    let _: fn(usize) -> (Sender<u8>, Receiver<u8>) = chan::<u8>;
+    let _: fn(Duration) -> Receiver<Instant> = after;
+    let _: fn(Duration) -> Receiver<Instant> = tick;
+    let _: fn() -> Receiver<u8> = never::<u8>;
+    let _: fn(Duration) = sleep;
+    let _: fn() -> WaitGroup = WaitGroup::new;
+}

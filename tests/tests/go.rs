@@ -417,6 +417,27 @@ fn go_outside_any_scope_is_detached() {
     assert_eq!(got, [10, 20, 30, 40]);
 }
 
+#[test]
+fn a_detached_goroutine_ends_when_the_process_ends() {
+    if common::is_child("detached outlives main") {
+        go!(move || {
+            // Blocked for good: a nil channel.
+            never::<()>().recv();
+        });
+        return; // the test, and so the process, ends under it
+    }
+    // `run_child` fails if the child hangs.
+    let out = common::run_child(
+        "a_detached_goroutine_ends_when_the_process_ends",
+        "detached outlives main",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[derive(Debug)]
 #[allow(dead_code)] // read through its `Debug` output
 struct WorkFailed(u8);

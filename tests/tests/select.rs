@@ -509,3 +509,38 @@ fn a_block_body_needs_no_comma_before_a_receive_arm() {
     // `Expr::parse_with_earlier_boundary_rule` stops after the block.
     trybuild::TestCases::new().pass("tests/common/pass/select_block_body_then_receive.rs");
 }
+
+/// SPEC's example, verbatim; `past` records whether the select! fell
+/// through instead of returning.
+fn spec_example(
+    messages: &Receiver<i32>,
+    done: &Receiver<()>,
+    results: &Sender<i32>,
+    past: &std::cell::Cell<bool>,
+) {
+    select! {
+        msg = <-messages => println!("received {msg:?}"),   // msg: Option<T>
+        <-done => return,                                   // receive, value dropped
+        results <- 42 => println!("sent"),                  // send
+        <-after(Duration::from_secs(1)) => println!("timeout"),
+        default => println!("no activity"),                 // at most one
+    }
+    past.set(true);
+}
+
+#[test]
+fn the_spec_example_runs() {
+    let (_messages_tx, messages) = chan::<i32>(0);
+    let (done_tx, done) = chan::<()>(0);
+    let (results, _results_rx) = chan::<i32>(1);
+    results.send(0).unwrap(); // full: the send arm is not ready
+    let past = std::cell::Cell::new(false);
+    // Nothing is ready: `default`, then past the select!.
+    spec_example(&messages, &done, &results, &past);
+    assert!(past.get());
+    // `done` is closed, so ready: its arm returns from the function.
+    past.set(false);
+    drop(done_tx);
+    spec_example(&messages, &done, &results, &past);
+    assert!(!past.get());
+}
