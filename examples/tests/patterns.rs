@@ -1,0 +1,342 @@
+//! Runs the Go concurrency pattern examples (`generator`, `pipeline`,
+//! `prime_sieve`, `timeouts`, `rate_limiting`, `bounded_parallelism`) and
+//! checks their output.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long an example may run before the test kills it and fails. The
+/// examples take well under 2 s; this only guards against a hang.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The examples this test runs.
+const EXAMPLES: [&str; 6] = [
+    "generator",
+    "pipeline",
+    "prime_sieve",
+    "timeouts",
+    "rate_limiting",
+    "bounded_parallelism",
+];
+
+/// The path of example `name`, built from its current source.
+///
+/// The examples land in `target/<profile>/examples/`, beside the `deps/`
+/// directory that holds this test executable
+/// (`target/<profile>/deps/patterns-HASH`). A plain `cargo test` builds
+/// them before running the tests, but `cargo test --test patterns` does
+/// not, and would run stale binaries: so the first call asks cargo to
+/// build them (a no-op when they are up to date).
+fn example_path(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test runs from target/<profile>/deps/");
+    BUILT.get_or_init(|| build_examples(profile_dir));
+    let path = profile_dir
+        .join("examples")
+        .join(name)
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    assert!(path.exists(), "{} is missing", path.display());
+    path
+}
+
+/// Builds [`EXAMPLES`] with the cargo that runs this test, in the profile
+/// whose output directory is `profile_dir`.
+fn build_examples(profile_dir: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "-p", "examples"]);
+    for name in EXAMPLES {
+        build.args(["--example", name]);
+    }
+    match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => {}
+        Some("release") => {
+            build.arg("--release");
+        }
+        Some(profile) => {
+            build.args(["--profile", profile]);
+        }
+        None => panic!("no profile directory in {}", profile_dir.display()),
+    }
+    if let Some(target_dir) = profile_dir.parent() {
+        build.arg("--target-dir").arg(target_dir);
+    }
+    let status = build
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("running cargo to build the examples");
+    assert!(status.success(), "building the examples failed ({status})");
+}
+
+/// What an example printed, and how it ended.
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Fails the test, with everything the example printed, unless it
+    /// exited successfully.
+    fn success(self, name: &str) -> Self {
+        assert!(
+            self.status.success(),
+            "example {name} failed ({}); stdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Reads `pipe` to the end on a thread of its own, so a chatty child never
+/// blocks on a full pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        pipe.read_to_string(&mut text)
+            .expect("reading the example's output");
+        text
+    })
+}
+
+/// Runs example `name` with `args`; kills it and fails if it runs longer
+/// than [`PATIENCE`].
+fn run(name: &str, args: &[&str]) -> Run {
+    let mut child: Child = Command::new(example_path(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the example");
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the example") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("example {name} still running after {PATIENCE:?}: killed");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    Run {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+#[test]
+fn generator() {
+    let out = run("generator", &[]).success("generator");
+    assert_eq!(
+        out.lines(),
+        [
+            "fibonacci: 0 1 1 2 3 5 8 13 21 34",
+            "count 1..=5 sums to 15",
+        ]
+    );
+}
+
+#[test]
+fn pipeline() {
+    let out = run("pipeline", &[]).success("pipeline");
+    assert_eq!(
+        out.lines(),
+        [
+            "2, 3 squared twice: 16 81",
+            "fan-out/fan-in, squares of 1..=10: 1 4 9 16 25 36 49 64 81 100",
+            "sum of squares: 385",
+            "cancelled after 3 of 1000000: 1 16 81",
+            "stages stopped: 3",
+        ]
+    );
+}
+
+#[test]
+fn prime_sieve() {
+    let out = run("prime_sieve", &[]).success("prime_sieve");
+    assert_eq!(
+        out.lines(),
+        ["2 3 5 7 11 13 17 19 23 29 31 37 41 43 47 53 59 61 67 71"]
+    );
+    let out = run("prime_sieve", &["25"]).success("prime_sieve 25");
+    let primes: Vec<u64> = out
+        .stdout
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(primes.len(), 25);
+    assert_eq!(primes.last(), Some(&97));
+}
+
+#[test]
+fn timeouts() {
+    let out = run("timeouts", &[]).success("timeouts");
+    assert_eq!(
+        out.lines(),
+        [
+            "timeout 1",
+            "result 2",
+            "heard 3 before the deadline: hello again bye",
+        ]
+    );
+}
+
+/// Parses `request N at T ms`.
+fn request(line: &str) -> (u32, u128) {
+    let words: Vec<&str> = line.split(' ').collect();
+    match words[..] {
+        ["request", n, "at", t, "ms"] => (n.parse().unwrap(), t.parse().unwrap()),
+        _ => panic!("not a request line: {line:?}"),
+    }
+}
+
+#[test]
+fn rate_limiting() {
+    let out = run("rate_limiting", &[]).success("rate_limiting");
+    let lines = out.lines();
+    assert_eq!(lines.len(), 12, "{lines:#?}");
+    assert_eq!(lines[0], "steady: one request per 20 ms");
+    assert_eq!(lines[6], "bursty: up to 3 at once, then one per 20 ms");
+    // A tick never comes early, so request N waits at least N ticks. (How
+    // late it may come depends on the machine: not checked.)
+    for (i, line) in lines[1..6].iter().enumerate() {
+        let (n, at) = request(line);
+        assert_eq!(n, i as u32 + 1, "{line}");
+        assert!(at >= 20 * u128::from(n), "served too early: {line}");
+    }
+    // Bursty: three tokens are there at the start; then one per tick.
+    for (i, line) in lines[7..].iter().enumerate() {
+        let (n, at) = request(line);
+        assert_eq!(n, i as u32 + 1, "{line}");
+        if n > 3 {
+            assert!(at >= 20 * u128::from(n - 3), "served too early: {line}");
+        }
+    }
+}
+
+/// A fresh directory under the system's temporary directory, removed when
+/// dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "gofer-patterns-{tag}-{}-{nanos}",
+            std::process::id()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn write(&self, rel: &str, contents: &str) {
+        let path = self.0.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    fn arg(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Three files in nested directories, with FNV-1a 64 test vectors for
+/// contents.
+fn fill(dir: &TempDir) {
+    dir.write("a.txt", "foobar");
+    dir.write("sub/b.txt", "");
+    dir.write("sub/deeper/c.txt", "a");
+}
+
+/// What `bounded_parallelism` prints for [`fill`]'s files, in path order.
+const FILLED: [&str; 3] = [
+    "85944171f73967e8  a.txt",
+    "cbf29ce484222325  sub/b.txt",
+    "af63dc4c8601ec8c  sub/deeper/c.txt",
+];
+
+#[test]
+fn bounded_parallelism_digests_every_file() {
+    let dir = TempDir::new("ok");
+    fill(&dir);
+    let out = run("bounded_parallelism", &[dir.arg(), "3"]).success("bounded_parallelism");
+    let mut want = FILLED.to_vec();
+    want.push("3 files digested by 3 workers; errors: 0");
+    assert_eq!(out.lines(), want);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn bounded_parallelism_defaults_to_the_examples_directory() {
+    let out = run("bounded_parallelism", &[]).success("bounded_parallelism");
+    let lines = out.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("  bounded_parallelism.rs")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .contains("digested by 4 workers; errors: 0"),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn bounded_parallelism_reports_errors() {
+    // A dangling symbolic link cannot be read: it is reported, the other
+    // files are still digested, and the exit status says something failed.
+    let dir = TempDir::new("err");
+    fill(&dir);
+    std::os::unix::fs::symlink(dir.0.join("missing"), dir.0.join("broken")).unwrap();
+    let out = run("bounded_parallelism", &[dir.arg(), "2"]);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", out.stderr);
+    let mut want = FILLED.to_vec();
+    want.push("3 files digested by 2 workers; errors: 1");
+    assert_eq!(out.lines(), want);
+    assert!(
+        out.stderr.starts_with("error: broken: ") && out.stderr.lines().count() == 1,
+        "stderr:\n{}",
+        out.stderr
+    );
+
+    // A directory that does not exist is an error too, not an empty result.
+    let missing = dir.0.join("no such directory");
+    let out = run("bounded_parallelism", &[missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", out.stderr);
+    assert!(out.stderr.starts_with("error: "), "stderr:\n{}", out.stderr);
+}
