@@ -2,10 +2,11 @@
 //! and the arguments of a `go`/`defer` call where the statement is written,
 //! and runs the call later.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, ExprMethodCall};
+use syn::{Expr, ExprCall, ExprMethodCall, Token, token};
 
 /// A call split into what runs now and what runs later.
 pub(crate) struct Lowered {
@@ -15,6 +16,10 @@ pub(crate) struct Lowered {
     /// body of a non-`move` closure, which borrows place receivers in the
     /// mode the method needs and moves the pre-evaluated values.
     pub(crate) later: TokenStream,
+    /// Where the user's call starts (its first token) and ends (its
+    /// closing parenthesis).
+    pub(crate) open: Span,
+    pub(crate) close: Span,
 }
 
 /// Names for the temporaries of one lowering.
@@ -82,10 +87,12 @@ pub(crate) fn lower_call(call: &ExprCall) -> Lowered {
             quote!((#f))
         }
     };
-    let args: Vec<_> = call.args.iter().map(|a| temps.eval_now(a)).collect();
+    let args = arguments(&mut temps, &call.args, call.paren_token);
     Lowered {
-        later: quote_spanned!(call.span()=> #func(#(#args),*)),
+        later: quote_spanned!(call.span()=> #func #args),
         now: temps.now,
+        open: call.span(),
+        close: call.paren_token.span.close(),
     }
 }
 
@@ -94,13 +101,44 @@ pub(crate) fn lower_call(call: &ExprCall) -> Lowered {
 pub(crate) fn lower_method_call(call: &ExprMethodCall) -> Lowered {
     let mut temps = Temps::default();
     let receiver = temps.place(&call.receiver);
-    let args: Vec<_> = call.args.iter().map(|a| temps.eval_now(a)).collect();
+    let args = arguments(&mut temps, &call.args, call.paren_token);
     let dot = &call.dot_token;
     let method = &call.method;
     let turbofish = &call.turbofish;
     Lowered {
-        later: quote_spanned!(call.span()=> #receiver #dot #method #turbofish(#(#args),*)),
+        later: quote_spanned!(call.span()=> #receiver #dot #method #turbofish #args),
         now: temps.now,
+        open: call.span(),
+        close: call.paren_token.span.close(),
+    }
+}
+
+/// Evaluates the arguments now, left to right, and returns the parenthesised
+/// list that passes them later. The parentheses keep the user's span, so a
+/// closure ending with them spans the whole call (an error about the
+/// goroutine underlines `f(a, b)`, not just `f`), and rustc's suggestions
+/// for a missing argument land inside them.
+fn arguments(
+    temps: &mut Temps,
+    args: &Punctuated<Expr, Token![,]>,
+    paren: token::Paren,
+) -> TokenStream {
+    let args: Vec<_> = args.iter().map(|a| temps.eval_now(a)).collect();
+    let mut group = Group::new(Delimiter::Parenthesis, quote!(#(#args),*));
+    group.set_span(paren.span.join());
+    group.into_token_stream()
+}
+
+/// The lints that the call run later would trip as if the user had written
+/// it: `|| f()` is not their closure, nor `f(__gofer_arg0.take())` their
+/// unit argument. For the statement that holds the closure.
+pub(crate) fn allow_lints() -> TokenStream {
+    quote! {
+        #[allow(
+            clippy::redundant_closure,
+            clippy::redundant_closure_for_method_calls,
+            clippy::unit_arg
+        )]
     }
 }
 
@@ -111,4 +149,34 @@ pub(crate) fn invoked_with_braces() -> Option<bool> {
     let bang = text.find('!')?;
     let open = text[bang + 1..].trim_start().chars().next()?;
     Some(open == '{')
+}
+
+/// The macro's input as the user wrote it (`f(x)` in `go!(f(x))`), for
+/// suggestions that quote it back.
+pub(crate) fn input_text() -> Option<String> {
+    let text = proc_macro::Span::call_site().source_text()?;
+    let bang = text.find('!')?;
+    let inner = text[bang + 1..].trim();
+    let mut chars = inner.chars();
+    chars.next()?;
+    chars.next_back()?;
+    Some(chars.as_str().trim().to_owned())
+}
+
+/// Where `tokens` start, for spans; the call site if there are none.
+pub(crate) fn first_span(tokens: &TokenStream) -> Span {
+    match tokens.clone().into_iter().next() {
+        Some(TokenTree::Group(g)) => g.span_open(),
+        Some(tt) => tt.span(),
+        None => Span::call_site(),
+    }
+}
+
+/// Where `tokens` end, for spans; the call site if there are none.
+pub(crate) fn last_span(tokens: &TokenStream) -> Span {
+    match tokens.clone().into_iter().last() {
+        Some(TokenTree::Group(g)) => g.span_close(),
+        Some(tt) => tt.span(),
+        None => Span::call_site(),
+    }
 }

@@ -1,45 +1,76 @@
 //! `defer!`: Go's `defer`, at the exit of the enclosing block.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
 use syn::{Block, Error, Expr, Result};
 
-use crate::call;
+use crate::call::{self, first_span, last_span};
 
 const EXPECTED: &str = "expression in defer! must be a function call, a macro call or a block";
 
+/// A parsed `defer!`: what runs now, and the deferred call.
+struct Defer {
+    now: TokenStream,
+    later: TokenStream,
+    /// Where the deferred code starts and ends: the `defer` call spans it,
+    /// so an error about what it returns underlines all of it.
+    span: Span,
+    close: Span,
+}
+
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    // `defer!` must bind a guard in the enclosing block, so it expands to
+    // statements. Used as a value (`let g = defer!(..)`), rustc parses the
+    // expansion as one expression: the leading `();` makes that expression
+    // `()` and rustc's only error "macro expansion ignores `;`", with its
+    // note that `defer!` "is likely invalid in expression context".
+    let lead = quote!(();); // statement position: a no-op
     match parse(input) {
-        Ok((now, later, span)) => {
+        Ok(Defer {
+            now,
+            later,
+            span,
+            close,
+        }) => {
             let guard = syn::Ident::new("__gofer_defer", Span::mixed_site());
             // A plain closure: it runs in this frame, so it borrows what it
             // names and moves only the values evaluated now.
+            let mut closure = Group::new(Delimiter::Parenthesis, quote_spanned!(span=> || #later));
+            closure.set_span(close);
+            let allow = call::allow_lints();
             quote_spanned! {span=>
+                #lead
                 #now
-                let #guard = ::gofer::__private::defer(|| #later);
+                #allow
+                let #guard = ::gofer::__private::defer #closure;
             }
         }
-        Err(err) => err.to_compile_error(),
+        Err(err) => {
+            let err = err.to_compile_error();
+            quote!(#lead #err)
+        }
     }
 }
 
 /// Splits the input into what runs now and the deferred call.
-fn parse(input: TokenStream) -> Result<(TokenStream, TokenStream, Span)> {
+fn parse(input: TokenStream) -> Result<Defer> {
     if call::invoked_with_braces() == Some(true) {
-        let stmts = Block::parse_within.parse2(input.clone())?;
-        let span = input.span();
-        return Ok((
-            TokenStream::new(),
-            quote_spanned!(span=> { #(#stmts)* }),
+        let (span, close) = (first_span(&input), last_span(&input));
+        let stmts = Block::parse_within.parse2(input)?;
+        let mut block = Group::new(Delimiter::Brace, quote!(#(#stmts)*));
+        block.set_span(close);
+        return Ok(Defer {
+            now: TokenStream::new(),
+            later: quote_spanned!(span=> #block),
             span,
-        ));
+            close,
+        });
     }
     parse_expr_form.parse2(input)
 }
 
-fn parse_expr_form(input: ParseStream<'_>) -> Result<(TokenStream, TokenStream, Span)> {
+fn parse_expr_form(input: ParseStream<'_>) -> Result<Defer> {
     if input.is_empty() {
         return Err(Error::new(
             Span::call_site(),
@@ -48,32 +79,66 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<(TokenStream, TokenStream, 
     }
     let expr: Expr = input.parse()?;
     if !input.is_empty() {
+        let help = if input.peek(syn::Token![,]) {
+            "defer each call with its own `defer!(..)`, or put them in a block: `defer! { ... }`"
+        } else {
+            "defer! takes one call or block"
+        };
         let rest: TokenStream = input.parse()?;
         return Err(Error::new_spanned(
             rest,
-            "unexpected tokens after the deferred call: defer! takes one call or block",
+            format!("unexpected tokens after the deferred call\nhelp: {help}"),
         ));
     }
-    let span = expr.span();
+    let later = expr.to_token_stream();
+    let (span, close) = (first_span(&later), last_span(&later));
+    let whole = |now: TokenStream| Defer {
+        now,
+        later: later.clone(),
+        span,
+        close,
+    };
     match &expr {
-        Expr::Call(c) => {
-            let lowered = call::lower_call(c);
-            Ok((lowered.now, lowered.later, span))
-        }
-        Expr::MethodCall(c) => {
-            let lowered = call::lower_method_call(c);
-            Ok((lowered.now, lowered.later, span))
-        }
+        Expr::Call(c) => Ok(lowered(call::lower_call(c))),
+        Expr::MethodCall(c) => Ok(lowered(call::lower_method_call(c))),
         // Go evaluates a deferred call's arguments now; a macro's cannot be
         // taken apart, so it runs whole at exit.
-        Expr::Macro(_) => Ok((TokenStream::new(), quote!(#expr), span)),
-        Expr::Block(b) if b.label.is_none() => Ok((TokenStream::new(), quote!(#expr), span)),
+        Expr::Macro(_) => Ok(whole(TokenStream::new())),
+        Expr::Block(b) if b.label.is_none() => Ok(whole(TokenStream::new())),
         Expr::Closure(_) => Err(Error::new_spanned(
             &expr,
             format!(
                 "{EXPECTED}\nhelp: a closure here would be created and dropped, never called; write its body as a block: `defer! {{ ... }}`"
             ),
         )),
-        _ => Err(Error::new_spanned(&expr, EXPECTED)),
+        Expr::Path(_) => Err(Error::new_spanned(
+            &expr,
+            format!(
+                "{EXPECTED}\nhelp: to defer a call to `{0}`, call it: `defer!({0}())`",
+                text(&expr)
+            ),
+        )),
+        _ => Err(Error::new_spanned(
+            &expr,
+            format!(
+                "{EXPECTED}\nhelp: to run other code at exit, put it in a block: `defer! {{ {}; }}`",
+                text(&expr)
+            ),
+        )),
     }
+}
+
+fn lowered(call: call::Lowered) -> Defer {
+    Defer {
+        now: call.now,
+        later: call.later,
+        span: call.open,
+        close: call.close,
+    }
+}
+
+/// How the user wrote `expr`, the whole input of the `defer!`, for a
+/// suggestion.
+fn text(expr: &Expr) -> String {
+    call::input_text().unwrap_or_else(|| expr.to_token_stream().to_string())
 }

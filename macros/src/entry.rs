@@ -36,6 +36,7 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Error, Item, ItemFn, Meta, Result, ReturnType, Stmt, Token, Type};
 
@@ -79,21 +80,39 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             return quote!(#err #item);
         }
     };
-    if let Err(err) = validate_fn(kind, &f) {
-        match &mut errors {
-            Some(errors) => errors.combine(err),
-            None => errors = Some(err),
+    let valid_sig = match validate_fn(kind, &f) {
+        Ok(()) => true,
+        Err(err) => {
+            match &mut errors {
+                Some(errors) => errors.combine(err),
+                None => errors = Some(err),
+            }
+            false
         }
-    }
+    };
     let errors = errors.map(|e| e.to_compile_error());
-    if f.sig.asyncness.is_some() {
+    let lowered = if f.sig.asyncness.is_some() {
         // The body cannot run in a scope closure; keep it as written so the
         // user sees the one error above.
-        return quote!(#errors #f);
+        f.into_token_stream()
+    } else {
+        // Lower even when the signature is wrong, so the body is still
+        // checked (and completed in an IDE) as it will be: one error, not
+        // a cascade.
+        lower(kind, &args, f, valid_sig)
+    };
+    if kind == Kind::Main && !valid_sig {
+        // rustc has its own error for a `main` that is async, generic or
+        // takes parameters. Keep the user's function, checked as written,
+        // inside a plain `fn main() {}`, so only the error above shows.
+        return quote! {
+            #errors
+            fn main() {
+                #[allow(dead_code)]
+                #lowered
+            }
+        };
     }
-    // Lower even when the signature is wrong, so the body is still checked
-    // (and completed in an IDE) as it will be: one error, not a cascade.
-    let lowered = lower(kind, &args, f);
     quote!(#errors #lowered)
 }
 
@@ -137,27 +156,29 @@ fn parse_args(kind: Kind, args: TokenStream) -> Result<Args> {
             let Meta::NameValue(nv) = &meta else {
                 return Err(Error::new_spanned(&meta, format!("expected {accepted}")));
             };
-            let on = match &nv.value {
+            let slot = if nv.path.is_ident("deadlock") {
+                &mut parsed.deadlock
+            } else if nv.path.is_ident("leak_check") && kind == Kind::Test {
+                &mut parsed.leak_check
+            } else {
+                return Err(Error::new_spanned(
+                    &nv.path,
+                    format!("unknown argument to {}: expected {accepted}", kind.attr()),
+                ));
+            };
+            let name = nv.path.to_token_stream();
+            let expected = format!("expected \"on\" or \"off\": `{name} = \"off\"`");
+            *slot = match &nv.value {
                 syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(s),
                     ..
                 }) => match s.value().as_str() {
                     "on" => true,
                     "off" => false,
-                    _ => return Err(Error::new_spanned(s, "expected \"on\" or \"off\"")),
+                    _ => return Err(Error::new_spanned(s, expected)),
                 },
-                other => return Err(Error::new_spanned(other, "expected \"on\" or \"off\"")),
+                other => return Err(Error::new_spanned(other, expected)),
             };
-            if nv.path.is_ident("deadlock") {
-                parsed.deadlock = on;
-            } else if nv.path.is_ident("leak_check") && kind == Kind::Test {
-                parsed.leak_check = on;
-            } else {
-                return Err(Error::new_spanned(
-                    &nv.path,
-                    format!("unknown argument to {}: expected {accepted}", kind.attr()),
-                ));
-            }
             Ok(())
         })();
         if let Err(err) = result {
@@ -176,12 +197,18 @@ fn not_a_function(kind: Kind, item: &TokenStream) -> TokenStream {
         Kind::Test => "a test function: `fn it_works() { ... }`",
         Kind::Scoped => "a function: `fn f() { ... }`",
     };
-    let span_tokens = match syn::parse2::<Item>(item.clone()) {
+    let parsed = syn::parse2::<Item>(item.clone());
+    let help = match &parsed {
+        Ok(Item::Impl(_)) => "\nhelp: put it on each method that starts goroutines",
+        _ => "",
+    };
+    let span_tokens = match parsed {
         // Point at the keyword and name, not the whole body.
         Ok(item) => item_head(&item).unwrap_or_else(|| item.to_token_stream()),
         Err(_) => item.clone(),
     };
-    Error::new_spanned(span_tokens, format!("{} goes on {what}", kind.attr())).to_compile_error()
+    Error::new_spanned(span_tokens, format!("{} goes on {what}{help}", kind.attr()))
+        .to_compile_error()
 }
 
 fn item_head(item: &Item) -> Option<TokenStream> {
@@ -270,7 +297,9 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
     }
 }
 
-fn lower(kind: Kind, args: &Args, mut f: ItemFn) -> TokenStream {
+/// `valid_sig`: whether the signature passed validation; a test attribute is
+/// added only then, so rustc does not repeat the error in its own words.
+fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream {
     let scope = Ident::new("__gofer_scope", Span::mixed_site());
     // Point every `go!` in the body at the innermost scope.
     let mut rewrite = RewriteGo { scope: &scope };
@@ -283,7 +312,7 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn) -> TokenStream {
         .partition(|s| matches!(s, Stmt::Item(_)));
 
     let ret = closure_return(&f.sig.output);
-    let body = nest(&stmts, &scope, &ret);
+    let body = nest(&stmts, &scope, &ret, f.block.brace_token.span.close());
     let entry = kind.entry();
     let config = match kind {
         Kind::Scoped => TokenStream::new(),
@@ -302,21 +331,27 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn) -> TokenStream {
             ::gofer::__private::#entry(#config |#scope| #ret { #body })
         }
     };
+    // Items are hoisted out of the scope closures: a `return x;` that was
+    // followed by items becomes the last statement of a closure, which
+    // clippy would call needless.
+    let hoisted = (!items.is_empty()).then(|| quote!(#[allow(clippy::needless_return)]));
     let attrs = &f.attrs;
     let vis = &f.vis;
     let sig = &f.sig;
-    let test = (kind == Kind::Test && !f.attrs.iter().any(|a| a.path().is_ident("test")))
-        .then(|| quote!(#[::core::prelude::v1::test]));
+    let test =
+        (kind == Kind::Test && valid_sig && !f.attrs.iter().any(|a| a.path().is_ident("test")))
+            .then(|| quote!(#[::core::prelude::v1::test]));
     quote! {
         #test
         #(#attrs)*
+        #hoisted
         #vis #sig #block
     }
 }
 
 /// The statements from the first `let` on that a later `go!` may borrow go
-/// into a nested scope.
-fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream) -> TokenStream {
+/// into a nested scope. `close` is the function body's closing brace.
+fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream, close: Span) -> TokenStream {
     let split = stmts.iter().enumerate().position(|(i, stmt)| {
         matches!(stmt, Stmt::Local(_))
             && stmts[i + 1..]
@@ -327,10 +362,18 @@ fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream) -> TokenStream {
         None => quote!(#(#stmts)*),
         Some(at) => {
             let (head, tail) = stmts.split_at(at + 1);
-            let inner = nest(tail, scope, ret);
+            let inner = nest(tail, scope, ret, close);
+            // User spans, not the attribute's: rustc names the captured
+            // locals in borrow errors only for closures written in user
+            // code, and a local borrowed for too long is then reported as
+            // dropped at the function's closing brace, as without a scope.
+            let mut body = Group::new(Delimiter::Brace, inner);
+            body.set_span(close);
+            let open = head[at].span();
+            let nested = quote_spanned!(open=> ::gofer::__private::scope(|#scope| #ret #body));
             quote! {
                 #(#head)*
-                ::gofer::__private::scope(|#scope| #ret { #inner })
+                #nested
             }
         }
     }
@@ -384,10 +427,13 @@ impl VisitMut for RewriteGo<'_> {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
         let tokens = std::mem::take(&mut mac.tokens);
         if is_go_path(&mac.path) {
-            let group = Group::new(
+            let mut group = Group::new(
                 delimiter(&mac.delimiter),
                 rewrite_tokens(tokens, self.scope),
             );
+            // The user's brackets, so that `go!` can span its goroutine on
+            // them.
+            group.set_span(mac.delimiter.span().join());
             let scope = self.scope;
             // The outer delimiter stays the user's: `go! { .. }` needs no `;`.
             mac.tokens = quote!(@scoped #scope #group);

@@ -1,12 +1,11 @@
 //! `go!`: Go's `go` statement.
 
-use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
-use syn::{Block, Error, Expr, ExprClosure, Result, Stmt};
+use syn::{Block, Error, Expr, ExprClosure, Stmt};
 
-use crate::call::{self, Lowered};
+use crate::call::{self, Lowered, first_span, last_span};
 
 /// The marker that the scope attributes put in front of a `go!`'s tokens:
 /// `go!(@scoped __gofer_scope { ... })`, naming the scope to spawn into and
@@ -22,67 +21,106 @@ struct Go {
 
 enum Body {
     /// `go!(f(a))` or `go!(recv.method(a))`.
-    Call(Lowered, Span),
+    Call(Lowered),
     /// `go!(move || ...)`.
     Closure(ExprClosure),
-    /// `go! { ... }`.
-    Block(Vec<Stmt>, Span),
+    /// `go! { ... }`: the statements, and where they start and end.
+    Block(Vec<Stmt>, Span, Span),
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     match Go::from_tokens(input) {
         Ok(go) => go.expand(),
-        Err(err) => err.to_compile_error(),
+        Err(invalid) => invalid.expand(),
     }
 }
 
 impl Go {
-    fn from_tokens(input: TokenStream) -> Result<Go> {
-        let (scope, tokens, braces) = match split_marker(input.clone()) {
-            Some((scope, group)) => (
-                Some(scope),
-                group.stream(),
-                Some(group.delimiter() == Delimiter::Brace),
-            ),
-            None => (None, input, call::invoked_with_braces()),
+    fn from_tokens(input: TokenStream) -> Result<Go, Invalid> {
+        let (scope, marked) = match split_marker(input.clone()) {
+            Some((scope, group)) => (Some(scope), Some(group)),
+            None => (None, None),
+        };
+        let (tokens, braces) = match &marked {
+            Some(group) => (group.stream(), Some(group.delimiter() == Delimiter::Brace)),
+            None => (input, call::invoked_with_braces()),
         };
         let body = if braces == Some(true) {
-            let stmts = Block::parse_within.parse2(tokens.clone())?;
+            let (open, close) = match &marked {
+                Some(group) => (group.span_open(), group.span_close()),
+                None => (first_span(&tokens), last_span(&tokens)),
+            };
+            let stmts = Block::parse_within.parse2(tokens)?;
             if stmts.is_empty() {
-                return Err(empty_error());
+                return Err(empty_error().into());
             }
-            Body::Block(stmts, tokens.span())
+            Body::Block(stmts, open, close)
         } else {
-            parse_expr_form.parse2(tokens)?
+            let mut invalid = None;
+            let parsed = (|input: ParseStream<'_>| {
+                parse_expr_form(input).map_err(|err| {
+                    // syn wants its own error back; keep the `Invalid` aside.
+                    let error = err.error.clone();
+                    invalid = Some(err);
+                    error
+                })
+            })
+            .parse2(tokens);
+            match (parsed, invalid) {
+                (Ok(body), _) => body,
+                (Err(_), Some(invalid)) => return Err(invalid),
+                (Err(err), None) => return Err(err.into()),
+            }
         };
         Ok(Go { scope, body })
     }
 
     fn expand(self) -> TokenStream {
-        let spawn = |span: Span, f: TokenStream| match &self.scope {
-            Some(scope) => quote_spanned!(span=> #scope.spawn(#f)),
-            None => quote_spanned!(span=> ::gofer::__private::go_detached(#f)),
+        // The spawn call spans exactly what the closure spans, the user's
+        // `f(a)`, closure or block: a `Send`, lifetime or return-type error
+        // about the goroutine then underlines that, once.
+        let spawn = |open: Span, close: Span, f: TokenStream| match &self.scope {
+            Some(scope) => {
+                let mut scope = scope.clone();
+                scope.set_span(scope.span().located_at(open));
+                let mut args = Group::new(Delimiter::Parenthesis, quote!(#scope, #f));
+                args.set_span(close);
+                quote_spanned!(open=> ::gofer::__private::Scope::spawn #args)
+            }
+            None => {
+                let mut args = Group::new(Delimiter::Parenthesis, f);
+                args.set_span(close);
+                quote_spanned!(open=> ::gofer::__private::go_detached #args)
+            }
         };
         match &self.body {
-            Body::Call(lowered, span) => {
-                let now = &lowered.now;
-                let later = &lowered.later;
+            Body::Call(lowered) => {
+                let (now, later) = (&lowered.now, &lowered.later);
+                let (open, close) = (lowered.open, lowered.close);
                 // Scoped: a plain closure, so a place receiver is borrowed in
                 // the mode its method needs. Detached: `move`, so the
                 // goroutine owns what it uses ('static).
                 let closure = match self.scope {
-                    Some(_) => quote_spanned!(*span=> || #later),
-                    None => quote_spanned!(*span=> move || #later),
+                    Some(_) => quote_spanned!(open=> || #later),
+                    None => quote_spanned!(open=> move || #later),
                 };
-                let spawn = spawn(*span, closure);
-                quote!({ #now #spawn; })
+                let spawn = spawn(open, close, closure);
+                let allow = call::allow_lints();
+                quote!({
+                    #now
+                    #allow
+                    #spawn;
+                })
             }
             Body::Closure(closure) => {
-                let spawn = spawn(closure.span(), quote!(#closure));
+                let tokens = closure.to_token_stream();
+                let spawn = spawn(first_span(&tokens), last_span(&tokens), tokens);
                 quote!({ #spawn; })
             }
-            Body::Block(stmts, span) => {
-                let spawn = spawn(*span, quote_spanned!(*span=> move || { #(#stmts)* }));
+            Body::Block(stmts, open, close) => {
+                let mut block = Group::new(Delimiter::Brace, quote!(#(#stmts)*));
+                block.set_span(*close);
+                let spawn = spawn(*open, *close, quote_spanned!(*open=> move || #block));
                 quote!({ #spawn; })
             }
         }
@@ -112,6 +150,38 @@ fn split_marker(input: TokenStream) -> Option<(Ident, proc_macro2::Group)> {
 
 const EXPECTED: &str = "expression in go! must be a function call, a closure or a block";
 
+/// A `go!` that cannot be expanded: its error, and the expression to keep in
+/// the expansion so that the names it uses still count as used and an IDE
+/// still completes inside it.
+struct Invalid {
+    error: Error,
+    keep: Option<Box<Expr>>,
+}
+
+impl From<Error> for Invalid {
+    fn from(error: Error) -> Self {
+        Invalid { error, keep: None }
+    }
+}
+
+impl Invalid {
+    /// The error, plus the kept expression in a closure that is never
+    /// called: it type-checks, borrows nothing for longer than the
+    /// statement, and runs nothing.
+    fn expand(self) -> TokenStream {
+        let error = self.error.to_compile_error();
+        match self.keep {
+            Some(expr) => quote!({
+                #error
+                let _ = || {
+                    let _ = &(#expr);
+                };
+            }),
+            None => quote!({ #error }),
+        }
+    }
+}
+
 fn empty_error() -> Error {
     Error::new(
         Span::call_site(),
@@ -120,70 +190,92 @@ fn empty_error() -> Error {
 }
 
 /// Parses the parenthesised forms: a call, a method call or a closure.
-fn parse_expr_form(input: ParseStream<'_>) -> Result<Body> {
+fn parse_expr_form(input: ParseStream<'_>) -> Result<Body, Invalid> {
     if input.is_empty() {
-        return Err(empty_error());
+        return Err(empty_error().into());
     }
     if input.peek(syn::Ident)
         && input.peek2(syn::token::Paren)
         && input.fork().parse::<Ident>()? == "func"
     {
-        return Err(go_func_habit(input));
+        return Err(go_func_habit(input).into());
     }
     let expr: Expr = input.parse()?;
     if !input.is_empty() {
-        let rest: TokenStream = input.parse()?;
-        return Err(Error::new_spanned(
-            rest,
-            "unexpected tokens after the goroutine's call: go! starts one call, closure or block",
-        ));
+        return Err(trailing_tokens(input).into());
     }
+    let wrong = |help: Option<String>| {
+        let message = match help {
+            Some(help) => format!("{EXPECTED}\nhelp: {help}"),
+            None => EXPECTED.to_owned(),
+        };
+        Invalid {
+            error: Error::new_spanned(&expr, message),
+            keep: Some(Box::new(expr.clone())),
+        }
+    };
     match expr {
-        Expr::Call(call) => {
-            let span = call.span();
-            Ok(Body::Call(call::lower_call(&call), span))
-        }
-        Expr::MethodCall(call) => {
-            let span = call.span();
-            Ok(Body::Call(call::lower_method_call(&call), span))
-        }
+        Expr::Call(call) => Ok(Body::Call(call::lower_call(&call))),
+        Expr::MethodCall(call) => Ok(Body::Call(call::lower_method_call(&call))),
         Expr::Closure(closure) => {
             if let Expr::Call(call) = &*closure.body {
                 if matches!(&*call.func, Expr::Block(_)) && call.args.is_empty() {
-                    return Err(Error::new_spanned(
-                        &closure,
-                        "this is Go's `go func() { ... }()`: in gofer, write the block directly, `go! { ... }`",
-                    ));
+                    return Err(Error::new_spanned(&closure, GO_FUNC_HABIT).into());
                 }
             }
             Ok(Body::Closure(closure))
         }
         Expr::Block(block) if block.label.is_none() => {
-            let span = block.span();
-            Ok(Body::Block(block.block.stmts, span))
+            let braces = block.block.brace_token.span;
+            Ok(Body::Block(
+                block.block.stmts,
+                braces.open(),
+                braces.close(),
+            ))
         }
-        Expr::Macro(mac) => Err(Error::new_spanned(
-            &mac,
-            format!(
-                "{EXPECTED}\nhelp: to run a macro in a goroutine, put it in a block: `go! {{ {}; }}`",
-                quote!(#mac)
-            ),
-        )),
-        Expr::Async(_) => Err(Error::new_spanned(
-            &expr,
-            format!(
-                "{EXPECTED}\nnote: gofer's goroutines are threads; run async code with an async runtime"
-            ),
-        )),
-        other => Err(Error::new_spanned(other, EXPECTED)),
+        Expr::Path(ref path) => {
+            let name = text(path);
+            Err(wrong(Some(format!(
+                "to run `{name}` in a goroutine, call it: `go!({name}())`"
+            ))))
+        }
+        Expr::Macro(ref mac) => Err(wrong(Some(format!(
+            "to run a macro in a goroutine, put it in a block: `go! {{ {}; }}`",
+            text(mac)
+        )))),
+        Expr::Async(_) => Err(wrong(Some(
+            "gofer's goroutines are threads: remove `async`, or run async code on an async runtime"
+                .to_owned(),
+        ))),
+        _ => Err(wrong(None)),
     }
 }
+
+/// How the user wrote `tokens`, the whole input of the `go!`, for a
+/// suggestion.
+fn text(tokens: &impl ToTokens) -> String {
+    call::input_text().unwrap_or_else(|| tokens.to_token_stream().to_string())
+}
+
+const GO_FUNC_HABIT: &str =
+    "this is Go's `go func() { ... }()`: in gofer, write the block directly, `go! { ... }`";
 
 /// `go!(func() { ... }())`, Go's anonymous function habit.
 fn go_func_habit(input: ParseStream<'_>) -> Error {
     let rest: TokenStream = input.parse().unwrap_or_default();
+    Error::new_spanned(rest, GO_FUNC_HABIT)
+}
+
+/// `go!(f(), g())` or `go!(f() x)`.
+fn trailing_tokens(input: ParseStream<'_>) -> Error {
+    let help = if input.peek(syn::Token![,]) {
+        "go! starts one goroutine: give each call its own `go!(..)`"
+    } else {
+        "go! takes one call, closure or block"
+    };
+    let rest: TokenStream = input.parse().unwrap_or_default();
     Error::new_spanned(
         rest,
-        "this is Go's `go func() { ... }()`: in gofer, write the block directly, `go! { ... }`",
+        format!("unexpected tokens after the goroutine's call\nhelp: {help}"),
     )
 }

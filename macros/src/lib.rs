@@ -46,8 +46,10 @@ use proc_macro::TokenStream;
 ///     let (tx, rx) = chan(2);
 ///     let name = String::from("gopher");
 ///     go!(speak(&name, &tx)); // borrows `name` and `tx`
+///     let tx2 = tx.clone();
 ///     go! {
-///         tx.send("a block".to_string()).unwrap();
+///         // A block is a `move` closure: this goroutine owns `tx2`.
+///         tx2.send("a block".to_string()).unwrap();
 ///     }
 ///     let mut got = vec![rx.recv().unwrap(), rx.recv().unwrap()];
 ///     got.sort();
@@ -121,8 +123,13 @@ pub fn select(input: TokenStream) -> TokenStream {
 /// `defer! { ... }`. Deferred calls run in reverse order on every exit from
 /// the block: falling off its end, `return`, `?`, `break`, and panic
 /// unwinding. For the call forms the arguments are evaluated now, as in Go,
-/// and a place receiver is borrowed until the block ends; a macro call runs
+/// and so is a receiver that is not a place (`defer!(cell.borrow_mut().push(x))`
+/// takes the `RefMut` now and holds it until the block ends); a place
+/// receiver is borrowed until the block ends. A macro call or a block runs
 /// whole at exit.
+///
+/// `defer!` is a statement: it binds the deferred call to the enclosing
+/// block, so it cannot be used as a value.
 ///
 /// Go defers to the end of the function; gofer uses Rust's block scope. At
 /// the top level of a function the two are the same.
@@ -134,12 +141,13 @@ pub fn select(input: TokenStream) -> TokenStream {
 /// use std::cell::RefCell;
 ///
 /// let log = RefCell::new(Vec::new());
+/// let push = |line: &'static str| log.borrow_mut().push(line);
 /// {
-///     defer!(log.borrow_mut().push("first deferred, runs last"));
+///     defer!(push("first deferred, runs last"));
 ///     defer! {
-///         log.borrow_mut().push("second deferred, runs first");
+///         push("second deferred, runs first");
 ///     }
-///     log.borrow_mut().push("body");
+///     push("body");
 /// }
 /// assert_eq!(
 ///     log.into_inner(),
@@ -224,6 +232,8 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     let wg = WaitGroup::new();
 ///     for chunk in numbers.chunks(2) {
 ///         wg.add(1);
+///         // A `go!` block is a `move` closure: hand it references.
+///         let (wg, evens) = (&wg, &evens);
 ///         go! {
 ///             defer!(wg.done());
 ///             let n = chunk.iter().filter(|&&n| n % 2 == 0).count();

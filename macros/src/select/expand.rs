@@ -22,8 +22,9 @@
 //! Arm bodies are inlined in a `match`, so `break`, `continue`, `return` and
 //! `?` act on the enclosing code.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Error;
 use syn::spanned::Spanned;
 
 use super::parse::{Case, Select};
@@ -31,6 +32,12 @@ use super::parse::{Case, Select};
 pub(crate) fn expand(select: &Select) -> TokenStream {
     let ident =
         |name: &str, i: usize| format_ident!("__gofer_{}{}", name, i, span = Span::mixed_site());
+    // The binding of a channel operand takes the operand's own span (and so
+    // call-site hygiene): rustc shows any span made by the macro at the
+    // whole `select!`, and an operand that is not a channel must be
+    // underlined where it is written, once. (Arm bodies share the block,
+    // but `__gofer_`-prefixed names are never the user's.)
+    let operand = |i: usize, at: Span| format_ident!("__gofer_ch{}", i, span = at);
     let mut operands = TokenStream::new();
     let mut arms = TokenStream::new();
     let mut ops = Vec::new();
@@ -40,10 +47,10 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
         // Operations are numbered densely: `default` takes no slot.
         let i = ops.len();
         let body = &arm.body;
-        let (ch, val, op) = (ident("ch", i), ident("val", i), ident("arm", i));
         match &arm.case {
             Case::Recv { pat, chan } => {
                 let span = chan.span();
+                let (ch, op) = (operand(i, span), ident("arm", i));
                 operands.extend(quote_spanned! {span=>
                     let #ch = &(#chan);
                 });
@@ -60,6 +67,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
             }
             Case::Send { chan, value } => {
                 let span = chan.span();
+                let (ch, op, val) = (operand(i, span), ident("arm", i), ident("val", i));
                 operands.extend(quote_spanned! {span=>
                     let #ch = &(#chan);
                 });
@@ -75,7 +83,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 });
                 ops.push(op);
             }
-            Case::Default => default = Some(body),
+            Case::Default { .. } => default = Some(body),
         }
     }
     let has_default = default.is_some();
@@ -84,7 +92,22 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
         None => quote!(_ => ::core::unreachable!("select! chose an arm that does not exist")),
     };
     let chosen = format_ident!("__gofer_chosen", span = Span::mixed_site());
+    let errors = select.errors.clone().map(|errors| {
+        if select.arms.is_empty() {
+            // Nothing to select on: the errors are the whole `select!`, the
+            // last one as its value, which has any type, so the code around
+            // sees no second error.
+            return errors_as_value(errors);
+        }
+        errors.to_compile_error()
+    });
+    if select.arms.is_empty() && errors.is_some() {
+        return quote!({ #errors });
+    }
+    // The errors come first: a `select!` whose arms all diverge must not
+    // make them "unreachable".
     quote! {{
+        #errors
         #operands
         #arms
         let #chosen = ::gofer::__private::select(
@@ -97,4 +120,16 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
             #default_branch
         }
     }}
+}
+
+/// `compile_error!{..}` for each error, the last written `compile_error!(..)`
+/// as the block's value rather than as a statement.
+fn errors_as_value(errors: Error) -> TokenStream {
+    let mut out: Vec<TokenTree> = errors.to_compile_error().into_iter().collect();
+    if let Some(TokenTree::Group(last)) = out.last_mut() {
+        let mut parens = Group::new(Delimiter::Parenthesis, last.stream());
+        parens.set_span(last.span());
+        *last = parens;
+    }
+    out.into_iter().collect()
 }

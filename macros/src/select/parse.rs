@@ -1,10 +1,16 @@
 //! Parsing `select!` arms: `v = <-rx => ...`, `<-rx => ...`,
 //! `tx <- v => ...`, `default => ...`.
+//!
+//! Parsing never gives up on the whole `select!`: a bad arm is reported and
+//! skipped (or, when only its punctuation is wrong, kept), and parsing goes
+//! on with the next arm, so every bad arm is reported at once and the good
+//! ones are still expanded and type-checked.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::ToTokens;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
-use syn::{Error, Expr, Pat, Token};
+use syn::{Error, Expr, Pat, Token, token};
 
 const EXPECTED_CASE: &str = "expected `v = <-rx`, `<-rx`, `tx <- v` or `default`";
 
@@ -25,7 +31,7 @@ pub(crate) enum Case {
     /// `tx <- value`.
     Send { chan: Expr, value: Expr },
     /// `default`.
-    Default,
+    Default { span: Span },
 }
 
 impl Select {
@@ -58,43 +64,42 @@ impl Select {
         }
     }
 
+    /// Parses every arm, consuming the whole input.
     fn parse_arms(&mut self, input: ParseStream<'_>) {
         let mut default_seen = false;
         while !input.is_empty() {
-            match parse_arm(input) {
-                Ok(arm) => {
-                    if let Case::Default = arm.case {
-                        if default_seen {
-                            continue;
-                        }
-                        default_seen = true;
-                    }
-                    self.arms.push(arm);
+            let mut errors = Vec::new();
+            let arm = match parse_arm(input, &mut errors) {
+                Ok(arm) => arm,
+                Err(fatal) => {
+                    // The rest cannot be split into arms: drop it.
+                    errors.push(fatal);
+                    let _ = input.parse::<TokenStream>();
+                    None
                 }
-                Err(ArmError::Recoverable(err)) => self.error(err),
-                Err(ArmError::Fatal(err)) => {
-                    self.error(err);
-                    return;
+            };
+            errors.into_iter().for_each(|err| self.error(err));
+            let Some(arm) = arm else { continue };
+            if let Case::Default { span } = arm.case {
+                if default_seen {
+                    // Go: "multiple defaults in select". The first stays.
+                    self.error(Error::new(
+                        span,
+                        "multiple defaults in select!\nhelp: a select! has at most one `default` arm: remove this one",
+                    ));
+                    continue;
                 }
+                default_seen = true;
             }
+            self.arms.push(arm);
         }
     }
 }
 
-enum ArmError {
-    /// The arm was skipped; parsing goes on with the next one.
-    Recoverable(Error),
-    /// The rest of the input cannot be split into arms.
-    Fatal(Error),
-}
-
-impl From<Error> for ArmError {
-    fn from(err: Error) -> Self {
-        ArmError::Fatal(err)
-    }
-}
-
-fn parse_arm(input: ParseStream<'_>) -> Result<Arm, ArmError> {
+/// Parses one arm. Errors that leave the arm's extent known go to `errors`,
+/// with the arm itself when its case and body are still usable; an `Err`
+/// means the input cannot be split into arms from here on.
+fn parse_arm(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Option<Arm>> {
     // The case: every token up to `=>`. Go's arrows do not parse as Rust
     // expressions (`tx <- v` is `tx < -v`), so the case is split by hand.
     let mut header = Vec::new();
@@ -102,52 +107,199 @@ fn parse_arm(input: ParseStream<'_>) -> Result<Arm, ArmError> {
         if input.peek(Token![=>]) {
             break;
         }
-        if input.is_empty() || input.peek(Token![,]) {
-            let err = missing_arrow(&header);
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            errors.push(missing_arrow(&header));
+            return Ok(None);
+        }
+        if input.peek(Token![,]) {
+            if comma_in_case(input) {
+                header.push(input.parse()?);
+                continue;
             }
-            return Err(ArmError::Recoverable(err));
+            // `v = <-rx, body,`: the `=>` is missing. When what follows
+            // reads as the arm's body, keep the arm.
+            input.parse::<Token![,]>()?;
+            errors.push(missing_arrow(&header));
+            if !body_follows(input) {
+                return Ok(None);
+            }
+            let Some(body) = parse_body(input, errors)? else {
+                return Ok(None);
+            };
+            return Ok(usable_case(&header, errors).map(|case| Arm { case, body }));
         }
         let tt: TokenTree = input.parse()?;
         // `<-rx { ... }`: a block right after a complete case is a body
-        // whose `=>` is missing.
+        // whose `=>` is missing, unless the case goes on through the block
+        // (`tx <- if c { 1 } else { 2 } =>`).
         if let TokenTree::Group(g) = &tt {
             if g.delimiter() == Delimiter::Brace
                 && header.len() >= 2
                 && !ends_with_operator(&header)
+                && !case_continues(&header, &tt, input)
+                && parse_case(&header, &mut Vec::new()).is_ok()
             {
-                let err = missing_arrow(&header);
+                errors.push(missing_arrow(&header));
                 let _ = input.parse::<Option<Token![,]>>()?;
-                return Err(ArmError::Recoverable(err));
+                let body = syn::parse2::<Expr>(tt.into_token_stream())?;
+                return Ok(usable_case(&header, errors).map(|case| Arm { case, body }));
             }
         }
         header.push(tt);
     }
     let arrow: Token![=>] = input.parse()?;
-    let body = parse_body(input)?;
-    let case = parse_case(&header, arrow.spans[0]).map_err(ArmError::Recoverable)?;
-    Ok(Arm { case, body })
+    if header.is_empty() {
+        errors.push(Error::new(
+            arrow.spans[0],
+            format!("{EXPECTED_CASE} before `=>`"),
+        ));
+        skip_arm(input);
+        return Ok(None);
+    }
+    let Some(body) = parse_body(input, errors)? else {
+        return Ok(None);
+    };
+    Ok(usable_case(&header, errors).map(|case| Arm { case, body }))
+}
+
+/// The case, or `None` after reporting why it is unusable.
+fn usable_case(header: &[TokenTree], errors: &mut Vec<Error>) -> Option<Case> {
+    match parse_case(header, errors) {
+        Ok(case) => Some(case),
+        Err(err) => {
+            errors.push(err);
+            None
+        }
+    }
+}
+
+/// Whether `header`, then `block`, then the tokens ahead up to `=>`, make a
+/// valid case: then the block is part of the case, not a body.
+fn case_continues(header: &[TokenTree], block: &TokenTree, input: ParseStream<'_>) -> bool {
+    let ahead = input.fork();
+    let mut case = header.to_vec();
+    case.push(block.clone());
+    while !ahead.is_empty() && !ahead.peek(Token![,]) {
+        if ahead.peek(Token![=>]) {
+            return parse_case(&case, &mut Vec::new()).is_ok();
+        }
+        match ahead.parse::<TokenTree>() {
+            Ok(tt) => case.push(tt),
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// Whether the `,` ahead belongs to the case: the tokens after it reach
+/// `=>` before another `,`. So it does in Go's `v, ok = <-ch =>` and in a
+/// sent closure `tx <- |a, b| a + b =>`; it does not in `v = <-rx, body,`
+/// (a missing `=>`).
+fn comma_in_case(input: ParseStream<'_>) -> bool {
+    let ahead = input.fork();
+    let _ = ahead.parse::<Token![,]>();
+    reaches_arrow(&ahead)
+}
+
+/// Whether the tokens ahead reach `=>` before the next top-level `,`.
+fn reaches_arrow(input: ParseStream<'_>) -> bool {
+    let ahead = input.fork();
+    while !ahead.is_empty() && !ahead.peek(Token![,]) {
+        if ahead.peek(Token![=>]) {
+            return true;
+        }
+        if ahead.parse::<TokenTree>().is_err() {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whether tokens ahead, up to the next top-level `,`, are the body of an
+/// arm whose `=>` is missing rather than the next arm.
+fn body_follows(input: ParseStream<'_>) -> bool {
+    !input.is_empty() && !reaches_arrow(input)
 }
 
 /// The arm's body, as in a `match`: an expression, then a comma unless the
-/// body is a block or the last arm.
-fn parse_body(input: ParseStream<'_>) -> syn::Result<Expr> {
-    let body: Expr = input.parse()?;
-    let block_like = matches!(
-        body,
-        Expr::Block(_)
-            | Expr::If(_)
-            | Expr::Match(_)
-            | Expr::Loop(_)
-            | Expr::While(_)
-            | Expr::ForLoop(_)
-            | Expr::Unsafe(_)
-    );
-    if input.is_empty() || input.parse::<Option<Token![,]>>()?.is_some() || block_like {
-        Ok(body)
+/// body is a block or the last arm. A body that does not parse is reported
+/// and skipped up to the next `,`, and the arm dropped (`None`).
+fn parse_body(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Option<Expr>> {
+    let ahead = input.fork();
+    // As in a `match`, a body that starts block-like ends with the block:
+    // `<-a => {} <-b => {}` is two arms, not `{} < -b`.
+    let block_like = starts_block_like(&ahead);
+    let parsed = if block_like {
+        parse_block_like(&ahead)
     } else {
-        Err(input.error("expected `,` after the arm's body"))
+        ahead.parse::<Expr>()
+    };
+    let body = match parsed {
+        Ok(body) => {
+            input.advance_to(&ahead);
+            body
+        }
+        Err(err) => {
+            errors.push(err);
+            skip_arm(input);
+            return Ok(None);
+        }
+    };
+    if !input.is_empty() && input.parse::<Option<Token![,]>>()?.is_none() && !block_like {
+        // `a => x  b => y`: the next arm starts here.
+        errors.push(input.error("expected `,` after the arm's body"));
+    }
+    Ok(Some(body))
+}
+
+/// Whether an expression that ends with a block starts here: a block,
+/// `if`, `match`, a loop or an `unsafe` block, possibly labeled.
+fn starts_block_like(input: ParseStream<'_>) -> bool {
+    let ahead = input.fork();
+    if ahead.peek(syn::Lifetime) && ahead.peek2(Token![:]) {
+        let _ = ahead.parse::<syn::Label>();
+    }
+    ahead.peek(token::Brace)
+        || ahead.peek(Token![if])
+        || ahead.peek(Token![match])
+        || ahead.peek(Token![loop])
+        || ahead.peek(Token![while])
+        || ahead.peek(Token![for])
+        || (ahead.peek(Token![unsafe]) && ahead.peek2(token::Brace))
+}
+
+/// Parses just the block-like expression that [`starts_block_like`] saw.
+fn parse_block_like(input: ParseStream<'_>) -> syn::Result<Expr> {
+    let ahead = input.fork();
+    if ahead.peek(syn::Lifetime) && ahead.peek2(Token![:]) {
+        ahead.parse::<syn::Label>()?;
+    }
+    Ok(if ahead.peek(token::Brace) {
+        Expr::Block(input.parse()?)
+    } else if ahead.peek(Token![if]) {
+        Expr::If(input.parse()?)
+    } else if ahead.peek(Token![match]) {
+        Expr::Match(input.parse()?)
+    } else if ahead.peek(Token![loop]) {
+        Expr::Loop(input.parse()?)
+    } else if ahead.peek(Token![while]) {
+        Expr::While(input.parse()?)
+    } else if ahead.peek(Token![for]) {
+        Expr::ForLoop(input.parse()?)
+    } else {
+        Expr::Unsafe(input.parse()?)
+    })
+}
+
+/// Skips the rest of a broken arm, up to and including the next `,`.
+fn skip_arm(input: ParseStream<'_>) {
+    while !input.is_empty() {
+        if input.parse::<Option<Token![,]>>().ok().flatten().is_some() {
+            return;
+        }
+        if input.parse::<TokenTree>().is_err() {
+            return;
+        }
     }
 }
 
@@ -161,7 +313,7 @@ fn missing_arrow(header: &[TokenTree]) -> Error {
     }
     Error::new_spanned(
         tokens(header),
-        "expected `=>` after the select case: `case => body`",
+        "expected `=>` after the select case: `v = <-rx => body`",
     )
 }
 
@@ -178,39 +330,45 @@ fn find_arrow(header: &[TokenTree]) -> Option<usize> {
     (0..header.len()).find(|&i| is_punct(header.get(i), '<') && is_punct(header.get(i + 1), '-'))
 }
 
-fn parse_case(header: &[TokenTree], arrow: Span) -> syn::Result<Case> {
-    if header.is_empty() {
-        return Err(Error::new(arrow, format!("{EXPECTED_CASE} before `=>`")));
+/// Parses a case. Mistakes that leave its meaning clear (Go's `case`
+/// keyword, Go's `:=`) go to `errors` and the case is still returned.
+fn parse_case(mut header: &[TokenTree], errors: &mut Vec<Error>) -> syn::Result<Case> {
+    if let [TokenTree::Ident(case), rest @ ..] = header {
+        // Go's `case v := <-ch:`. (`case <- v` stays a send on a channel
+        // named `case`.)
+        if case == "case" && !rest.is_empty() && find_arrow(rest) != Some(0) {
+            errors.push(Error::new(
+                case.span(),
+                "`case` is Go's: a select! arm is `v = <-rx => ...`; remove `case`",
+            ));
+            header = rest;
+        }
     }
     if let [TokenTree::Ident(ident)] = header {
         if ident == "default" {
-            return Ok(Case::Default);
+            return Ok(Case::Default { span: ident.span() });
         }
     }
     let Some(at) = find_arrow(header) else {
-        return Err(Error::new_spanned(
-            tokens(header),
-            format!(
-                "select case must be send or receive (possibly with assignment)\nhelp: {EXPECTED_CASE}"
-            ),
-        ));
+        return Err(not_a_case(header));
     };
     let before = &header[..at];
     let operand = &header[at + 2..];
     let arrow_tokens = tokens(&header[at..at + 2]);
     if is_punct(before.last(), '=') {
         // `pat = <-rx`
-        let lhs = &before[..before.len() - 1];
+        let mut lhs = &before[..before.len() - 1];
         let chan = parse_operand(
             operand,
             arrow_tokens,
             "a channel to receive from: `v = <-rx`",
         )?;
         if is_punct(lhs.last(), ':') {
-            return Err(Error::new_spanned(
+            errors.push(Error::new_spanned(
                 tokens(&before[before.len() - 2..]),
                 "`:=` is Go's: in select!, write `v = <-rx`",
             ));
+            lhs = &lhs[..lhs.len() - 1];
         }
         let pat = parse_binding(lhs, &before[before.len() - 1])?;
         Ok(Case::Recv {
@@ -227,6 +385,37 @@ fn parse_case(header: &[TokenTree], arrow: Span) -> syn::Result<Case> {
         let value = parse_operand(operand, arrow_tokens, "a value to send: `tx <- v`")?;
         Ok(Case::Send { chan, value })
     }
+}
+
+/// A case with no `<-`: Go's "select case must be send or receive", with
+/// the gofer spelling of the operation the user wrote, if any.
+fn not_a_case(header: &[TokenTree]) -> Error {
+    let mut message =
+        String::from("select case must be send or receive (possibly with assignment)");
+    let help = match syn::parse2::<Expr>(tokens(header)) {
+        Ok(Expr::MethodCall(call)) => {
+            // Name the user's channel when it is a plain variable.
+            let name = match &*call.receiver {
+                Expr::Path(path) => path.path.get_ident().map(ToString::to_string),
+                _ => None,
+            };
+            let rx = name.clone().unwrap_or_else(|| "rx".to_owned());
+            let tx = name.unwrap_or_else(|| "tx".to_owned());
+            match call.method.to_string().as_str() {
+                "recv" | "try_recv" | "recv_timeout" => Some(format!(
+                    "to receive in select!, write `v = <-{rx}` or `<-{rx}`"
+                )),
+                "send" | "try_send" | "send_timeout" => {
+                    Some(format!("to send in select!, write `{tx} <- v`"))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    message.push_str("\nhelp: ");
+    message.push_str(help.as_deref().unwrap_or(EXPECTED_CASE));
+    Error::new_spanned(tokens(header), message)
 }
 
 fn parse_operand(operand: &[TokenTree], arrow: TokenStream, what: &str) -> syn::Result<Expr> {
@@ -250,7 +439,12 @@ fn parse_binding(lhs: &[TokenTree], eq: &TokenTree) -> syn::Result<Pat> {
             "Go's `v, ok := <-ch` is `v = <-ch` in gofer: `v` is an `Option<T>`, `None` once the channel is closed and drained",
         ));
     }
-    let pat = Pat::parse_single.parse2(tokens(lhs))?;
+    let Ok(pat) = Pat::parse_single.parse2(tokens(lhs)) else {
+        return Err(Error::new_spanned(
+            tokens(lhs),
+            "expected a name to bind the received value to: `v = <-rx`",
+        ));
+    };
     match &pat {
         Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => Ok(pat),
         Pat::Wild(_) => Ok(pat),

@@ -1,0 +1,2 @@
+#[gofer::main(deadlock = false)]
+fn main() {}

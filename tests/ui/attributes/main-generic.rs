@@ -1,0 +1,4 @@
+#[gofer::main]
+fn main<T: Default>() {
+    let _ = T::default();
+}

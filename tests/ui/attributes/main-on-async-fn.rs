@@ -1,0 +1,2 @@
+#[gofer::main]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[gofer::main]
+struct Main;
+
+fn main() {}

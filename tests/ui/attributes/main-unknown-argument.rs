@@ -1,0 +1,2 @@
+#[gofer::main(threads = 4)]
+fn main() {}

@@ -1,0 +1,4 @@
+#[gofer::main]
+fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -1,0 +1,6 @@
+#[gofer::scoped(deadlock = "off")]
+fn work() {}
+
+fn main() {
+    work();
+}

@@ -1,0 +1,6 @@
+#[gofer::test]
+fn sends(n: usize) {
+    let _ = n;
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[gofer::test]
+#[test]
+fn sends() {}
+
+fn main() {}

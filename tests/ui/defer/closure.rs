@@ -1,0 +1,5 @@
+use gofer::prelude::*;
+
+fn main() {
+    defer!(|| println!("cleaning up"));
+}

@@ -1,0 +1,7 @@
+use gofer::prelude::*;
+
+fn main() {
+    let mut running = true;
+    defer!(running = false);
+    assert!(running);
+}

@@ -1,0 +1,7 @@
+use gofer::prelude::*;
+
+fn cleanup() {}
+
+fn main() {
+    defer!(cleanup);
+}

@@ -1,0 +1,9 @@
+use gofer::prelude::*;
+
+fn count() -> usize {
+    3
+}
+
+fn main() {
+    defer!(count());
+}

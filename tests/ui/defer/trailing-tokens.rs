@@ -1,0 +1,8 @@
+use gofer::prelude::*;
+
+fn close_file() {}
+fn close_socket() {}
+
+fn main() {
+    defer!(close_file(), close_socket());
+}

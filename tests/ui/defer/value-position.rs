@@ -1,0 +1,8 @@
+use gofer::prelude::*;
+
+fn cleanup() {}
+
+fn main() {
+    let guard = defer!(cleanup());
+    let _ = guard;
+}

@@ -1,0 +1,9 @@
+use gofer::prelude::*;
+
+fn close(fd: i32) {
+    println!("closing {fd}");
+}
+
+fn main() {
+    defer!(close("stdin"));
+}

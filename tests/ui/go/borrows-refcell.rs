@@ -1,0 +1,12 @@
+use gofer::prelude::*;
+use std::cell::RefCell;
+
+fn bump(counter: &RefCell<i32>) {
+    *counter.borrow_mut() += 1;
+}
+
+#[gofer::main]
+fn main() {
+    let counter = RefCell::new(0);
+    go!(bump(&counter));
+}

@@ -1,0 +1,7 @@
+use gofer::prelude::*;
+
+fn main() {
+    go!(move || {
+        println!("hello from a goroutine");
+    }());
+}

@@ -1,0 +1,7 @@
+use gofer::prelude::*;
+
+fn main() {
+    go!(func() {
+        println!("hello from a goroutine");
+    }());
+}

@@ -1,0 +1,5 @@
+use gofer::prelude::*;
+
+fn main() {
+    go!(42);
+}

@@ -1,0 +1,6 @@
+use gofer::prelude::*;
+
+fn main() {
+    let (a, b) = (1, 2);
+    go!(a + b);
+}

@@ -1,0 +1,7 @@
+use gofer::prelude::*;
+
+fn worker() {}
+
+fn main() {
+    go!(worker);
+}

@@ -1,0 +1,8 @@
+use gofer::prelude::*;
+
+fn ping() {}
+fn pong() {}
+
+fn main() {
+    go!(ping(), pong());
+}

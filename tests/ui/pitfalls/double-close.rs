@@ -1,0 +1,9 @@
+// Go: `close(ch); close(ch)` panics with "close of closed channel". In
+// gofer, closing is dropping the last Sender, and a value drops only once.
+use gofer::prelude::*;
+
+fn main() {
+    let (tx, _rx) = chan::<i32>(1);
+    drop(tx); // close(ch)
+    drop(tx); // close(ch) again
+}

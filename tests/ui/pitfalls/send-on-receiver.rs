@@ -1,0 +1,8 @@
+// Go: a send on a receive-only channel (`<-chan int`) does not compile. A
+// gofer Receiver is that receive-only end.
+use gofer::prelude::*;
+
+fn main() {
+    let (_tx, rx) = chan::<i32>(1);
+    rx.send(1);
+}

@@ -1,0 +1,9 @@
+use gofer::prelude::*;
+
+fn main() {
+    let (tx, _rx) = chan::<i32>(1);
+    select! {
+        v = <-tx => println!("{v:?}"),
+        default => {}
+    }
+}

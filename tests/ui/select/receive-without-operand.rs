@@ -1,0 +1,8 @@
+use gofer::prelude::*;
+
+fn main() {
+    select! {
+        v = <- => println!("{v:?}"),
+        default => {}
+    }
+}
