@@ -22,7 +22,7 @@ fn work(took: Duration, result: &'static str) -> Receiver<&'static str> {
 #[gofer::main]
 fn main() {
     // The work takes longer than we are willing to wait.
-    let c1 = work(Duration::from_millis(500), "result 1");
+    let c1 = work(Duration::from_secs(2), "result 1");
     select! {
         res = <-c1 => println!("{}", res.unwrap()),
         <-after(Duration::from_millis(50)) => println!("timeout 1"),
@@ -32,7 +32,7 @@ fn main() {
     let c2 = work(Duration::from_millis(10), "result 2");
     select! {
         res = <-c2 => println!("{}", res.unwrap()),
-        <-after(Duration::from_secs(1)) => println!("timeout 2"),
+        <-after(Duration::from_secs(2)) => println!("timeout 2"),
     }
 
     // One deadline for a whole conversation: a talker says three things
@@ -45,7 +45,7 @@ fn main() {
         }
         quit.recv();
     });
-    let deadline = after(Duration::from_millis(300));
+    let deadline = after(Duration::from_millis(500));
     let mut heard = Vec::new();
     loop {
         select! {
