@@ -1,6 +1,7 @@
 //! Scopes and failure behaviour: what `#[gofer::scoped]` (and so `main`
 //! and `test`) promise about joining goroutines and about their panics, as
-//! SPEC.md's "Macros" and "Failure behaviour" sections say.
+//! SPEC.md's "Macros" and "Failure behaviour" sections say. Deadlock
+//! reports, the rest of "Failure behaviour", are pinned in `deadlock.rs`.
 
 mod common;
 
@@ -333,93 +334,4 @@ fn no_goroutine_panic_is_lost() {
         stderr.contains("second goroutine's message"),
         "stderr:\n{stderr}"
     );
-}
-
-// Deadlock detection (SPEC "Failure behaviour"): a program whose goroutines
-// are all blocked in gofer operations must not hang.
-
-#[gofer::main]
-fn deadlocked_main() {
-    let (_tx, rx) = chan::<i32>(0);
-    let wg = WaitGroup::new();
-    wg.add(1);
-    go!(wg.wait());
-    rx.recv();
-}
-
-const DEADLOCK: &str = "fatal error: all goroutines are asleep - deadlock!";
-
-#[test]
-#[ignore = "gofer gap: no deadlock detector (Config::deadlock is never read)"]
-fn a_deadlocked_main_reports_and_exits_with_status_2() {
-    if common::is_child("deadlocked main") {
-        deadlocked_main();
-        return;
-    }
-    let out = common::run_child(
-        "a_deadlocked_main_reports_and_exits_with_status_2",
-        "deadlocked main",
-    );
-    let output = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr:\n{output}");
-    assert!(output.contains(DEADLOCK), "stderr:\n{output}");
-    // One entry per goroutine, naming where it is blocked.
-    assert!(output.contains("goroutine 1"), "stderr:\n{output}");
-    assert!(output.contains("scope.rs"), "stderr:\n{output}");
-}
-
-#[gofer::test]
-#[ignore = "gofer gap: no deadlock detector (Config::deadlock is never read)"]
-fn a_deadlocked_test_fails_with_the_report() {
-    if common::is_child("deadlocked test") {
-        let (_tx, rx) = chan::<i32>(0);
-        rx.recv();
-        return;
-    }
-    let out = common::run_child("a_deadlocked_test_fails_with_the_report", "deadlocked test");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "output:\n{output}");
-    assert!(output.contains(DEADLOCK), "output:\n{output}");
-}
-
-// A deadlock report is never false. These pass without a detector; they
-// keep one honest.
-
-#[gofer::test]
-fn a_sleeping_goroutine_is_not_deadlocked() {
-    let (tx, rx) = chan(0);
-    go!(move || {
-        sleep(Duration::from_millis(100));
-        tx.send("woke up")
-    });
-    assert_eq!(rx.recv(), Some("woke up"));
-}
-
-#[gofer::test]
-fn a_busy_goroutine_is_not_deadlocked() {
-    let (tx, rx) = chan(0);
-    go!(move || {
-        let start = std::time::Instant::now();
-        let mut spins = 0u64;
-        while start.elapsed() < Duration::from_millis(100) {
-            spins = std::hint::black_box(spins + 1);
-        }
-        tx.send(spins > 0)
-    });
-    assert_eq!(rx.recv(), Some(true));
-}
-
-#[gofer::test]
-fn a_thread_gofer_did_not_start_is_not_deadlocked() {
-    let (tx, rx) = chan(0);
-    let helper = thread::spawn(move || {
-        sleep(Duration::from_millis(100));
-        tx.send("from a plain thread").unwrap();
-    });
-    assert_eq!(rx.recv(), Some("from a plain thread"));
-    helper.join().unwrap();
 }
