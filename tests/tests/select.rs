@@ -87,13 +87,11 @@ fn ready_arms_are_chosen_uniformly_at_random() {
     let mut counts = [0usize; 2];
     for _ in 0..TRIALS {
         // Both arms are always ready: each refills its channel.
-        // The `,` after a block body is needed before a `<-rx` arm: see
-        // `a_block_body_needs_no_comma_before_a_receive_arm`.
         select! {
             <-rx_a => {
                 counts[0] += 1;
                 tx_a.send(()).unwrap();
-            },
+            }
             <-rx_b => {
                 counts[1] += 1;
                 tx_b.send(()).unwrap();
@@ -125,7 +123,7 @@ fn only_ready_arms_are_chosen_and_uniformly() {
             tx_b <- () => {
                 counts[1] += 1;
                 rx_b.recv().unwrap();
-            },
+            }
             <-idle => counts[2] += 1,
         }
     }
@@ -502,12 +500,28 @@ fn select_loop_ping_pong() {
 }
 
 #[test]
-#[ignore = "gofer bug: a block arm body swallows a following `<-rx` arm (macros/src/select/parse.rs, parse_body)"]
-fn a_block_body_needs_no_comma_before_a_receive_arm() {
-    // As in `match`, `=> { .. }` ends an arm. `parse_body` parses the body
-    // with `Expr::parse`, which reads `{ .. } <-rx2` as `{ .. } < -rx2`; syn's
-    // `Expr::parse_with_earlier_boundary_rule` stops after the block.
-    trybuild::TestCases::new().pass("tests/common/pass/select_block_body_then_receive.rs");
+fn a_block_body_needs_no_comma_before_the_next_arm() {
+    // As in `match`, `=> { .. }` ends an arm, even when the next one starts
+    // with Go's `<-` (which must not read as `{ .. } < -rx2`).
+    let (tx, rx) = chan(1);
+    let (_tx2, rx2) = chan::<i32>(1);
+    let (out, _out_rx) = chan::<i32>(0);
+    tx.send(1).unwrap();
+    let got = select! {
+        v = <-rx => {
+            v
+        }
+        <-rx2 => {
+            None
+        }
+        out <- 2 => {
+            None
+        }
+        default => {
+            None
+        }
+    };
+    assert_eq!(got, Some(1));
 }
 
 /// SPEC's example, verbatim; `past` records whether the select! fell
