@@ -1,6 +1,7 @@
 //! The concurrent prime sieve: a daisy chain of filter goroutines, one per
 //! prime found, each passing on the numbers its prime does not divide. The
-//! Go idiom of the Go tour's "prime sieve" and Go's `test/chan/sieve1.go`.
+//! Go idiom of the concurrent prime sieve in Go's playground examples
+//! (`doc/play/sieve.go`) and of Go's `test/chan/sieve1.go`.
 //!
 //! Usage: `cargo run --example prime_sieve [N]` prints the first N primes
 //! (default 20).
