@@ -118,7 +118,7 @@ fn waitgroup() {
     assert_eq!(lines.len(), 7, "{lines:#?}");
     for id in 1..=3 {
         let position = |line: String| {
-            let found: Vec<_> = lines.iter().positions(&line);
+            let found: Vec<usize> = (0..lines.len()).filter(|&i| lines[i] == line).collect();
             assert_eq!(found.len(), 1, "`{line}` exactly once: {lines:#?}");
             found[0]
         };
@@ -179,19 +179,5 @@ fn worker_pool() {
             !overlapping,
             "worker {worker} ran two jobs at once: {lines:#?}"
         );
-    }
-}
-
-/// Positions of an item in an iterator.
-trait Positions<T> {
-    fn positions(self, item: &T) -> Vec<usize>;
-}
-
-impl<'a, T: PartialEq + 'a, I: Iterator<Item = &'a T>> Positions<T> for I {
-    fn positions(self, item: &T) -> Vec<usize> {
-        self.enumerate()
-            .filter(|(_, x)| *x == item)
-            .map(|(i, _)| i)
-            .collect()
     }
 }
