@@ -461,9 +461,9 @@ fn one_channel_in_two_cases() {
     let (e_tx, e) = chan::<i32>(0);
     go!(|| {
         select! {
-            <-c => {},
-            <-c => {},
-            <-d => {},
+            <-c => {}
+            <-c => {}
+            <-d => {}
         }
         e_tx.send(9).unwrap();
     });

@@ -21,7 +21,7 @@ fn send_value_is_taken_before_later_operands_run() {
     let (_idle_tx, idle) = chan(0);
     let mut x = 0;
     select! {
-        c <- x => {},             // must see x = 0, not 42
+        c <- x => {}             // must see x = 0, not 42
         <-makec(&mut x, &idle) => unreachable!("nobody sends on makec's channel"),
     }
     assert_eq!(x, 42, "makec was not evaluated");
@@ -40,7 +40,7 @@ fn operands_are_evaluated_in_source_order() {
     b_tx.send(1).unwrap();
     select! {
         v = <-{ note("recv b"); &b } => assert_eq!(v, Some(1)),
-        { note("send chan a"); &a } <- { note("send value a"); 2 } => {},
+        { note("send chan a"); &a } <- { note("send value a"); 2 } => {}
         <-{ note("recv never"); never::<i32>() } => unreachable!(),
     }
     assert_eq!(

@@ -28,7 +28,7 @@ fn recv3(c: Receiver<i32>) {
     // A second, never-ready channel: its sender is kept, so it is not closed.
     let (_c2_tx, c2) = chan::<i32>(0);
     select! {
-        <-c => {},
+        <-c => {}
         <-c2 => unreachable!("nobody sends on c2"),
     }
 }
