@@ -405,13 +405,20 @@ mod shadowed {
         *total.lock().unwrap() += n;
     }
 
+    fn add_then_done(total: &::std::sync::Mutex<i32>, n: i32, wg: &WaitGroup) {
+        defer!(wg.done());
+        add(total, n);
+    }
+
     #[gofer::scoped]
     pub(super) fn run(input: &Receiver<i32>) -> i32 {
         let total = ::std::sync::Mutex::new(0);
         let (tx, rx) = chan(3);
         go!(tx.send(1));
         go!(|| tx.send(2));
-        go!(add(&total, 1000));
+        let wg = WaitGroup::new();
+        wg.add(1);
+        go!(add_then_done(&total, 1000, &wg));
         {
             defer!(add(&total, 10));
             defer! {
@@ -423,6 +430,7 @@ mod shadowed {
             default => -1,
         };
         let from_goroutines: i32 = [rx.recv(), rx.recv()].into_iter().flatten().sum();
+        wg.wait();
         let total = *total.lock().unwrap();
         got + from_goroutines + total
     }
