@@ -13,7 +13,7 @@ use gofer::prelude::*;
 
 type Log = Mutex<Vec<&'static str>>;
 
-/// Returns `value`, noting that it was evaluated and on which thread.
+/// Returns `value`, noting in `log` that it was evaluated.
 fn traced<T>(log: &Log, what: &'static str, value: T) -> T {
     log.lock().unwrap().push(what);
     value
