@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::panic::Location;
+use std::time::Duration;
 
 use crossbeam_channel as cb;
 
@@ -235,9 +236,39 @@ pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize>
         return Some(i);
     }
     if default {
-        return None;
+        return settle(arms);
     }
     Some(select_blocking(arms, Location::caller()))
+}
+
+/// With `default`, after a poll that found nothing: Go decides with every
+/// channel locked at once, so an arm that is ready at any single moment is
+/// taken. Polling arm by arm can miss that (a value moving from one channel
+/// to another between two polls), so before choosing `default` this
+/// registers with every channel, as a blocking select does, and gives up
+/// only if none became ready while all were watched: a change on any
+/// channel during registration selects its arm.
+#[cold]
+fn settle<'a>(arms: &mut [&mut dyn Arm<'a>]) -> Option<usize> {
+    loop {
+        let mut sel = cb::Select::new();
+        let mut registered = Vec::with_capacity(arms.len());
+        for (i, arm) in arms.iter().enumerate() {
+            if arm.register(&mut sel) {
+                registered.push(i);
+            }
+        }
+        if registered.is_empty() {
+            return None;
+        }
+        // A zero timeout still registers (crossbeam's `try_select` does not).
+        let op = sel.select_timeout(Duration::ZERO).ok()?;
+        let i = registered[op.index()];
+        if arms[i].complete(op) {
+            return Some(i);
+        }
+        // A send whose receivers vanished meanwhile: its arm is now off.
+    }
 }
 
 /// No arm is ready: block in crossbeam's select until one is. The deadlock
