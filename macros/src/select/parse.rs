@@ -123,7 +123,7 @@ fn parse_arm(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Opt
             if !body_follows(input) {
                 return Ok(None);
             }
-            let Some(body) = parse_body(input, errors)? else {
+            let Some(body) = parse_body(input, None, errors)? else {
                 return Ok(None);
             };
             return Ok(usable_case(&header, errors).map(|case| Arm { case, body }));
@@ -156,7 +156,7 @@ fn parse_arm(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Opt
         skip_arm(input);
         return Ok(None);
     }
-    let Some(body) = parse_body(input, errors)? else {
+    let Some(body) = parse_body(input, Some(&arrow), errors)? else {
         return Ok(None);
     };
     Ok(usable_case(&header, errors).map(|case| Arm { case, body }))
@@ -224,7 +224,20 @@ fn body_follows(input: ParseStream<'_>) -> bool {
 /// The arm's body, as in a `match`: an expression, then a comma unless the
 /// body is a block or the last arm. A body that does not parse is reported
 /// and skipped up to the next `,`, and the arm dropped (`None`).
-fn parse_body(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Option<Expr>> {
+fn parse_body(
+    input: ParseStream<'_>,
+    arrow: Option<&Token![=>]>,
+    errors: &mut Vec<Error>,
+) -> syn::Result<Option<Expr>> {
+    if input.is_empty() || input.peek(Token![,]) {
+        let message = "expected the arm's body after `=>`: an expression, or `{}` to do nothing";
+        errors.push(match arrow {
+            Some(arrow) => Error::new_spanned(arrow, message),
+            None => input.error(message),
+        });
+        skip_arm(input);
+        return Ok(None);
+    }
     let ahead = input.fork();
     // As in a `match`, a body that starts block-like ends with the block:
     // `<-a => {} <-b => {}` is two arms, not `{} < -b`.
@@ -247,7 +260,7 @@ fn parse_body(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Op
     };
     if !input.is_empty() && input.parse::<Option<Token![,]>>()?.is_none() && !block_like {
         // `a => x  b => y`: the next arm starts here.
-        errors.push(input.error("expected `,` after the arm's body"));
+        errors.push(input.error("expected `,` between select! arms"));
     }
     Ok(Some(body))
 }
@@ -381,7 +394,7 @@ fn parse_case(mut header: &[TokenTree], errors: &mut Vec<Error>) -> syn::Result<
         Ok(Case::Recv { pat: None, chan })
     } else {
         // `tx <- value`
-        let chan: Expr = syn::parse2(tokens(before))?;
+        let chan = parse_expr(before)?;
         let value = parse_operand(operand, arrow_tokens, "a value to send: `tx <- v`")?;
         Ok(Case::Send { chan, value })
     }
@@ -422,7 +435,20 @@ fn parse_operand(operand: &[TokenTree], arrow: TokenStream, what: &str) -> syn::
     if operand.is_empty() {
         return Err(Error::new_spanned(arrow, format!("`<-` needs {what}")));
     }
-    syn::parse2(tokens(operand))
+    parse_expr(operand)
+}
+
+/// Parses part of a case as an expression. syn reports a truncated
+/// expression at the end of the whole input, the `select!`'s closing brace;
+/// such an error is moved onto the part.
+fn parse_expr(tts: &[TokenTree]) -> syn::Result<Expr> {
+    syn::parse2(tokens(tts)).map_err(|err| {
+        let message = err.to_string();
+        match message.strip_prefix("unexpected end of input") {
+            Some(rest) => Error::new_spanned(tokens(tts), format!("incomplete expression{rest}")),
+            None => err,
+        }
+    })
 }
 
 /// The left of `= <-rx` must be a binding: it receives an `Option<T>`.

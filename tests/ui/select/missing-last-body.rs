@@ -1,0 +1,9 @@
+use gofer::prelude::*;
+
+fn main() {
+    let (_tx, rx) = chan::<i32>(1);
+    select! {
+        default => println!("nothing"),
+        v = <-rx =>
+    }
+}
