@@ -74,6 +74,21 @@
 //!   `Result<(), E>` ([`Outcome`]); an `Err` is raised as a panic, and a
 //!   scoped goroutine's panic resumes in the function that owns the scope
 //!   with its original payload.
+//!
+//! # Deadlocks and leaks
+//!
+//! Under `#[gofer::main]`, when every goroutine is blocked in a gofer
+//! operation that only another goroutine could complete, the program prints
+//! Go's `fatal error: all goroutines are asleep - deadlock!` with one entry
+//! per goroutine (what it waits on, where, and which `go!` started it) and
+//! exits with status 2. Under `#[gofer::test]` the test fails with that
+//! report, and a test that returns while goroutines it started still run
+//! fails with a leak report (`#[gofer::test(leak_check = "off")]` opts out).
+//! The detector never mistakes sleeping, computing, I/O or `std::sync`
+//! waits for blocking, and stays silent while any thread gofer did not start
+//! is alive (it could hold a channel end). It reports about 200 ms after the
+//! last goroutine blocks; `GOFER_DEADLOCK=off` or
+//! `#[gofer::main(deadlock = "off")]` turns it off.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 mod chan;
