@@ -141,7 +141,13 @@ fn parse_arm(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Opt
             {
                 errors.push(missing_arrow(&header));
                 let _ = input.parse::<Option<Token![,]>>()?;
-                let body = syn::parse2::<Expr>(tt.into_token_stream())?;
+                let body = match syn::parse2::<Expr>(tt.into_token_stream()) {
+                    Ok(body) => body,
+                    Err(err) => {
+                        errors.push(err);
+                        return Ok(None);
+                    }
+                };
                 return Ok(usable_case(&header, errors).map(|case| Arm { case, body }));
             }
         }
