@@ -26,6 +26,20 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     // `()` and rustc's only error "macro expansion ignores `;`", with its
     // note that `defer!` "is likely invalid in expression context".
     let lead = quote!(();); // statement position: a no-op
+    if let Some(name) = dropped_local(&input) {
+        // Go's `defer close(ch)` / `defer mu.Unlock()`: `defer!(drop(x))`.
+        // Evaluating `x` now would move it, and the block could no longer
+        // use it; so a hidden local owns it until the block exits (dropped
+        // in turn with the other deferred calls), and `x` becomes a
+        // reference to it for the rest of the block.
+        let owned = syn::Ident::new("__gofer_owned", Span::mixed_site());
+        return quote_spanned! {name.span()=>
+            #lead
+            let mut #owned = #name;
+            #[allow(unused_variables)]
+            let #name = &mut #owned;
+        };
+    }
     match parse(input) {
         Ok(Defer {
             now,
@@ -50,6 +64,31 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             let err = err.to_compile_error();
             quote!(#lead #err)
         }
+    }
+}
+
+/// `drop(x)` (or `mem::drop(x)`) of a plain local `x`: the name.
+fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
+    let Ok(Expr::Call(call)) = syn::parse2::<Expr>(input.clone()) else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let is_drop = matches!(
+        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["drop"] | ["mem", "drop"] | ["std" | "core", "mem", "drop"]
+    );
+    let args: Vec<&Expr> = call.args.iter().collect();
+    match (is_drop, &args[..]) {
+        (true, [Expr::Path(arg)]) if arg.qself.is_none() => arg.path.get_ident().cloned(),
+        _ => None,
     }
 }
 

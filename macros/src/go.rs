@@ -121,7 +121,14 @@ impl Go {
                 let mut block = Group::new(Delimiter::Brace, quote!(#(#stmts)*));
                 block.set_span(*close);
                 let spawn = spawn(*open, *close, quote_spanned!(*open=> move || #block));
-                quote!({ #spawn; })
+                // The block moves (copies) what it names. Go's closures share
+                // variables instead, so `go! { counter += 1 }` would silently
+                // count into the goroutine's own copy: make that an error
+                // (rustc: "value captured by `counter` is never read").
+                quote!({
+                    #[deny(unused_assignments)]
+                    #spawn;
+                })
             }
         }
     }

@@ -128,6 +128,10 @@ pub fn select(input: TokenStream) -> TokenStream {
 /// receiver is borrowed until the block ends. A macro call or a block runs
 /// whole at exit.
 ///
+/// `defer!(drop(x))` is Go's `defer close(ch)` (or `defer mu.Unlock()`):
+/// `x` is dropped when the block exits, in turn with the other deferred
+/// calls, and stays usable until then (through a `&mut` reference to it).
+///
 /// `defer!` is a statement: it binds the deferred call to the enclosing
 /// block, so it cannot be used as a value.
 ///

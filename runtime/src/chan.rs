@@ -619,6 +619,17 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
     }
 }
 
+/// `for v in &rx` where `rx` is itself a `&Receiver`, as inside a
+/// `go! { .. }` that shares a function's receiver.
+impl<'a, T> IntoIterator for &&'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    #[track_caller]
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
 impl<T> IntoIterator for Receiver<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;

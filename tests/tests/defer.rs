@@ -324,3 +324,41 @@ fn a_deferred_err_while_unwinding_keeps_the_original_panic() {
     assert_eq!(panic_message(&*payload), "the original panic");
     assert_eq!(entries(&log), ["fallible ran"]);
 }
+
+#[gofer::test]
+fn defer_drop_closes_a_channel_at_block_exit_and_keeps_it_usable_until_then() {
+    // Go's `defer close(ch)`: the sender stays usable in the block and is
+    // dropped, closing the channel, when the block exits.
+    let (tx, rx) = chan(3);
+    {
+        defer!(drop(tx));
+        for i in 0..3 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(tx.len(), 3);
+    }
+    assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
+}
+
+#[test]
+fn defer_drop_runs_in_turn_with_the_other_deferred_calls() {
+    struct Noisy<'a>(&'a RefCell<Vec<&'static str>>);
+    impl Drop for Noisy<'_> {
+        fn drop(&mut self) {
+            self.0.borrow_mut().push("dropped");
+        }
+    }
+    let log = RefCell::new(Vec::new());
+    {
+        let noisy = Noisy(&log);
+        defer! {
+            log.borrow_mut().push("first");
+        }
+        defer!(drop(noisy));
+        defer! {
+            log.borrow_mut().push("third");
+        }
+        log.borrow_mut().push("body");
+    }
+    assert_eq!(*log.borrow(), ["body", "third", "dropped", "first"]);
+}

@@ -1,7 +1,6 @@
-// `go! { ... }` is a `move` closure, as Go's `go func() { ... }()` is not:
-// each goroutine increments its own copy of an `i32`. gofer's lint-free
-// build makes that a warning; this crate denies it.
-#![deny(unused)]
+// The tutorial's data race, written with a `go! { .. }` block: the block is a
+// `move` closure, so each goroutine would count into its own copy of the
+// `i32` and the total would silently stay 0. gofer makes that an error.
 use gofer::prelude::*;
 
 #[gofer::main]
