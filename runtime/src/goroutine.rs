@@ -74,7 +74,7 @@ pub(crate) fn next_id() -> u64 {
 #[diagnostic::on_unimplemented(
     message = "a goroutine or deferred call must return `()` or `Result<(), E>`, not `{Self}`",
     label = "this value would be silently dropped",
-    note = "Go discards these results; gofer does not lose values silently: send the value on a channel, or end the call with `;` inside `go! {{ ... }}`"
+    note = "Go discards these results; gofer does not lose values silently: send the value on a channel, or discard it in a block: `go! {{ let _ = f(); }}`, `defer! {{ let _ = f(); }}`"
 )]
 pub trait Outcome: sealed::Sealed {
     /// `None` when the call succeeded, else the error's `Debug` text.
@@ -166,7 +166,7 @@ pub(crate) fn exited() {
 #[track_caller]
 pub fn go_detached<F, R>(f: F)
 where
-    F: FnOnce() -> R + Send + 'static,
+    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (no #[gofer::main]), owns its data
     R: Outcome,
 {
     let job: Job = Box::new(move || {

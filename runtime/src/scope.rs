@@ -115,7 +115,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     #[track_caller]
     pub fn spawn<F, R>(&'scope self, f: F)
     where
-        F: FnOnce() -> R + Send + 'scope,
+        F: FnOnce() -> R + Send + 'scope, // Send: runs on another thread; 'scope: borrows only locals that outlive the scope
         R: Outcome,
     {
         let state = Arc::clone(&self.state);

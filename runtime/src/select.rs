@@ -49,6 +49,7 @@ impl<T> RecvOperand for Receiver<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<R: RecvOperand + ?Sized> RecvOperand for &R {
     type Item = R::Item;
     fn receiver(&self) -> &Receiver<R::Item> {
@@ -56,6 +57,7 @@ impl<R: RecvOperand + ?Sized> RecvOperand for &R {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<R: RecvOperand + ?Sized> RecvOperand for &mut R {
     type Item = R::Item;
     fn receiver(&self) -> &Receiver<R::Item> {
@@ -83,6 +85,7 @@ impl<T> SendOperand for Sender<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: SendOperand + ?Sized> SendOperand for &S {
     type Item = S::Item;
     fn sender(&self) -> &Sender<S::Item> {
@@ -90,6 +93,7 @@ impl<S: SendOperand + ?Sized> SendOperand for &S {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: SendOperand + ?Sized> SendOperand for &mut S {
     type Item = S::Item;
     fn sender(&self) -> &Sender<S::Item> {
