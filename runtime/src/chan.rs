@@ -167,6 +167,12 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if self.inner.capacity() == Some(0) {
+            // Unbuffered: a send is a rendezvous and nearly always waits, so
+            // go straight to the blocking send (which completes at once if a
+            // receiver is already waiting) instead of trying twice.
+            return self.send_blocking(value, Location::caller());
+        }
         // Fast path: nothing here touches the deadlock detector.
         match self.inner.try_send(value) {
             Ok(()) => Ok(()),
@@ -330,6 +336,10 @@ impl<T> Receiver<T> {
     }
 
     fn recv_at(&self, site: &'static Location<'static>) -> Option<T> {
+        if self.flavor == Flavor::Chan && self.inner.capacity() == Some(0) {
+            // Unbuffered: see `Sender::send`.
+            return self.recv_blocking(site);
+        }
         // Fast path: nothing here touches the deadlock detector.
         match self.inner.try_recv() {
             Ok(v) => Some(v),

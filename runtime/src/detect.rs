@@ -8,15 +8,17 @@
 //! goroutine running on it and, while that goroutine waits in a gofer
 //! operation that only another goroutine can complete, what it waits on.
 //!
-//! Counters: `TRACKED` = active roots + live goroutines, `BLOCKED` = those
-//! blocked in such an operation. The fast path of every operation (a send
-//! or receive that completes at once, a spawn) touches none of this; only an
-//! operation that is about to park marks its own slot and bumps `BLOCKED`.
+//! The fast path of every operation (a send or receive that completes at
+//! once, a spawn) touches none of this; an operation that is about to park
+//! marks only its own slot (a blocked bit and a counter of marks), so
+//! goroutines blocking and waking on different threads never contend on
+//! detector state.
 //!
-//! A monitor thread reports a deadlock only when, continuously for
-//! [`GRACE`] (sampled several times, with no mark, unmark, spawn or exit in
-//! between):
-//! - every tracked goroutine is blocked (`BLOCKED == TRACKED`), and
+//! A monitor thread looks every [`POLL`]. It reports a deadlock only when,
+//! continuously for [`GRACE`] (sampled several times, with no mark, unmark,
+//! spawn or exit in between):
+//! - every tracked goroutine is blocked (the blocked slots number the active
+//!   roots plus the live goroutines), and
 //! - every thread of the process is one gofer knows (a pool worker, a root,
 //!   the monitor, and under the test harness its main thread): a thread
 //!   gofer did not start might hold a channel end and complete an operation
@@ -48,13 +50,11 @@ use crate::goroutine;
 /// How long every goroutine must stay blocked before a deadlock is reported.
 pub(crate) const GRACE: Duration = Duration::from_millis(200);
 
-/// Roots whose body is running, plus live goroutines.
+/// How often the monitor looks for a deadlock.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Roots whose body is running.
 static ROOTS: AtomicUsize = AtomicUsize::new(0);
-/// Tracked goroutines (roots included) blocked in a gofer operation.
-static BLOCKED: AtomicUsize = AtomicUsize::new(0);
-/// Bumped by every mark and unmark, so the monitor can tell a stable state
-/// from a busy one that happens to look the same twice.
-static EPOCH: AtomicU64 = AtomicU64::new(0);
 /// Set when any root runs under the test harness: its main thread is then
 /// libtest's, which waits for test results and touches no channel.
 static UNDER_TEST_HARNESS: AtomicBool = AtomicBool::new(false);
@@ -132,6 +132,10 @@ pub(crate) struct Slot {
     /// select; its receiver is added to every blocking channel operation.
     abort_tx: Mutex<Option<cb::Sender<()>>>,
     abort_rx: cb::Receiver<()>,
+    /// Bit 0: the goroutine here is blocked in a gofer operation. The rest:
+    /// how many times it was marked or unmarked, so the monitor can tell a
+    /// stable state from a busy one that looks the same at each look.
+    state: AtomicU64,
     /// For roots: the report to fail with, set by the detector.
     report: Mutex<Option<String>>,
     is_root: bool,
@@ -188,6 +192,7 @@ fn new_slot(is_root: bool, is_main: bool) -> Arc<Slot> {
         thread: thread::current(),
         current: Mutex::new(None),
         aborted: AtomicBool::new(false),
+        state: AtomicU64::new(0),
         abort_tx: Mutex::new(Some(abort_tx)),
         abort_rx,
         report: Mutex::new(None),
@@ -314,7 +319,6 @@ pub(crate) fn enter_root(main: bool, deadlock: bool) -> Root {
     });
     let previous_info = INFO.with(|i| i.replace(Some(info)));
     ROOTS.fetch_add(1, Ordering::SeqCst);
-    EPOCH.fetch_add(1, Ordering::SeqCst);
     if info.tracked {
         start_monitor();
     }
@@ -361,7 +365,6 @@ impl Drop for Root {
         ROOT_LIVE.with(|r| *r.borrow_mut() = self.previous_live.take());
         remove_slot(&self.slot);
         ROOTS.fetch_sub(1, Ordering::SeqCst);
-        EPOCH.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -396,11 +399,8 @@ pub(crate) fn block<R>(
             }
         }
     };
-    let blocked = BLOCKED.fetch_add(1, Ordering::SeqCst) + 1;
-    EPOCH.fetch_add(1, Ordering::SeqCst);
-    if blocked >= tracked() {
-        wake_monitor();
-    }
+    // Blocked bit on, one more mark: +3 (see `Slot::state`).
+    slot.state.fetch_add(3, Ordering::SeqCst);
     let _unmark = Unmark(&slot);
     op(abortable.then_some(&slot.abort_rx))
 }
@@ -412,8 +412,8 @@ impl Drop for Unmark<'_> {
         if let Some(c) = self.0.lock().as_mut() {
             c.blocked = None;
         }
-        BLOCKED.fetch_sub(1, Ordering::SeqCst);
-        EPOCH.fetch_add(1, Ordering::SeqCst);
+        // Blocked bit off, carrying into one more mark: +1.
+        self.0.state.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -453,18 +453,16 @@ fn start_monitor() {
     });
 }
 
-fn wake_monitor() {
-    if let Some(t) = MONITOR.get() {
-        t.unpark();
-    }
-}
-
+/// (marks so far, blocked goroutines, tracked goroutines).
 fn snapshot() -> (u64, usize, usize) {
-    (
-        EPOCH.load(Ordering::SeqCst),
-        BLOCKED.load(Ordering::SeqCst),
-        tracked(),
-    )
+    let tracked = tracked();
+    let (mut marks, mut blocked) = (0u64, 0usize);
+    for slot in lock(&SLOTS).iter() {
+        let state = slot.state.load(Ordering::SeqCst);
+        marks = marks.wrapping_add(state >> 1);
+        blocked += (state & 1) as usize;
+    }
+    (marks, blocked, tracked)
 }
 
 fn all_blocked(s: (u64, usize, usize)) -> bool {
@@ -474,9 +472,9 @@ fn all_blocked(s: (u64, usize, usize)) -> bool {
 fn monitor() {
     let me = own_tid();
     loop {
+        thread::sleep(POLL);
         let first = snapshot();
         if !all_blocked(first) {
-            thread::park_timeout(Duration::from_secs(1));
             continue;
         }
         // Stable for the whole grace period?
@@ -490,7 +488,6 @@ fn monitor() {
             }
         }
         if !stable || foreign_threads(me) {
-            thread::sleep(GRACE / steps);
             continue;
         }
         deadlock();
