@@ -86,7 +86,7 @@
 //! fails with a leak report (`#[gofer::test(leak_check = "off")]` opts out).
 //! The detector never mistakes sleeping, computing, I/O or `std::sync`
 //! waits for blocking, and stays silent while any thread gofer did not start
-//! is alive (it could hold a channel end). It reports about 200 ms after the
+//! is alive (it could hold a channel end). It reports about 250 ms after the
 //! last goroutine blocks; `GOFER_DEADLOCK=off` or
 //! `#[gofer::main(deadlock = "off")]` turns it off.
 #![forbid(unsafe_op_in_unsafe_fn)]
