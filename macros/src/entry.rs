@@ -212,39 +212,18 @@ fn not_a_function(kind: Kind, item: &TokenStream) -> TokenStream {
 }
 
 fn item_head(item: &Item) -> Option<TokenStream> {
+    fn head(keyword: &dyn ToTokens, name: &dyn ToTokens) -> TokenStream {
+        quote!(#keyword #name)
+    }
     Some(match item {
-        Item::Struct(i) => {
-            let (a, b) = (&i.struct_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Enum(i) => {
-            let (a, b) = (&i.enum_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Const(i) => {
-            let (a, b) = (&i.const_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Static(i) => {
-            let (a, b) = (&i.static_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Mod(i) => {
-            let (a, b) = (&i.mod_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Trait(i) => {
-            let (a, b) = (&i.trait_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Type(i) => {
-            let (a, b) = (&i.type_token, &i.ident);
-            quote!(#a #b)
-        }
-        Item::Impl(i) => {
-            let (a, b) = (&i.impl_token, &i.self_ty);
-            quote!(#a #b)
-        }
+        Item::Struct(i) => head(&i.struct_token, &i.ident),
+        Item::Enum(i) => head(&i.enum_token, &i.ident),
+        Item::Const(i) => head(&i.const_token, &i.ident),
+        Item::Static(i) => head(&i.static_token, &i.ident),
+        Item::Mod(i) => head(&i.mod_token, &i.ident),
+        Item::Trait(i) => head(&i.trait_token, &i.ident),
+        Item::Type(i) => head(&i.type_token, &i.ident),
+        Item::Impl(i) => head(&i.impl_token, &i.self_ty),
         Item::Use(i) => i.use_token.into_token_stream(),
         _ => return None,
     })

@@ -255,13 +255,7 @@ pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize>
 #[cold]
 fn settle<'a>(arms: &mut [&mut dyn Arm<'a>]) -> Option<usize> {
     loop {
-        let mut sel = cb::Select::new();
-        let mut registered = Vec::with_capacity(arms.len());
-        for (i, arm) in arms.iter().enumerate() {
-            if arm.register(&mut sel) {
-                registered.push(i);
-            }
-        }
+        let (mut sel, registered) = register(arms);
         if registered.is_empty() {
             return None;
         }
@@ -295,13 +289,7 @@ fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'s
 /// test.
 fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], abort: Option<&cb::Receiver<()>>) -> usize {
     loop {
-        let mut sel = cb::Select::new();
-        let mut registered = Vec::with_capacity(arms.len());
-        for (i, arm) in arms.iter().enumerate() {
-            if arm.register(&mut sel) {
-                registered.push(i);
-            }
-        }
+        let (mut sel, registered) = register(arms);
         let abort_index = abort.map(|abort| sel.recv(abort));
         if registered.is_empty() && abort_index.is_none() {
             // Go's select over nil channels only: block forever.
@@ -342,6 +330,22 @@ fn poll(arms: &mut [&mut dyn Arm<'_>]) -> Option<usize> {
         shuffle(&mut order);
         order.into_iter().find(|&i| arms[i].try_complete())
     }
+}
+
+/// A crossbeam select over the arms that can still become ready, and the
+/// arm index of each of its operations.
+fn register<'a, 's>(arms: &[&mut dyn Arm<'a>]) -> (cb::Select<'s>, Vec<usize>)
+where
+    'a: 's,
+{
+    let mut sel = cb::Select::new();
+    let mut registered = Vec::with_capacity(arms.len());
+    for (i, arm) in arms.iter().enumerate() {
+        if arm.register(&mut sel) {
+            registered.push(i);
+        }
+    }
+    (sel, registered)
 }
 
 /// Parks this goroutine for good, as Go does for a select with no arm that

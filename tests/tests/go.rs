@@ -275,26 +275,6 @@ fn a_block_runs_as_a_move_closure() {
     assert_eq!(rx.recv(), None);
 }
 
-fn worker(id: i32, wg: &WaitGroup, seen: &Mutex<Vec<i32>>) {
-    defer!(wg.done());
-    seen.lock().unwrap().push(id);
-}
-
-#[gofer::test]
-fn goroutines_borrow_locals_of_the_top_level_block() {
-    // SPEC's example, verbatim but for `seen`.
-    let seen = Mutex::new(Vec::new());
-    let wg = WaitGroup::new();
-    for i in 1..=3 {
-        wg.add(1);
-        go!(worker(i, &wg, &seen));
-    }
-    wg.wait();
-    let mut seen = seen.lock().unwrap().clone();
-    seen.sort_unstable();
-    assert_eq!(seen, [1, 2, 3]);
-}
-
 fn both(a: &str, b: &[i32], out: &Sender<String>) {
     out.send(format!("{a}{b:?}")).unwrap();
 }

@@ -246,16 +246,20 @@ fn a_detached_goroutine_panic_exits_the_process_with_status_2() {
         let _ = never::<()>().recv_timeout(PATIENCE);
         return;
     }
-    let out = common::run_child(
+    assert_child_exits_with_status_2(
         "a_detached_goroutine_panic_exits_the_process_with_status_2",
         "detached panic",
+        "detached goroutine gave up",
     );
+}
+
+/// Runs `test` as a child process in the `scenario` role and checks that it
+/// exits with Go's status 2, printing `message`.
+fn assert_child_exits_with_status_2(test: &str, scenario: &str, message: &str) {
+    let out = common::run_child(test, scenario);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(
-        stderr.contains("detached goroutine gave up"),
-        "stderr:\n{stderr}"
-    );
+    assert!(stderr.contains(message), "stderr:\n{stderr}");
 }
 
 #[derive(Debug)]
@@ -272,13 +276,11 @@ fn a_detached_goroutine_returning_err_exits_the_process_with_status_2() {
         let _ = never::<()>().recv_timeout(PATIENCE);
         return;
     }
-    let out = common::run_child(
+    assert_child_exits_with_status_2(
         "a_detached_goroutine_returning_err_exits_the_process_with_status_2",
         "detached err",
+        "Err(Broken)",
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains("Err(Broken)"), "stderr:\n{stderr}");
 }
 
 #[test]
@@ -290,15 +292,10 @@ fn a_wait_group_go_panic_exits_the_process_with_status_2() {
         let _ = never::<()>().recv_timeout(PATIENCE);
         return;
     }
-    let out = common::run_child(
+    assert_child_exits_with_status_2(
         "a_wait_group_go_panic_exits_the_process_with_status_2",
         "wg.go panic",
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(
-        stderr.contains("wg.go goroutine gave up"),
-        "stderr:\n{stderr}"
+        "wg.go goroutine gave up",
     );
 }
 

@@ -18,7 +18,8 @@ fn worker(id: usize, wg: &WaitGroup, seen: &Mutex<Vec<usize>>) {
 
 #[gofer::test]
 fn wait_returns_once_every_worker_is_done() {
-    // SPEC's example: the WaitGroup is shared by reference.
+    // SPEC's example: goroutines borrow the WaitGroup (a local of the
+    // top-level block) and `wait` returns once all of them are done.
     let seen = Mutex::new(Vec::new());
     let wg = WaitGroup::new();
     for i in 1..=3 {
