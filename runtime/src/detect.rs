@@ -8,8 +8,8 @@
 //! goroutine running on it and, while that goroutine waits in a gofer
 //! operation that only another goroutine can complete, what it waits on.
 //!
-//! The fast path of every operation (a send or receive that completes at
-//! once, a spawn) touches none of this; an operation that is about to park
+//! The fast path of every operation (a buffered send or receive that
+//! completes at once, a spawn) touches none of this; an operation that is about to park
 //! marks only its own slot (a blocked bit and a counter of marks), so
 //! goroutines blocking and waking on different threads never contend on
 //! detector state.
@@ -66,7 +66,6 @@ pub(crate) enum Wait {
     ChanReceive,
     ChanReceiveNil,
     Select,
-    SelectNoCases,
     Group,
     Scope,
 }
@@ -78,7 +77,6 @@ impl fmt::Display for Wait {
             Wait::ChanReceive => "chan receive",
             Wait::ChanReceiveNil => "chan receive (nil chan)",
             Wait::Select => "select",
-            Wait::SelectNoCases => "select (no cases)",
             Wait::Group => "sync.WaitGroup.Wait",
             Wait::Scope => "scope: waiting for its goroutines",
         })
@@ -378,7 +376,9 @@ pub(crate) fn block<R>(
     interrupt: Option<Arc<dyn Interrupt>>,
     op: impl FnOnce(Option<&cb::Receiver<()>>) -> R,
 ) -> R {
-    let slot = SLOT.with(|s| s.borrow().clone());
+    // `try_with`: during thread-local destruction the slot is gone; block
+    // unwatched rather than panic (a scope's join must never unwind).
+    let slot = SLOT.try_with(|s| s.borrow().clone()).ok().flatten();
     let Some(slot) = slot else {
         return op(None);
     };
@@ -473,27 +473,53 @@ fn monitor() {
     let me = own_tid();
     loop {
         thread::sleep(POLL);
-        let first = snapshot();
-        if !all_blocked(first) {
-            continue;
+        if looks_deadlocked(me) {
+            deadlock();
+            // Give the ended goroutines time to unwind before looking again.
+            thread::sleep(GRACE);
         }
-        // Stable for the whole grace period?
-        let steps = 4;
-        let mut stable = true;
-        for _ in 0..steps {
-            thread::sleep(GRACE / steps);
-            if snapshot() != first {
-                stable = false;
-                break;
-            }
-        }
-        if !stable || foreign_threads(me) {
-            continue;
-        }
-        deadlock();
-        // Give the aborted goroutines time to unwind before looking again.
-        thread::sleep(GRACE);
     }
+}
+
+/// Whether the process looks deadlocked now, and has for [`GRACE`]: every
+/// tracked goroutine blocked, no mark, unmark, spawn or exit between the
+/// looks, no thread gofer did not start at any look (one could complete an
+/// operation and exit in between), and, at the end, no gofer thread
+/// runnable (a goroutine whose operation was just completed is runnable
+/// until it runs and unmarks itself, however long the scheduler makes it
+/// wait).
+fn looks_deadlocked(me: Option<u32>) -> bool {
+    let first = snapshot();
+    if !all_blocked(first) || foreign_threads(me) {
+        return false;
+    }
+    let steps = 4;
+    for _ in 0..steps {
+        thread::sleep(GRACE / steps);
+        if snapshot() != first || foreign_threads(me) {
+            return false;
+        }
+    }
+    !runnable_threads(me) && snapshot() == first
+}
+
+/// Whether a thread gofer knows, other than the monitor, is running or
+/// runnable (state `R` in `/proc/self/task/TID/stat`); true if that cannot
+/// be read.
+fn runnable_threads(me: Option<u32>) -> bool {
+    let tids: Vec<u32> = lock(&SLOTS).iter().filter_map(|s| s.tid).collect();
+    tids.into_iter().filter(|&tid| Some(tid) != me).any(|tid| {
+        match std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) {
+            // The state follows the command name, which is in parentheses
+            // and may contain anything: read it after the last `)`.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                .is_none_or(|state| state == 'R'),
+            // The thread has just exited: something happened.
+            Err(_) => true,
+        }
+    })
 }
 
 /// Whether the process has a thread gofer did not start.
@@ -530,11 +556,12 @@ fn deadlock() {
         ));
     }
     for slot in &slots {
-        let interrupt = slot
-            .lock()
-            .as_ref()
-            .and_then(|c| c.blocked.as_ref())
-            .and_then(|b| b.interrupt.clone());
+        // Only the goroutines in the report: an idle pool thread must stay
+        // usable for the next test.
+        let interrupt = match slot.lock().as_ref().and_then(|c| c.blocked.as_ref()) {
+            Some(blocked) => blocked.interrupt.clone(),
+            None => continue,
+        };
         slot.aborted.store(true, Ordering::SeqCst);
         drop(lock(&slot.abort_tx).take());
         if let Some(interrupt) = interrupt {

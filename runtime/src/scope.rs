@@ -90,8 +90,10 @@ where
     // resuming: they may borrow from `f`'s environment.
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
     // Wait until all goroutines are finished. This is the join that makes
-    // the lifetime erasure in `spawn` sound; it cannot panic.
+    // the lifetime erasure in `spawn` sound: it must not unwind.
+    let guard = AbortOnUnwind;
     scope.state.join(Location::caller());
+    std::mem::forget(guard);
     match result {
         Err(payload) => panic::resume_unwind(payload),
         Ok(value) => {
@@ -118,32 +120,68 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> R + Send + 'scope, // Send: runs on another thread; 'scope: borrows only locals that outlive the scope
         R: Outcome,
     {
-        let state = Arc::clone(&self.state);
-        state.running.fetch_add(1, Ordering::Relaxed);
+        self.state.running.fetch_add(1, Ordering::Relaxed);
+        // From here on the count comes down exactly once, whatever happens:
+        // `Finish` does it when dropped, after `f` (see `Pending`).
+        let pending = Pending {
+            f,
+            finish: Finish(Arc::clone(&self.state)),
+        };
         let job = move || {
+            let Pending { f, finish } = pending;
             let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f)));
             // `f` and everything it captured are gone by now.
             if let Err(payload) = result {
-                state.record_panic(payload);
+                finish.0.record_panic(payload);
             }
             goroutine::exited();
-            state.finished();
+            drop(finish);
         };
         let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(job);
         // SAFETY: the job borrows only from `'scope`, and `scope()` does not
-        // return (nor unwind) before `ScopeState::join` has seen `running`
-        // reach zero. `running` was incremented above, and the job decrements
-        // it (`finished`) only after `f` and its captures have been consumed
-        // or dropped; if the job never starts, the error path below drops it
-        // and decrements. So nothing the job borrows can be used after
-        // `'scope` ends: extending the trait object's lifetime to `'static`
-        // only hides that from the type system.
+        // return (nor unwind: see `AbortOnUnwind`) before `ScopeState::join`
+        // has seen `running` reach zero. `running` was incremented above and
+        // comes down once, when `Finish` drops, which is after `f` and its
+        // captures have been consumed or dropped: when the job runs, it
+        // drops `finish` last; when the job is dropped unrun (a failed
+        // start), `Pending`'s field order drops `f` first. So nothing the job
+        // borrows can be used after `'scope` ends: extending the trait
+        // object's lifetime to `'static` only hides that from the type
+        // system.
         let job: Job =
             unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
         if let Err(e) = goroutine::start(job, Location::caller()) {
-            // `start` has dropped the job (and with it `f`) in this thread.
-            self.state.finished();
+            // `start` has dropped the job, `f` and then `Finish`.
             panic!("go!: failed to start a goroutine: {e}");
+        }
+    }
+}
+
+/// A goroutine's function and its scope's count, in the order they must be
+/// dropped in: the function (with what it borrows) first.
+struct Pending<F> {
+    f: F,
+    finish: Finish,
+}
+
+/// Counts a goroutine out of its scope when dropped.
+struct Finish(Arc<ScopeState>);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.0.finished();
+    }
+}
+
+/// Aborts the process if dropped while unwinding: guards the scope's join,
+/// which must never unwind (goroutines may still borrow from the frame).
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            eprintln!("fatal: a gofer scope's join panicked; aborting");
+            std::process::abort();
         }
     }
 }

@@ -246,13 +246,12 @@ pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize>
 }
 
 /// With `default`, after a poll that found nothing: Go decides with every
-/// channel locked at once, so an arm that is ready at any single moment is
-/// taken. Polling arm by arm can miss that (a value moving from one channel
-/// to another between two polls), so before choosing `default` this
-/// registers with every channel, as a blocking select does, and gives up
-/// only if none became ready while all were watched: a change on any
-/// channel during registration selects its arm.
-#[cold]
+/// channel locked at once. Polling arm by arm can miss a value that moves
+/// from one channel to another between two polls, so before choosing
+/// `default` this registers with every channel, as a blocking select does,
+/// and gives up only if none became ready while all were watched: a value
+/// that arrives on any of them during registration selects its arm. This
+/// costs a registration per channel each time nothing is ready.
 fn settle<'a>(arms: &mut [&mut dyn Arm<'a>]) -> Option<usize> {
     loop {
         let (mut sel, registered) = register(arms);
@@ -276,12 +275,7 @@ fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'s
     if arms.iter().any(|arm| arm.is_timer()) {
         return wait_for_arm(arms, None);
     }
-    let what = if arms.is_empty() {
-        Wait::SelectNoCases
-    } else {
-        Wait::Select
-    };
-    detect::block(what, site, None, |abort| wait_for_arm(arms, abort))
+    detect::block(Wait::Select, site, None, |abort| wait_for_arm(arms, abort))
 }
 
 /// Blocks until an arm completes; returns its index. `abort` is the
@@ -292,7 +286,8 @@ fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], abort: Option<&cb::Receiver<(
         let (mut sel, registered) = register(arms);
         let abort_index = abort.map(|abort| sel.recv(abort));
         if registered.is_empty() && abort_index.is_none() {
-            // Go's select over nil channels only: block forever.
+            // Every arm is a send whose receivers are all gone: nothing can
+            // ever be ready (as a Go select whose sends nobody receives).
             block_forever();
         }
         let op = sel.select();

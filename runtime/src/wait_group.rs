@@ -87,11 +87,17 @@ impl WaitGroup {
     /// ```
     #[track_caller]
     pub fn add(&self, delta: isize) {
-        let count = self.inner.count.fetch_add(delta, Ordering::AcqRel) + delta;
-        if count < 0 {
-            self.inner.count.fetch_sub(delta, Ordering::AcqRel);
-            panic!("sync: negative WaitGroup counter");
-        }
+        // A negative result is refused before anyone can see it: waiters
+        // must not be released by a count that passes through zero.
+        let count = match self
+            .inner
+            .count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n + delta >= 0).then_some(n + delta)
+            }) {
+            Ok(old) => old + delta,
+            Err(_) => panic!("sync: negative WaitGroup counter"),
+        };
         if count == 0 && delta != 0 {
             let _lock = self
                 .inner

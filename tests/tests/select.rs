@@ -3,7 +3,7 @@
 mod common;
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::{BLOCKED, PATIENCE};
@@ -557,4 +557,25 @@ fn the_spec_example_runs() {
     drop(done_tx);
     spec_example(&messages, &done, &results, &past);
     assert!(!past.get());
+}
+
+#[test]
+fn the_value_of_a_send_arm_that_lost_is_dropped_before_the_body_runs() {
+    // Go evaluates a send value and drops it if its case is not chosen; a
+    // guard-like value must not outlive the select into the chosen body.
+    struct Permit<'a>(&'a AtomicBool);
+    impl Drop for Permit<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let released = AtomicBool::new(false);
+    let (ready_tx, ready) = chan::<i32>(1);
+    let (full_tx, _full_rx) = chan::<Permit<'_>>(0); // nobody receives
+    ready_tx.send(1).unwrap();
+    let seen_in_body = select! {
+        _ = <-ready => released.load(Ordering::SeqCst),
+        full_tx <- Permit(&released) => unreachable!("nobody receives"),
+    };
+    assert!(seen_in_body, "the unsent value was still alive in the body");
 }

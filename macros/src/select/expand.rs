@@ -41,7 +41,8 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
     let mut operands = TokenStream::new();
     let mut arms = TokenStream::new();
     let mut ops = Vec::new();
-    let mut branches = TokenStream::new();
+    // (operation index, what the chosen arm does with its operation, body)
+    let mut chosen_arms = Vec::new();
     let mut default = None;
     for arm in &select.arms {
         // Operations are numbered densely: `default` takes no slot.
@@ -59,10 +60,11 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                         ::gofer::__private::RecvOperand::receiver(#ch),
                     );
                 });
-                let bind = pat.as_ref().map(|pat| quote!(let #pat = #op.take();));
-                branches.extend(quote! {
-                    ::core::option::Option::Some(#i) => { #bind #body }
-                });
+                let bind = match pat {
+                    Some(pat) => quote!(let #pat = #op.take();),
+                    None => quote!(::core::mem::drop(#op);),
+                };
+                chosen_arms.push((i, bind, body));
                 ops.push(op);
             }
             Case::Send { chan, value } => {
@@ -78,17 +80,37 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 arms.extend(quote_spanned! {span=>
                     let mut #op = ::gofer::__private::SendArm::new(#sender, #val);
                 });
-                branches.extend(quote! {
-                    ::core::option::Option::Some(#i) => { #body }
-                });
+                chosen_arms.push((i, quote!(::core::mem::drop(#op);), body));
                 ops.push(op);
             }
             Case::Default { .. } => default = Some(body),
         }
     }
+    // Before a body runs, every arm is consumed (the chosen one taken, the
+    // others dropped): their borrows of the channels end and unsent values
+    // are dropped, so a body may reassign or drop a channel (Go's `ch = nil`,
+    // `close(ch)`).
+    let others = |chosen: Option<usize>| {
+        let rest = ops
+            .iter()
+            .enumerate()
+            .filter(move |(j, _)| Some(*j) != chosen);
+        let rest: Vec<_> = rest.map(|(_, op)| op).collect();
+        (!rest.is_empty()).then(|| quote!(::core::mem::drop((#(#rest,)*));))
+    };
+    let mut branches = TokenStream::new();
+    for (i, consume, body) in chosen_arms {
+        let others = others(Some(i));
+        branches.extend(quote! {
+            ::core::option::Option::Some(#i) => { #consume #others #body }
+        });
+    }
     let has_default = default.is_some();
     let default_branch = match default {
-        Some(body) => quote!(_ => { #body }),
+        Some(body) => {
+            let all = others(None);
+            quote!(_ => { #all #body })
+        }
         None => quote!(_ => ::core::unreachable!("select! chose an arm that does not exist")),
     };
     let chosen = format_ident!("__gofer_chosen", span = Span::mixed_site());
