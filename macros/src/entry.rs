@@ -91,7 +91,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         }
     };
     let errors = errors.map(|e| e.to_compile_error());
-    let lowered = if f.sig.asyncness.is_some() {
+    let lowered = if f.sig.asyncness.is_some() || f.sig.constness.is_some() {
         // The body cannot run in a scope closure; keep it as written so the
         // user sees the one error above.
         f.into_token_stream()
@@ -233,6 +233,14 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
     let sig = &f.sig;
     let attr = kind.attr();
     let mut errors: Vec<Error> = Vec::new();
+    if let Some(constness) = &sig.constness {
+        errors.push(Error::new_spanned(
+            constness,
+            format!(
+                "{attr} cannot be used on a `const fn`: goroutines run at run time; remove `const`"
+            ),
+        ));
+    }
     if let Some(asyncness) = &sig.asyncness {
         errors.push(Error::new_spanned(
             asyncness,

@@ -202,8 +202,15 @@ fn new_slot(is_root: bool, is_main: bool) -> Arc<Slot> {
 }
 
 fn remove_slot(slot: &Arc<Slot>) {
-    lock(&SLOTS).retain(|s| !Arc::ptr_eq(s, slot));
+    let mut slots = lock(&SLOTS);
+    slots.retain(|s| !Arc::ptr_eq(s, slot));
+    // Keep its marks in the monitor's sum: a thread leaving must not make
+    // the sum look unchanged while others marked in between.
+    RETIRED_MARKS.fetch_add(slot.state.load(Ordering::SeqCst) >> 1, Ordering::SeqCst);
 }
+
+/// The marks of slots that are gone (see `snapshot`).
+static RETIRED_MARKS: AtomicU64 = AtomicU64::new(0);
 
 /// The kernel's id of this thread.
 fn own_tid() -> Option<u32> {
@@ -456,8 +463,9 @@ fn start_monitor() {
 /// (marks so far, blocked goroutines, tracked goroutines).
 fn snapshot() -> (u64, usize, usize) {
     let tracked = tracked();
-    let (mut marks, mut blocked) = (0u64, 0usize);
-    for slot in lock(&SLOTS).iter() {
+    let slots = lock(&SLOTS);
+    let (mut marks, mut blocked) = (RETIRED_MARKS.load(Ordering::SeqCst), 0usize);
+    for slot in slots.iter() {
         let state = slot.state.load(Ordering::SeqCst);
         marks = marks.wrapping_add(state >> 1);
         blocked += (state & 1) as usize;

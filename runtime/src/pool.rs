@@ -132,9 +132,18 @@ impl Pool {
     /// Wakes one sleeping thread, if any is asleep. (If none is, a thread on
     /// its way to sleep will look at the queue after registering.)
     fn wake_one(&self) {
-        let sleeper = self.lock_sleepers().pop();
+        let sleeper = {
+            let mut sleepers = self.lock_sleepers();
+            let sleeper = sleepers.pop();
+            // Under the lock: the sleeper resets the flag under it too, when
+            // it registers again, so a late `true` cannot land on its next
+            // registration.
+            if let Some(sleeper) = &sleeper {
+                sleeper.woken.store(true, Ordering::SeqCst);
+            }
+            sleeper
+        };
         if let Some(sleeper) = sleeper {
-            sleeper.woken.store(true, Ordering::SeqCst);
             sleeper.thread.unpark();
         }
     }
@@ -184,8 +193,11 @@ impl Pool {
         fence(Ordering::SeqCst);
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
         loop {
-            me.woken.store(false, Ordering::SeqCst);
-            self.lock_sleepers().push(Arc::clone(me));
+            {
+                let mut sleepers = self.lock_sleepers();
+                me.woken.store(false, Ordering::SeqCst);
+                sleepers.push(Arc::clone(me));
+            }
             // A task queued before we registered found nobody to wake.
             if let Some(task) = self.take() {
                 self.unregister(me);

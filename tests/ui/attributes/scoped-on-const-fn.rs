@@ -1,0 +1,12 @@
+// A goroutine cannot start at compile time.
+use gofer::prelude::*;
+
+#[gofer::scoped]
+const fn answer() -> i32 {
+    42
+}
+
+fn main() {
+    let _ = answer();
+    let _ = chan::<i32>(0);
+}
