@@ -212,6 +212,11 @@ pub mod __private {
     /// themselves before calling them leaked.
     const LEAK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
 
+    /// Ends the arms of a `select!` before the chosen body runs (their
+    /// borrows of the channels, and any unsent value).
+    #[inline(always)]
+    pub fn release<T>(_arms: T) {}
+
     /// An argument evaluated where `go!` or `defer!` was written, moved
     /// into the call when it runs.
     #[derive(Debug)]

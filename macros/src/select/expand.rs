@@ -62,7 +62,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 });
                 let bind = match pat {
                     Some(pat) => quote!(let #pat = #op.take();),
-                    None => quote!(::core::mem::drop(#op);),
+                    None => quote!(::gofer::__private::release(#op);),
                 };
                 chosen_arms.push((i, bind, body));
                 ops.push(op);
@@ -80,7 +80,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 arms.extend(quote_spanned! {span=>
                     let mut #op = ::gofer::__private::SendArm::new(#sender, #val);
                 });
-                chosen_arms.push((i, quote!(::core::mem::drop(#op);), body));
+                chosen_arms.push((i, quote!(::gofer::__private::release(#op);), body));
                 ops.push(op);
             }
             Case::Default { .. } => default = Some(body),
@@ -96,7 +96,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
             .enumerate()
             .filter(move |(j, _)| Some(*j) != chosen);
         let rest: Vec<_> = rest.map(|(_, op)| op).collect();
-        (!rest.is_empty()).then(|| quote!(::core::mem::drop((#(#rest,)*));))
+        (!rest.is_empty()).then(|| quote!(::gofer::__private::release((#(#rest,)*));))
     };
     let mut branches = TokenStream::new();
     for (i, consume, body) in chosen_arms {
