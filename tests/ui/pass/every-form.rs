@@ -63,8 +63,7 @@ fn main() {
         let _ = tx3.send(3);
     }
     // `go!` is an expression of type `()`.
-    let unit: () = go!(fallible(&tx));
-    let _ = unit;
+    let () = go!(fallible(&tx));
 
     // `select!`, with every kind of arm; it is an expression.
     let (results, results_rx) = chan::<i32>(1);
