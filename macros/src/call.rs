@@ -142,13 +142,20 @@ pub(crate) fn allow_lints() -> TokenStream {
     }
 }
 
-/// Which brackets the user put around a macro's input. Proc macros do not
-/// receive them, so this reads the invocation's source text.
-pub(crate) fn invoked_with_braces() -> Option<bool> {
-    let text = proc_macro::Span::call_site().source_text()?;
-    let bang = text.find('!')?;
-    let open = text[bang + 1..].trim_start().chars().next()?;
-    Some(open == '{')
+/// Whether the user put braces around a macro's input (`go! { .. }`, a
+/// block) rather than parentheses (`go!(f(x))`, a call). Proc macros do not
+/// receive the brackets, so this reads the invocation's source text. Where
+/// there is none (rust-analyzer, tokens made by another macro), it goes by
+/// the input: one expression is the call form, anything else a block.
+pub(crate) fn invoked_with_braces(input: &proc_macro2::TokenStream) -> bool {
+    let from_source = proc_macro::Span::call_site()
+        .source_text()
+        .and_then(|text| {
+            let bang = text.find('!')?;
+            let open = text[bang + 1..].trim_start().chars().next()?;
+            Some(open == '{')
+        });
+    from_source.unwrap_or_else(|| syn::parse2::<syn::Expr>(input.clone()).is_err())
 }
 
 /// The macro's input as the user wrote it (`f(x)` in `go!(f(x))`), for

@@ -94,7 +94,7 @@ fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
 
 /// Splits the input into what runs now and the deferred call.
 fn parse(input: TokenStream) -> Result<Defer> {
-    if call::invoked_with_braces() == Some(true) {
+    if call::invoked_with_braces(&input) {
         let (span, close) = (first_span(&input), last_span(&input));
         let stmts = Block::parse_within.parse2(input)?;
         let mut block = Group::new(Delimiter::Brace, quote!(#(#stmts)*));

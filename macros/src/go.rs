@@ -42,10 +42,13 @@ impl Go {
             None => (None, None),
         };
         let (tokens, braces) = match &marked {
-            Some(group) => (group.stream(), Some(group.delimiter() == Delimiter::Brace)),
-            None => (input, call::invoked_with_braces()),
+            Some(group) => (group.stream(), group.delimiter() == Delimiter::Brace),
+            None => {
+                let braces = call::invoked_with_braces(&input);
+                (input, braces)
+            }
         };
-        let body = if braces == Some(true) {
+        let body = if braces {
             let (open, close) = match &marked {
                 Some(group) => (group.span_open(), group.span_close()),
                 None => (first_span(&tokens), last_span(&tokens)),
