@@ -9,31 +9,37 @@
 //! operation that only another goroutine can complete, what it waits on.
 //!
 //! The fast path of every operation (a buffered send or receive that
-//! completes at once, a spawn) touches none of this; an operation that is about to park
-//! marks only its own slot (a blocked bit and a counter of marks), so
-//! goroutines blocking and waking on different threads never contend on
-//! detector state.
+//! completes at once, a spawn) touches none of this; an operation that is
+//! about to park (and every unbuffered one) marks only its own slot (a
+//! blocked bit and a counter of marks), so goroutines blocking and waking on
+//! different threads never contend on detector state.
 //!
 //! A monitor thread looks every [`POLL`]. It reports a deadlock only when,
-//! continuously for [`GRACE`] (sampled several times, with no mark, unmark,
-//! spawn or exit in between):
+//! at every one of several looks spread over [`GRACE`]:
 //! - every tracked goroutine is blocked (the blocked slots number the active
-//!   roots plus the live goroutines), and
+//!   roots plus the live goroutines), with no mark, unmark, spawn or exit
+//!   since the first look;
 //! - every thread of the process is one gofer knows (a pool worker, a root,
 //!   the monitor, and under the test harness its main thread): a thread
 //!   gofer did not start might hold a channel end and complete an operation
-//!   at any time, so its mere existence keeps the detector silent.
+//!   at any time, so its mere existence keeps the detector silent;
+//!
+//! and, at the last look, no gofer thread is runnable (`R` in
+//! `/proc/self/task/TID/stat`): a goroutine whose operation another one has
+//! just completed is runnable until it has run and unmarked itself, however
+//! long the scheduler keeps it waiting.
 //!
 //! What is never counted as blocked: sleeping, computing, I/O, waiting on a
 //! `std::sync::Mutex` or anything else outside gofer, and gofer operations
 //! that end by themselves (`recv_timeout`, `send_timeout`, a `select!` with
-//! an `after`/`tick` arm, receiving from `after`/`tick`). A goroutine that
-//! has just been woken but not yet unmarked itself is covered by the grace
-//! period.
+//! an `after`/`tick` arm, receiving from `after`/`tick`).
 //!
-//! Conservative by design: without `#[gofer::main]`/`#[gofer::test]` (the
-//! main thread is then foreign), off Linux (no `/proc/self/task`), or while
-//! any foreign thread is alive, it stays silent.
+//! Conservative by design, it stays silent: without
+//! `#[gofer::main]`/`#[gofer::test]` (the main thread is then foreign); off
+//! Linux (no `/proc`); while any foreign thread is alive (a test's helper
+//! thread, a library's thread pool); and while any goroutine is untracked
+//! (started under `deadlock = "off"`) or running (a leaked busy goroutine of
+//! another test delays reports in the same process until it ends).
 
 use std::collections::HashSet;
 use std::fmt::{self, Write as _};
