@@ -187,3 +187,16 @@ pub(crate) fn last_span(tokens: &TokenStream) -> Span {
         None => Span::call_site(),
     }
 }
+
+/// Whether `path` is one of `spellings` (`&["gofer", "go"]` for `gofer::go`),
+/// ignoring a leading `::`.
+pub(crate) fn path_is(path: &syn::Path, spellings: &[&[&str]]) -> bool {
+    spellings.iter().any(|spelling| {
+        path.segments.len() == spelling.len()
+            && path
+                .segments
+                .iter()
+                .zip(*spelling)
+                .all(|(s, name)| s.ident == name)
+    })
+}

@@ -75,15 +75,14 @@ fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
     let Expr::Path(func) = &*call.func else {
         return None;
     };
-    let segments: Vec<String> = func
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    let is_drop = matches!(
-        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ["drop"] | ["mem", "drop"] | ["std" | "core", "mem", "drop"]
+    let is_drop = call::path_is(
+        &func.path,
+        &[
+            &["drop"],
+            &["mem", "drop"],
+            &["std", "mem", "drop"],
+            &["core", "mem", "drop"],
+        ],
     );
     let args: Vec<&Expr> = call.args.iter().collect();
     match (is_drop, &args[..]) {

@@ -440,11 +440,7 @@ fn delimiter(d: &syn::MacroDelimiter) -> Delimiter {
 }
 
 fn is_go_path(path: &syn::Path) -> bool {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    matches!(
-        segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ["go"] | ["gofer", "go"]
-    )
+    crate::call::path_is(path, &[&["go"], &["gofer", "go"]])
 }
 
 /// Token-level version of [`RewriteGo`] for macro inputs.

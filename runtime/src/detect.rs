@@ -45,13 +45,13 @@ use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
-use crate::goroutine;
+use crate::{goroutine, lock};
 
 /// How long every goroutine must stay blocked before a deadlock is reported.
 pub(crate) const GRACE: Duration = Duration::from_millis(200);
@@ -148,7 +148,7 @@ pub(crate) struct Slot {
 
 impl Slot {
     fn lock(&self) -> MutexGuard<'_, Option<Current>> {
-        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.current)
     }
 }
 
@@ -183,10 +183,6 @@ pub(crate) fn root_live() -> Option<LiveToken> {
         live.fetch_add(1, Ordering::SeqCst);
         Some(LiveToken(live))
     })
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn new_slot(is_root: bool, is_main: bool) -> Arc<Slot> {

@@ -127,6 +127,14 @@ pub fn sleep(duration: Duration) {
     std::thread::sleep(duration);
 }
 
+/// Locks `mutex`, ignoring poison: gofer's own locks guard plain data that
+/// a panic cannot leave half-written.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Everything a gofer program uses: `use gofer::prelude::*;`.
 ///
 /// # Examples

@@ -24,7 +24,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -129,7 +129,7 @@ fn stack_size() -> Option<usize> {
 
 impl Pool {
     fn lock_sleepers(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Sleeper>>> {
-        self.sleepers.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.sleepers)
     }
 
     /// Wakes one sleeping thread, if any is asleep. (If none is, a thread on
@@ -155,10 +155,16 @@ impl Pool {
     /// wakes a sleeper for them.
     fn take(&self) -> Option<Task> {
         let task = self.rx.try_recv().ok()?;
+        self.share_work();
+        Some(task)
+    }
+
+    /// After taking a task: if more are queued and nobody spins, wake a
+    /// sleeper for them.
+    fn share_work(&self) {
         if !self.rx.is_empty() && self.spinning.load(Ordering::SeqCst) == 0 {
             self.wake_one();
         }
-        Some(task)
     }
 
     /// Removes `me` from the sleepers; false if somebody already took it off
@@ -245,9 +251,7 @@ impl Pool {
         // so `take`'s check sees the truth.
         self.spinning.fetch_sub(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if !self.rx.is_empty() && self.spinning.load(Ordering::SeqCst) == 0 {
-            self.wake_one();
-        }
+        self.share_work();
         Some(task)
     }
 }

@@ -5,11 +5,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
 
 use crate::detect::{self, Wait};
 use crate::goroutine::{self, Job, Outcome};
+use crate::lock;
 
 /// A scope of goroutines that may borrow anything that outlives `'env`.
 ///
@@ -37,7 +38,7 @@ struct ScopeState {
 
 impl ScopeState {
     fn record_panic(&self, payload: Box<dyn Any + Send + 'static>) {
-        let mut slot = self.panic.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slot = lock(&self.panic);
         // Later payloads are dropped here, but never unseen: the panic hook
         // has already printed each goroutine's message and location.
         slot.get_or_insert(payload);
@@ -97,12 +98,7 @@ where
     match result {
         Err(payload) => panic::resume_unwind(payload),
         Ok(value) => {
-            let payload = scope
-                .state
-                .panic
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            let payload = lock(&scope.state.panic).take();
             match payload {
                 Some(payload) => panic::resume_unwind(payload),
                 None => value,

@@ -99,11 +99,7 @@ impl WaitGroup {
             Err(_) => panic!("sync: negative WaitGroup counter"),
         };
         if count == 0 && delta != 0 {
-            let _lock = self
-                .inner
-                .lock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let _lock = crate::lock(&self.inner.lock);
             self.inner.wake.notify_all();
         }
     }
@@ -162,11 +158,7 @@ impl WaitGroup {
     fn wait_blocking(&self, site: &'static Location<'static>) {
         let interrupt: Arc<dyn Interrupt> = self.inner.clone();
         detect::block(Wait::Group, site, Some(interrupt), |abort| {
-            let mut lock = self
-                .inner
-                .lock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut lock = crate::lock(&self.inner.lock);
             while self.inner.count.load(Ordering::Acquire) != 0 {
                 if abort.is_some() && detect::aborted() {
                     drop(lock);
@@ -221,7 +213,7 @@ impl WaitGroup {
 
 impl Interrupt for Inner {
     fn interrupt(&self) {
-        let _lock = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _lock = crate::lock(&self.lock);
         self.wake.notify_all();
     }
 }
