@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of issue 5 side by side, gofer, raw std + crossbeam and
+# Runs the benchmarks of issue 5 side by side, goscope, raw std + crossbeam and
 # Go, and prints one markdown table (on stdout; progress goes to stderr).
 #
 #   bench/compare.sh [--quick] [--only REGEX]
 #
-# Per workload it runs the criterion group (gofer and its raw twin, in one
+# Per workload it runs the criterion group (goscope and its raw twin, in one
 # run) and then the Go benchmark, so that slow drifts of a shared machine hit
 # all three alike. Times are medians: criterion's median estimate
 # (target/criterion/<group>/<fn>/new/estimates.json), and the median of
@@ -102,8 +102,8 @@ export GOCACHE="${GOCACHE:-$out/go-cache}"
 
 # --- build ---------------------------------------------------------------
 
-log "building the criterion benches (cargo bench -p gofer --no-run)"
-artifacts="$(cargo bench -p gofer --no-run --message-format=json-render-diagnostics)" ||
+log "building the criterion benches (cargo bench -p goscope --no-run)"
+artifacts="$(cargo bench -p goscope --no-run --message-format=json-render-diagnostics)" ||
     die "building the Rust benches failed"
 # Run copies of the executables, not `cargo bench`: other builds in the same
 # target directory may rebuild (and replace) them while this script runs,
@@ -119,7 +119,7 @@ done
 # Where criterion writes its estimates (it would otherwise ask cargo).
 export CRITERION_HOME="$target/criterion"
 log "building the Go benchmarks ($(go version))"
-(cd bench/go && go test -c -o "$out/goferbench.test" . >&2) || die "building bench/go failed"
+(cd bench/go && go test -c -o "$out/goscopebench.test" . >&2) || die "building bench/go failed"
 (cd bench/go && go build -o "$out/live" ./live >&2) || die "building bench/go/live failed"
 
 # --- helpers -------------------------------------------------------------
@@ -148,7 +148,7 @@ run_criterion() {
 go_median() {
     log "go: $1"
     local output
-    output="$(cd bench/go && "$out/goferbench.test" -test.run '^$' -test.bench "^$1\$" \
+    output="$(cd bench/go && "$out/goscopebench.test" -test.run '^$' -test.bench "^$1\$" \
         -test.benchtime "$go_benchtime" -test.count "$go_count")" ||
         die "Go benchmark $1 failed: $output"
     echo "$output" >&2
@@ -188,7 +188,7 @@ ratio() {
 }
 
 rows=()
-# row LABEL GOFER TWIN GO FORMATTER
+# row LABEL GOSCOPE TWIN GO FORMATTER
 row() {
     rows+=("| $1 | $($5 "$2") | $($5 "$3") | $($5 "$4") | $(ratio "$2" "$3") | $(ratio "$2" "$4") |")
 }
@@ -219,14 +219,14 @@ for w in "${workloads[@]}"; do
     if [[ "$bench" == live ]]; then
         label="${label/10k/$live_n}"
         log "live goroutines: N=$live_n"
-        g="$(live_result "$out/bin/live_goroutines" "$live_n" gofer)"
+        g="$(live_result "$out/bin/live_goroutines" "$live_n" goscope)"
         t="$(live_result "$out/bin/live_goroutines" "$live_n" std)"
         o="$(live_result "$out/live" -n "$live_n")"
         row "$label" "$g" "$t" "$o" fmt_kib
         continue
     fi
     run_criterion "$bench" "$group"
-    g="$(criterion_median "$group" gofer)"
+    g="$(criterion_median "$group" goscope)"
     t="$(criterion_median "$group" "$twin")"
     o="$(go_median "Benchmark$go_name")"
     # Per iteration -> per goroutine / job.
@@ -246,6 +246,6 @@ if $quick; then
     echo "Smoke run (--quick): short measurements, noisy numbers."
 fi
 echo
-echo "| workload | gofer | raw crossbeam/std | Go | gofer/crossbeam | gofer/Go |"
+echo "| workload | goscope | raw crossbeam/std | Go | goscope/crossbeam | goscope/Go |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"

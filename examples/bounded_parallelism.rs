@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// What became of one path: its checksum, or why it could not be read.
 type Digest = (PathBuf, io::Result<u64>);
@@ -74,7 +74,7 @@ fn digester(paths: &Receiver<PathBuf>, results: Sender<Digest>) {
     }
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(

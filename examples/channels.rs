@@ -8,9 +8,9 @@
 //!     fmt.Println(msg)
 //! }
 //! ```
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let (messages_tx, messages) = chan::<&str>(0);
     go! {

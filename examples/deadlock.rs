@@ -16,10 +16,10 @@
 //! ```
 //!
 //! Go prints `fatal error: all goroutines are asleep - deadlock!` and a dump
-//! of every goroutine; so does gofer, with the Rust source location of each
+//! of every goroutine; so does goscope, with the Rust source location of each
 //! blocked operation and of the `go!` that started each goroutine. The
 //! program exits with status 2 instead of hanging.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn worker(jobs: &Receiver<i32>, done: &Sender<bool>) {
     for j in jobs {
@@ -28,7 +28,7 @@ fn worker(jobs: &Receiver<i32>, done: &Sender<bool>) {
     done.send(true).unwrap();
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let (jobs_tx, jobs) = chan(0);
     let (done, done_rx) = chan(0);

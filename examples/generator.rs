@@ -7,7 +7,7 @@
 //! `go` does, so the generator must own what it uses. Unlike Go, it does not
 //! leak once its reader stops: when the last `Receiver` is dropped, its
 //! next send fails and it returns.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// The Fibonacci numbers, forever (until nobody listens).
 fn fibonacci() -> Receiver<u64> {
@@ -35,7 +35,7 @@ fn count(from: u32, to: u32) -> Receiver<u32> {
     rx
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let fib = fibonacci();
     let first: Vec<String> = fib.iter().take(10).map(|n| n.to_string()).collect();

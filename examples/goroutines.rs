@@ -14,7 +14,7 @@
 //!     time.Sleep(500 * time.Millisecond)
 //! }
 //! ```
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn speak(msg: &str) {
     for _ in 0..3 {
@@ -23,7 +23,7 @@ fn speak(msg: &str) {
     }
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     go!(speak("Goroutine says: Hi!"));
     speak("Main says: Hello!");

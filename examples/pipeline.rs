@@ -9,7 +9,7 @@
 //! every stage has stopped: cancellation that provably leaks nothing.
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// The first stage: sends `nums`, then closes `out` (by dropping it).
 /// Stops early when `done` is closed.
@@ -35,7 +35,7 @@ fn sq(done: &Receiver<()>, input: &Receiver<u64>, out: Sender<u64>) {
 
 /// The fan-in: forwards every input onto one output, which closes once
 /// all inputs are closed (each forwarding goroutine owns a clone of it).
-#[gofer::scoped]
+#[goscope::scoped]
 fn merge(done: &Receiver<()>, inputs: Vec<Receiver<u64>>, out: Sender<u64>) {
     for input in inputs {
         let out = out.clone();
@@ -51,7 +51,7 @@ fn merge(done: &Receiver<()>, inputs: Vec<Receiver<u64>>, out: Sender<u64>) {
 }
 
 /// Without cancellation: 2 and 3 through two `sq` stages in a row.
-#[gofer::scoped]
+#[goscope::scoped]
 fn squared_twice() -> Vec<u64> {
     // Nobody closes `done` here: every stage runs to the end.
     let (_done_tx, done) = chan::<()>(0);
@@ -66,7 +66,7 @@ fn squared_twice() -> Vec<u64> {
 
 /// Fan-out to two `sq` workers, fan-in through `merge`; the results come in
 /// any order.
-#[gofer::scoped]
+#[goscope::scoped]
 fn fan_out_fan_in(n: u64) -> Vec<u64> {
     let (_done_tx, done) = chan::<()>(0);
     let (nums_tx, nums) = chan(0);
@@ -84,7 +84,7 @@ fn fan_out_fan_in(n: u64) -> Vec<u64> {
 
 /// Takes `wanted` squares from a pipeline over a million numbers, then
 /// closes `done`: every stage returns early. Counts the stages that stopped.
-#[gofer::scoped]
+#[goscope::scoped]
 fn squares_until_cancelled(wanted: usize, stopped: &AtomicUsize) -> Vec<u64> {
     let (done_tx, done) = chan::<()>(0);
     let (nums_tx, nums) = chan(0);
@@ -115,7 +115,7 @@ fn squares_until_cancelled(wanted: usize, stopped: &AtomicUsize) -> Vec<u64> {
     first
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let twice: Vec<String> = squared_twice().iter().map(u64::to_string).collect();
     println!("2, 3 squared twice: {}", twice.join(" "));

@@ -10,7 +10,7 @@
 //! waits for its goroutines, so the chain must stop: dropping the last
 //! channel makes the last filter's next send fail, it returns and drops its
 //! input, and so on back to the generator.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Sends 2, 3, 4, ... until nobody receives.
 fn generate(ch: Sender<u64>) {
@@ -30,7 +30,7 @@ fn filter(input: Receiver<u64>, out: Sender<u64>, prime: u64) {
     }
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let n: usize = match std::env::args().nth(1) {
         Some(arg) => arg.parse().expect("N must be a number"),

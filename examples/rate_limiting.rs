@@ -7,7 +7,7 @@
 //! each request was served, in milliseconds since its part started.
 use std::time::Instant;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// How often a request may be served once any burst is spent.
 const EVERY: Duration = Duration::from_millis(20);
@@ -21,7 +21,7 @@ fn requests() -> Receiver<u32> {
     rx // the sender is dropped: Go's close(requests)
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     println!("steady: one request per {} ms", EVERY.as_millis());
     let start = Instant::now();

@@ -7,7 +7,7 @@
 //! function), as Go's would be, and reports on a channel with room for one
 //! value: a worker that finishes after its caller gave up does not block
 //! forever, and `main` does not wait for it.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Work that takes `took`, then reports `result` on a buffered channel.
 fn work(took: Duration, result: &'static str) -> Receiver<&'static str> {
@@ -19,7 +19,7 @@ fn work(took: Duration, result: &'static str) -> Receiver<&'static str> {
     rx
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     // The work takes longer than we are willing to wait.
     let c1 = work(Duration::from_secs(2), "result 1");

@@ -18,7 +18,7 @@
 //!     fmt.Println("All workers done")
 //! }
 //! ```
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn worker(id: i32, wg: &WaitGroup) {
     defer!(wg.done());
@@ -27,7 +27,7 @@ fn worker(id: i32, wg: &WaitGroup) {
     println!("Worker {id} done");
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let wg = WaitGroup::new();
     for i in 1..=3 {

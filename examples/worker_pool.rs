@@ -26,9 +26,9 @@
 //!     }
 //! }
 //! ```
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-// Go's `<-chan int` and `chan<- int` are gofer's `Receiver` and `Sender`.
+// Go's `<-chan int` and `chan<- int` are goscope's `Receiver` and `Sender`.
 fn worker(id: i32, jobs: &Receiver<i32>, results: &Sender<i32>) {
     for j in jobs {
         println!("worker {id} started job {j}");
@@ -38,7 +38,7 @@ fn worker(id: i32, jobs: &Receiver<i32>, results: &Sender<i32>) {
     }
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     const NUM_JOBS: i32 = 5;
     let (jobs_tx, jobs) = chan(NUM_JOBS as usize);

@@ -1,6 +1,6 @@
-// Package goferbench holds the Go side of gofer's benchmarks (issue 5): the
+// Package goscopebench holds the Go side of goscope's benchmarks (issue 5): the
 // same workloads as the criterion benches in runtime/benches/, so that
-// bench/compare.sh can put Go's numbers beside gofer's and raw crossbeam's.
+// bench/compare.sh can put Go's numbers beside goscope's and raw crossbeam's.
 //
 // One op is what one criterion iteration is on the Rust side:
 //
@@ -13,7 +13,7 @@
 //	BenchmarkSelect2WayBuffered     one two-way select that receives an item
 //
 // Run with `go test -run '^$' -bench . ./` in bench/go.
-package goferbench
+package goscopebench
 
 import (
 	"sync"

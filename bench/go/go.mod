@@ -1,3 +1,3 @@
-module goferbench
+module goscopebench
 
 go 1.19

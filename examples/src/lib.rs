@@ -1,2 +1,2 @@
 //! The Go tutorial's programs and Go's concurrency patterns, written with
-//! gofer. Each is an example target: `cargo run --example NAME`.
+//! goscope. Each is an example target: `cargo run --example NAME`.

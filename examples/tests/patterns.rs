@@ -246,7 +246,7 @@ impl TempDir {
             .unwrap()
             .as_nanos();
         let dir = std::env::temp_dir().join(format!(
-            "gofer-patterns-{tag}-{}-{nanos}",
+            "goscope-patterns-{tag}-{}-{nanos}",
             std::process::id()
         ));
         fs::create_dir_all(&dir).unwrap();

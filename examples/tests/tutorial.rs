@@ -103,7 +103,7 @@ fn counts(lines: &[String]) -> BTreeMap<&str, usize> {
 #[test]
 fn goroutines() {
     let lines = run("goroutines");
-    // The two speakers interleave freely; gofer joins the goroutine, so all
+    // The two speakers interleave freely; goscope joins the goroutine, so all
     // six lines are always there (Go's version relies on a sleep).
     assert_eq!(
         counts(&lines),

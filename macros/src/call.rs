@@ -34,13 +34,13 @@ impl Temps {
     /// that moves it out later.
     fn eval_now(&mut self, expr: &Expr) -> TokenStream {
         let name = format_ident!(
-            "__gofer_arg{}",
+            "__goscope_arg{}",
             self.next,
             span = Span::mixed_site().located_at(expr.span())
         );
         self.next += 1;
         self.now.extend(quote_spanned! {expr.span()=>
-            let #name = ::gofer::__private::Arg(#expr);
+            let #name = ::goscope::__private::Arg(#expr);
         });
         quote!(#name.take())
     }
@@ -130,7 +130,7 @@ fn arguments(
 }
 
 /// The lints that the call run later would trip as if the user had written
-/// it: `|| f()` is not their closure, nor `f(__gofer_arg0.take())` their
+/// it: `|| f()` is not their closure, nor `f(__goscope_arg0.take())` their
 /// unit argument. For the statement that holds the closure.
 pub(crate) fn allow_lints() -> TokenStream {
     quote! {
@@ -188,7 +188,7 @@ pub(crate) fn last_span(tokens: &TokenStream) -> Span {
     }
 }
 
-/// Whether `path` is one of `spellings` (`&["gofer", "go"]` for `gofer::go`),
+/// Whether `path` is one of `spellings` (`&["goscope", "go"]` for `goscope::go`),
 /// ignoring a leading `::`.
 pub(crate) fn path_is(path: &syn::Path, spellings: &[&[&str]]) -> bool {
     spellings.iter().any(|spelling| {

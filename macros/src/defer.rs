@@ -32,7 +32,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         // use it; so a hidden local owns it until the block exits (dropped
         // in turn with the other deferred calls), and `x` becomes a
         // reference to it for the rest of the block.
-        let owned = syn::Ident::new("__gofer_owned", Span::mixed_site());
+        let owned = syn::Ident::new("__goscope_owned", Span::mixed_site());
         return quote_spanned! {name.span()=>
             #lead
             let mut #owned = #name;
@@ -47,7 +47,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             span,
             close,
         }) => {
-            let guard = syn::Ident::new("__gofer_defer", Span::mixed_site());
+            let guard = syn::Ident::new("__goscope_defer", Span::mixed_site());
             // A plain closure: it runs in this frame, so it borrows what it
             // names and moves only the values evaluated now.
             let mut closure = Group::new(Delimiter::Parenthesis, quote_spanned!(span=> || #later));
@@ -57,7 +57,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                 #lead
                 #now
                 #allow
-                let #guard = ::gofer::__private::defer #closure;
+                let #guard = ::goscope::__private::defer #closure;
             }
         }
         Err(err) => {

@@ -1,7 +1,7 @@
-//! `#[gofer::main]`, `#[gofer::test]` and `#[gofer::scoped]`.
+//! `#[goscope::main]`, `#[goscope::test]` and `#[goscope::scoped]`.
 //!
 //! ```text
-//! #[gofer::main]
+//! #[goscope::main]
 //! fn main() -> R {
 //!     let a = ..;
 //!     go!(f(&a));
@@ -13,13 +13,13 @@
 //! becomes
 //! ```text
 //! fn main() -> R {
-//!     ::gofer::__private::main(|__gofer_scope| -> R {
+//!     ::goscope::__private::main(|__goscope_scope| -> R {
 //!         let a = ..;
-//!         ::gofer::__private::scope(|__gofer_scope| -> R {
-//!             go!(@scoped __gofer_scope (f(&a)));
+//!         ::goscope::__private::scope(|__goscope_scope| -> R {
+//!             go!(@scoped __goscope_scope (f(&a)));
 //!             let b = ..;
-//!             ::gofer::__private::scope(|__gofer_scope| -> R {
-//!                 go!(@scoped __gofer_scope (g(&a, &b)));
+//!             ::goscope::__private::scope(|__goscope_scope| -> R {
+//!                 go!(@scoped __goscope_scope (g(&a, &b)));
 //!                 tail
 //!             })
 //!         })
@@ -50,9 +50,9 @@ pub(crate) enum Kind {
 impl Kind {
     fn attr(self) -> &'static str {
         match self {
-            Kind::Main => "#[gofer::main]",
-            Kind::Test => "#[gofer::test]",
-            Kind::Scoped => "#[gofer::scoped]",
+            Kind::Main => "#[goscope::main]",
+            Kind::Test => "#[goscope::test]",
+            Kind::Scoped => "#[goscope::scoped]",
         }
     }
 
@@ -145,7 +145,7 @@ fn parse_args(kind: Kind, args: TokenStream) -> Result<Args> {
         Kind::Scoped => {
             return Err(Error::new_spanned(
                 args,
-                "#[gofer::scoped] takes no arguments: its goroutines follow the program's settings",
+                "#[goscope::scoped] takes no arguments: its goroutines follow the program's settings",
             ));
         }
     };
@@ -244,7 +244,7 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
     if let Some(asyncness) = &sig.asyncness {
         errors.push(Error::new_spanned(
             asyncness,
-            format!("{attr} cannot be used on an `async fn`: gofer's goroutines are threads, not futures; remove `async`"),
+            format!("{attr} cannot be used on an `async fn`: goscope's goroutines are threads, not futures; remove `async`"),
         ));
     }
     if kind != Kind::Scoped {
@@ -270,7 +270,7 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
         if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("test")) {
             errors.push(Error::new_spanned(
                 attr,
-                "remove this `#[test]`: #[gofer::test] already makes the function a test",
+                "remove this `#[test]`: #[goscope::test] already makes the function a test",
             ));
         }
     }
@@ -287,7 +287,7 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
 /// `valid_sig`: whether the signature passed validation; a test attribute is
 /// added only then, so rustc does not repeat the error in its own words.
 fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream {
-    let scope = Ident::new("__gofer_scope", Span::mixed_site());
+    let scope = Ident::new("__goscope_scope", Span::mixed_site());
     // Point every `go!` in the body at the innermost scope.
     let mut rewrite = RewriteGo { scope: &scope };
     rewrite.visit_block_mut(&mut f.block);
@@ -308,14 +308,14 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
                 deadlock,
                 leak_check,
             } = args;
-            quote!(::gofer::__private::Config { deadlock: #deadlock, leak_check: #leak_check },)
+            quote!(::goscope::__private::Config { deadlock: #deadlock, leak_check: #leak_check },)
         }
     };
     let span = f.block.brace_token.span.join();
     let block = quote_spanned! {span=>
         {
             #(#items)*
-            ::gofer::__private::#entry(#config |#scope| #ret { #body })
+            ::goscope::__private::#entry(#config |#scope| #ret { #body })
         }
     };
     // Items are hoisted out of the scope closures: a `return x;` that was
@@ -357,7 +357,7 @@ fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream, close: Span) -> TokenS
             let mut body = Group::new(Delimiter::Brace, inner);
             body.set_span(close);
             let open = head[at].span();
-            let nested = quote_spanned!(open=> ::gofer::__private::scope(|#scope| #ret #body));
+            let nested = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
             quote! {
                 #(#head)*
                 #nested
@@ -402,7 +402,7 @@ fn check_type(tokens: TokenStream, ok: &mut bool) {
     }
 }
 
-/// Rewrites `go!(..)` into `go!(@scoped __gofer_scope (..))`, everywhere in
+/// Rewrites `go!(..)` into `go!(@scoped __goscope_scope (..))`, everywhere in
 /// the body except inside nested items, which are not in the scope.
 struct RewriteGo<'a> {
     scope: &'a Ident,
@@ -440,7 +440,7 @@ fn delimiter(d: &syn::MacroDelimiter) -> Delimiter {
 }
 
 fn is_go_path(path: &syn::Path) -> bool {
-    crate::call::path_is(path, &[&["go"], &["gofer", "go"]])
+    crate::call::path_is(path, &[&["go"], &["goscope", "go"]])
 }
 
 /// Token-level version of [`RewriteGo`] for macro inputs.
@@ -486,7 +486,7 @@ fn qualified_elsewhere(before: &[TokenTree]) -> bool {
             TokenTree::Ident(krate),
             TokenTree::Punct(c1),
             TokenTree::Punct(c2),
-        ] if c1.as_char() == ':' && c2.as_char() == ':' => krate != "gofer",
+        ] if c1.as_char() == ':' && c2.as_char() == ':' => krate != "goscope",
         _ => false,
     }
 }

@@ -8,7 +8,7 @@ use syn::{Block, Error, Expr, ExprClosure, Stmt};
 use crate::call::{self, Lowered, first_span, last_span};
 
 /// The marker that the scope attributes put in front of a `go!`'s tokens:
-/// `go!(@scoped __gofer_scope { ... })`, naming the scope to spawn into and
+/// `go!(@scoped __goscope_scope { ... })`, naming the scope to spawn into and
 /// keeping the user's brackets.
 const MARKER: &str = "scoped";
 
@@ -88,12 +88,12 @@ impl Go {
                 scope.set_span(scope.span().located_at(open));
                 let mut args = Group::new(Delimiter::Parenthesis, quote!(#scope, #f));
                 args.set_span(close);
-                quote_spanned!(open=> ::gofer::__private::Scope::spawn #args)
+                quote_spanned!(open=> ::goscope::__private::Scope::spawn #args)
             }
             None => {
                 let mut args = Group::new(Delimiter::Parenthesis, f);
                 args.set_span(close);
-                quote_spanned!(open=> ::gofer::__private::go_detached #args)
+                quote_spanned!(open=> ::goscope::__private::go_detached #args)
             }
         };
         match &self.body {
@@ -254,7 +254,7 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Body, Invalid> {
             text(mac)
         )))),
         Expr::Async(_) => Err(wrong(Some(
-            "gofer's goroutines are threads: remove `async`, or run async code on an async runtime"
+            "goscope's goroutines are threads: remove `async`, or run async code on an async runtime"
                 .to_owned(),
         ))),
         _ => Err(wrong(None)),
@@ -268,7 +268,7 @@ fn text(tokens: &impl ToTokens) -> String {
 }
 
 const GO_FUNC_HABIT: &str =
-    "this is Go's `go func() { ... }()`: in gofer, write the block directly, `go! { ... }`";
+    "this is Go's `go func() { ... }()`: in goscope, write the block directly, `go! { ... }`";
 
 /// `go!(func() { ... }())`, Go's anonymous function habit.
 fn go_func_habit(input: ParseStream<'_>) -> Error {

@@ -1,7 +1,7 @@
-//! The macros of [gofer](https://docs.rs/gofer): `go!`, `select!`, `defer!`
-//! and the `#[gofer::main]`, `#[gofer::test]` and `#[gofer::scoped]`
-//! attributes. Depend on `gofer`, which re-exports them; their expansions
-//! name only `::gofer` paths.
+//! The macros of [goscope](https://docs.rs/goscope): `go!`, `select!`, `defer!`
+//! and the `#[goscope::main]`, `#[goscope::test]` and `#[goscope::scoped]`
+//! attributes. Depend on `goscope`, which re-exports them; their expansions
+//! name only `::goscope` paths.
 #![forbid(unsafe_code)]
 
 mod call;
@@ -21,8 +21,8 @@ use proc_macro::TokenStream;
 /// | `go!(move \|\| ...)`, `go!(\|\| ...)` | the closure as written |
 /// | `go! { ... }` | the block, as a `move` closure (Go's `go func() { ... }()`) |
 ///
-/// Inside a function marked `#[gofer::main]`, `#[gofer::scoped]` or
-/// `#[gofer::test]` the goroutine is scoped: it may borrow the function's
+/// Inside a function marked `#[goscope::main]`, `#[goscope::scoped]` or
+/// `#[goscope::test]` the goroutine is scoped: it may borrow the function's
 /// locals, and the function returns only after it has finished. Anywhere
 /// else it is detached: it must own what it uses (`'static`), and it ends
 /// when the process ends.
@@ -35,13 +35,13 @@ use proc_macro::TokenStream;
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
 /// fn speak(who: &str, out: &Sender<String>) {
 ///     out.send(format!("{who} says hi")).unwrap();
 /// }
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (tx, rx) = chan(2);
 ///     let name = String::from("gopher");
@@ -64,7 +64,7 @@ pub fn go(input: TokenStream) -> TokenStream {
 /// Waits on several channel operations at once: Go's `select` statement.
 ///
 /// ```
-/// # use gofer::prelude::*;
+/// # use goscope::prelude::*;
 /// # let (messages_tx, messages) = chan::<i32>(1);
 /// # let (results, _results_rx) = chan::<i32>(1);
 /// # let (_done_tx, done) = chan::<()>(0);
@@ -96,7 +96,7 @@ pub fn go(input: TokenStream) -> TokenStream {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
 /// let (tx, rx) = chan(1);
 /// let (_quit_tx, quit) = chan::<()>(0);
@@ -135,13 +135,13 @@ pub fn select(input: TokenStream) -> TokenStream {
 /// `defer!` is a statement: it binds the deferred call to the enclosing
 /// block, so it cannot be used as a value.
 ///
-/// Go defers to the end of the function; gofer uses Rust's block scope. At
+/// Go defers to the end of the function; goscope uses Rust's block scope. At
 /// the top level of a function the two are the same.
 ///
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 /// use std::cell::RefCell;
 ///
 /// let log = RefCell::new(Vec::new());
@@ -174,14 +174,14 @@ pub fn defer(input: TokenStream) -> TokenStream {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
 /// fn worker(id: i32, wg: &WaitGroup) {
 ///     defer!(wg.done());
 ///     println!("Worker {id} done");
 /// }
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let wg = WaitGroup::new();
 ///     for i in 1..=3 {
@@ -196,7 +196,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Main, args.into(), item.into()).into()
 }
 
-/// Marks a test whose goroutines are scoped, as in `#[gofer::main]`.
+/// Marks a test whose goroutines are scoped, as in `#[goscope::main]`.
 ///
 /// It is `#[test]` plus the scope: a goroutine's panic fails the test with
 /// the goroutine's own message, and the test returns only once every
@@ -205,9 +205,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
-/// #[gofer::test]
+/// #[goscope::test]
 /// fn ping() {
 ///     let (tx, rx) = chan(0);
 ///     go!(tx.send("ping"));
@@ -220,17 +220,17 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Test, args.into(), item.into()).into()
 }
 
-/// Gives any function the scope of `#[gofer::main]`: goroutines started in
+/// Gives any function the scope of `#[goscope::main]`: goroutines started in
 /// it may borrow its locals and parameters, and it returns only once they
 /// have all finished.
 ///
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 ///
-/// #[gofer::scoped]
+/// #[goscope::scoped]
 /// fn count_evens(numbers: &[u64]) -> usize {
 ///     let evens = AtomicUsize::new(0);
 ///     let wg = WaitGroup::new();

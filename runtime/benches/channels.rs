@@ -1,5 +1,5 @@
 //! Channel workloads of issue 5: ping-pong, producer/consumer and a worker
-//! pool, each as a gofer variant and its raw std + crossbeam twin in one
+//! pool, each as a goscope variant and its raw std + crossbeam twin in one
 //! criterion group, so the ratio comes from one run.
 //!
 //! | group | one iteration |
@@ -10,7 +10,7 @@
 //! | `buffered_4p4c_cap1024` | one item, 4 producers and 4 consumers, capacity 1024 |
 //! | `worker_pool_100k_5w` | 100,000 jobs through 5 workers and back (Go by Example's worker pool) |
 //!
-//! In each group `gofer` uses `go!`, `chan` and `for x in &rx`; `crossbeam`
+//! In each group `goscope` uses `go!`, `chan` and `for x in &rx`; `crossbeam`
 //! uses `std::thread::scope` and `crossbeam_channel::bounded`. Goroutines
 //! and threads that live across iterations (the ping-pong echo, the pool's
 //! workers) are started once per benchmark, outside the timed loop; the
@@ -18,7 +18,7 @@
 //! which criterion's large per-sample iteration counts amortise. The Go
 //! versions are in `bench/go/bench_test.go`.
 //!
-//! Run with `cargo bench -p gofer --bench channels [-- GROUP]`.
+//! Run with `cargo bench -p goscope --bench channels [-- GROUP]`.
 
 use std::hint::black_box;
 use std::thread;
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Bencher, Criterion, Throughput};
 use crossbeam_channel as cb;
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Capacity of the producer/consumer channels.
 const CAP: usize = 1024;
@@ -44,10 +44,10 @@ fn echo(ping: &Receiver<u64>, pong: &Sender<u64>) {
     }
 }
 
-/// Ping-pong over gofer channels of capacity `cap`: one round trip per
+/// Ping-pong over goscope channels of capacity `cap`: one round trip per
 /// iteration.
-#[gofer::scoped]
-fn gofer_pingpong(b: &mut Bencher<'_>, cap: usize) {
+#[goscope::scoped]
+fn goscope_pingpong(b: &mut Bencher<'_>, cap: usize) {
     let (ping_tx, ping_rx) = chan(cap);
     let (pong_tx, pong_rx) = chan(cap);
     go!(echo(&ping_rx, &pong_tx));
@@ -59,7 +59,7 @@ fn gofer_pingpong(b: &mut Bencher<'_>, cap: usize) {
     drop(ping_tx);
 }
 
-/// The raw twin of [`gofer_pingpong`].
+/// The raw twin of [`goscope_pingpong`].
 fn crossbeam_pingpong(b: &mut Bencher<'_>, cap: usize) {
     let (ping_tx, ping_rx) = cb::bounded::<u64>(cap);
     let (pong_tx, pong_rx) = cb::bounded::<u64>(cap);
@@ -81,7 +81,7 @@ fn pingpong(c: &mut Criterion) {
     for (name, cap) in [("pingpong_unbuffered", 0), ("pingpong_cap1", 1)] {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(1));
-        group.bench_function("gofer", |b| gofer_pingpong(b, cap));
+        group.bench_function("goscope", |b| goscope_pingpong(b, cap));
         group.bench_function("crossbeam", |b| crossbeam_pingpong(b, cap));
         group.finish();
     }
@@ -102,8 +102,8 @@ fn consume(rx: &Receiver<u64>) {
 }
 
 /// `n` items from one producer goroutine to this goroutine.
-#[gofer::scoped]
-fn gofer_1p1c(n: u64) {
+#[goscope::scoped]
+fn goscope_1p1c(n: u64) {
     let (tx, rx) = chan(CAP);
     go!(produce(&tx, n));
     // The producer's copy is borrowed: drop ours only after it is done,
@@ -113,7 +113,7 @@ fn gofer_1p1c(n: u64) {
     }
 }
 
-/// The raw twin of [`gofer_1p1c`].
+/// The raw twin of [`goscope_1p1c`].
 fn crossbeam_1p1c(n: u64) {
     let (tx, rx) = cb::bounded(CAP);
     thread::scope(|s| {
@@ -129,8 +129,8 @@ fn crossbeam_1p1c(n: u64) {
 }
 
 /// `n` items split over [`SIDES`] producers and [`SIDES`] consumers.
-#[gofer::scoped]
-fn gofer_4p4c(n: u64) {
+#[goscope::scoped]
+fn goscope_4p4c(n: u64) {
     let (tx, rx) = chan(CAP);
     for p in 0..SIDES {
         let tx = tx.clone();
@@ -144,7 +144,7 @@ fn gofer_4p4c(n: u64) {
     }
 }
 
-/// The raw twin of [`gofer_4p4c`].
+/// The raw twin of [`goscope_4p4c`].
 fn crossbeam_4p4c(n: u64) {
     let (tx, rx) = cb::bounded(CAP);
     thread::scope(|s| {
@@ -185,13 +185,13 @@ fn per_item(b: &mut Bencher<'_>, run: fn(u64)) {
 fn buffered(c: &mut Criterion) {
     let mut group = c.benchmark_group("buffered_1p1c_cap1024");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("gofer", |b| per_item(b, gofer_1p1c));
+    group.bench_function("goscope", |b| per_item(b, goscope_1p1c));
     group.bench_function("crossbeam", |b| per_item(b, crossbeam_1p1c));
     group.finish();
 
     let mut group = c.benchmark_group("buffered_4p4c_cap1024");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("gofer", |b| per_item(b, gofer_4p4c));
+    group.bench_function("goscope", |b| per_item(b, goscope_4p4c));
     group.bench_function("crossbeam", |b| per_item(b, crossbeam_4p4c));
     group.finish();
 }
@@ -205,8 +205,8 @@ fn worker(jobs: &Receiver<u64>, results: &Sender<u64>) {
 
 /// [`JOBS`] jobs per iteration through [`WORKERS`] goroutines that live for
 /// the whole benchmark; both channels hold all jobs, as in Go by Example.
-#[gofer::scoped]
-fn gofer_worker_pool(b: &mut Bencher<'_>) {
+#[goscope::scoped]
+fn goscope_worker_pool(b: &mut Bencher<'_>) {
     let (jobs_tx, jobs) = chan(JOBS as usize);
     let (results, results_rx) = chan(JOBS as usize);
     for _ in 0..WORKERS {
@@ -226,7 +226,7 @@ fn gofer_worker_pool(b: &mut Bencher<'_>) {
     drop(jobs_tx);
 }
 
-/// The raw twin of [`gofer_worker_pool`].
+/// The raw twin of [`goscope_worker_pool`].
 fn crossbeam_worker_pool(b: &mut Bencher<'_>) {
     let (jobs_tx, jobs) = cb::bounded::<u64>(JOBS as usize);
     let (results, results_rx) = cb::bounded::<u64>(JOBS as usize);
@@ -256,7 +256,7 @@ fn crossbeam_worker_pool(b: &mut Bencher<'_>) {
 fn worker_pool(c: &mut Criterion) {
     let mut group = c.benchmark_group("worker_pool_100k_5w");
     group.throughput(Throughput::Elements(JOBS));
-    group.bench_function("gofer", gofer_worker_pool);
+    group.bench_function("goscope", goscope_worker_pool);
     group.bench_function("crossbeam", crossbeam_worker_pool);
     group.finish();
 }

@@ -8,13 +8,13 @@
 //! of one goroutine, then closes the channel to release them all.
 //!
 //! ```text
-//! cargo bench -p gofer --bench live_goroutines -- [N] [gofer|std|both]
+//! cargo bench -p goscope --bench live_goroutines -- [N] [goscope|std|both]
 //! ```
 //!
-//! `N` defaults to `$GOFER_LIVE_N`, else 10,000. `gofer` uses `go!` in a
-//! `#[gofer::scoped]` function with a `WaitGroup`; `std` is the raw twin
+//! `N` defaults to `$GOSCOPE_LIVE_N`, else 10,000. `goscope` uses `go!` in a
+//! `#[goscope::scoped]` function with a `WaitGroup`; `std` is the raw twin
 //! (`std::thread::scope` threads blocked in crossbeam's `recv`); `both` (the
-//! default) runs `gofer` then `std`, each in a child process of its own.
+//! default) runs `goscope` then `std`, each in a child process of its own.
 //! `bench/compare.sh` reads the `RESULT` lines.
 //!
 //! # How far `N` can go
@@ -45,9 +45,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-/// `N` when neither the command line nor `$GOFER_LIVE_N` gives one.
+/// `N` when neither the command line nor `$GOSCOPE_LIVE_N` gives one.
 const DEFAULT_N: usize = 10_000;
 
 /// Kernel stack of one thread on x86-64 (`THREAD_SIZE`), outside `VmRSS`.
@@ -127,9 +127,9 @@ impl Sample {
 /// receive before the second snapshot.
 const SETTLE: Duration = Duration::from_millis(200);
 
-/// `n` goroutines blocked in `recv` on one unbuffered gofer channel.
-#[gofer::scoped]
-fn gofer_live(n: usize) -> Sample {
+/// `n` goroutines blocked in `recv` on one unbuffered goscope channel.
+#[goscope::scoped]
+fn goscope_live(n: usize) -> Sample {
     let ready = WaitGroup::new();
     let (release, blocked) = chan::<()>(0);
     let before = Snapshot::take();
@@ -155,7 +155,7 @@ fn gofer_live(n: usize) -> Sample {
     }
 }
 
-/// The raw twin of [`gofer_live`]: std scoped threads blocked in crossbeam's
+/// The raw twin of [`goscope_live`]: std scoped threads blocked in crossbeam's
 /// `recv`.
 fn std_live(n: usize) -> Sample {
     let ready = AtomicUsize::new(0);
@@ -293,15 +293,15 @@ fn main() {
     let n = args
         .iter()
         .find_map(|a| a.replace('_', "").parse::<usize>().ok())
-        .or_else(|| std::env::var("GOFER_LIVE_N").ok()?.parse().ok())
+        .or_else(|| std::env::var("GOSCOPE_LIVE_N").ok()?.parse().ok())
         .unwrap_or(DEFAULT_N);
     let variant = args
         .iter()
         .find(|a| a.replace('_', "").parse::<usize>().is_err())
         .map_or("both", String::as_str);
-    if !matches!(variant, "gofer" | "std" | "both") {
+    if !matches!(variant, "goscope" | "std" | "both") {
         eprintln!(
-            "usage: live_goroutines [N] [gofer|std|both] (N defaults to $GOFER_LIVE_N or {DEFAULT_N})"
+            "usage: live_goroutines [N] [goscope|std|both] (N defaults to $GOSCOPE_LIVE_N or {DEFAULT_N})"
         );
         std::process::exit(2);
     }
@@ -309,13 +309,13 @@ fn main() {
         println!("RUST_MIN_STACK={stack}");
     }
     match variant {
-        "gofer" => measure("gofer", gofer_live(n)),
+        "goscope" => measure("goscope", goscope_live(n)),
         "std" => measure("std", std_live(n)),
         _ => {
             // One process per variant: threads of the first would still be
             // exiting (and their memory being returned) during the second.
             let exe = std::env::current_exe().expect("current_exe");
-            for variant in ["gofer", "std"] {
+            for variant in ["goscope", "std"] {
                 let status = std::process::Command::new(&exe)
                     .arg(n.to_string())
                     .arg(variant)

@@ -15,11 +15,11 @@
 //! }
 //! ```
 //!
-//! The group `select_2way_buffered` holds `gofer` (`gofer::select!`) and
+//! The group `select_2way_buffered` holds `goscope` (`goscope::select!`) and
 //! `crossbeam` (`crossbeam_channel::select!`, the raw twin, on std scoped
 //! threads). The producers are started once per sample (`iter_custom`).
 //!
-//! Run with `cargo bench -p gofer --bench select`.
+//! Run with `cargo bench -p goscope --bench select`.
 
 use std::hint::black_box;
 use std::thread;
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use crossbeam_channel as cb;
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Capacity of both channels.
 const CAP: usize = 1024;
@@ -41,15 +41,15 @@ fn produce(tx: &Sender<u64>, n: u64) {
 
 /// `n` selects, each receiving one of the `n` items that two producers
 /// split between two channels.
-#[gofer::scoped]
-fn gofer_select(n: u64) {
+#[goscope::scoped]
+fn goscope_select(n: u64) {
     let (a_tx, a) = chan(CAP);
     let (b_tx, b) = chan(CAP);
     go!(produce(&a_tx, n / 2));
     go!(produce(&b_tx, n - n / 2));
     let mut sum = 0;
     for _ in 0..n {
-        sum += gofer::select! {
+        sum += goscope::select! {
             v = <-a => v.unwrap(),
             v = <-b => v.unwrap(),
         };
@@ -57,11 +57,11 @@ fn gofer_select(n: u64) {
     black_box(sum);
 }
 
-/// The raw twin of [`gofer_select`], with crossbeam's `select!`.
+/// The raw twin of [`goscope_select`], with crossbeam's `select!`.
 fn crossbeam_select(n: u64) {
     let (a_tx, a) = cb::bounded(CAP);
     let (b_tx, b) = cb::bounded(CAP);
-    // The producers borrow the senders, as the gofer variant's do: a
+    // The producers borrow the senders, as the goscope variant's do: a
     // channel whose senders are gone is always ready in a select (closed),
     // which would end the measurement early.
     let (a_tx, b_tx) = (&a_tx, &b_tx);
@@ -91,7 +91,7 @@ fn select_2way(c: &mut Criterion) {
     let mut group = c.benchmark_group("select_2way_buffered");
     group.throughput(Throughput::Elements(1));
     for (name, run) in [
-        ("gofer", gofer_select as fn(u64)),
+        ("goscope", goscope_select as fn(u64)),
         ("crossbeam", crossbeam_select),
     ] {
         group.bench_function(name, |b| {

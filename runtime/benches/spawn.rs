@@ -13,9 +13,9 @@
 //! ```
 //!
 //! The group `spawn_waitgroup_10k` holds
-//! - `gofer`: scoped `go!` inside a `#[gofer::scoped]` function, with a
+//! - `goscope`: scoped `go!` inside a `#[goscope::scoped]` function, with a
 //!   [`WaitGroup`];
-//! - `gofer_detached`: `wg.go(..)`, Go 1.25's `wg.Go`, which starts detached
+//! - `goscope_detached`: `wg.go(..)`, Go 1.25's `wg.Go`, which starts detached
 //!   goroutines (a separate row: the pool must serve both kinds);
 //! - `std`: the raw twin, `std::thread::scope` spawning 10,000 threads.
 //!
@@ -24,21 +24,21 @@
 //! by 10,000 to report the cost of one goroutine. Sampling is flat: an
 //! iteration of the thread twin takes about half a second on a small VM.
 //!
-//! Run with `cargo bench -p gofer --bench spawn`.
+//! Run with `cargo bench -p goscope --bench spawn`.
 
 use std::hint::black_box;
 use std::thread;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Goroutines started per iteration.
 const GOROUTINES: usize = 10_000;
 
 /// Starts [`GOROUTINES`] scoped goroutines that each mark a `WaitGroup` done.
-#[gofer::scoped]
-fn gofer_spawn(n: usize) {
+#[goscope::scoped]
+fn goscope_spawn(n: usize) {
     let wg = WaitGroup::new();
     for _ in 0..n {
         wg.add(1);
@@ -47,8 +47,8 @@ fn gofer_spawn(n: usize) {
     wg.wait();
 }
 
-/// Same as [`gofer_spawn`], with detached goroutines started by `wg.go`.
-fn gofer_spawn_detached(n: usize) {
+/// Same as [`goscope_spawn`], with detached goroutines started by `wg.go`.
+fn goscope_spawn_detached(n: usize) {
     let wg = WaitGroup::new();
     for _ in 0..n {
         wg.go(|| black_box(()));
@@ -70,9 +70,11 @@ fn spawn_waitgroup(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.throughput(Throughput::Elements(GOROUTINES as u64));
-    group.bench_function("gofer", |b| b.iter(|| gofer_spawn(black_box(GOROUTINES))));
-    group.bench_function("gofer_detached", |b| {
-        b.iter(|| gofer_spawn_detached(black_box(GOROUTINES)))
+    group.bench_function("goscope", |b| {
+        b.iter(|| goscope_spawn(black_box(GOROUTINES)))
+    });
+    group.bench_function("goscope_detached", |b| {
+        b.iter(|| goscope_spawn_detached(black_box(GOROUTINES)))
     });
     group.bench_function("std", |b| b.iter(|| std_spawn(black_box(GOROUTINES))));
     group.finish();

@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::thread;
 
-use crate::goroutine::Outcome;
+use crate::sched::goroutine::Outcome;
 
 /// Runs its call when dropped: at the exit of the block that holds it, on
 /// every path, unwinding included.

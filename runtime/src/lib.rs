@@ -1,12 +1,12 @@
 //! Go's concurrency model as a Rust DSL.
 //!
-//! gofer gives Rust the `go` statement, `select`, `defer`, channels and
+//! goscope gives Rust the `go` statement, `select`, `defer`, channels and
 //! `sync.WaitGroup`, lowered onto scoped OS threads and
 //! [crossbeam-channel](https://docs.rs/crossbeam-channel). A Go program ports
 //! line by line:
 //!
 //! ```
-//! use gofer::prelude::*;
+//! use goscope::prelude::*;
 //!
 //! fn worker(id: usize, jobs: Receiver<i32>, results: Sender<i32>) {
 //!     for j in &jobs {
@@ -15,7 +15,7 @@
 //!     let _ = id;
 //! }
 //!
-//! #[gofer::main]
+//! #[goscope::main]
 //! fn main() {
 //!     let (jobs_tx, jobs) = chan(100);
 //!     let (results, results_rx) = chan(100);
@@ -32,9 +32,9 @@
 //! }
 //! ```
 //!
-//! # From Go to gofer
+//! # From Go to goscope
 //!
-//! | Go | gofer |
+//! | Go | goscope |
 //! | --- | --- |
 //! | `go f(x)` | [`go!(f(x))`](go!) |
 //! | `go func() { ... }()` | `go! { ... }` |
@@ -49,12 +49,12 @@
 //! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
 //! | a nil channel | [`never()`](fn@never) |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`](num_goroutine) |
-//! | `func main()` | `#[gofer::main] fn main()` |
+//! | `func main()` | `#[goscope::main] fn main()` |
 //!
-//! # Where gofer differs from Go, and why
+//! # Where goscope differs from Go, and why
 //!
-//! - **Goroutines started inside `#[gofer::main]`, `#[gofer::scoped]` or
-//!   `#[gofer::test]` are scoped**: they may borrow the function's locals,
+//! - **Goroutines started inside `#[goscope::main]`, `#[goscope::scoped]` or
+//!   `#[goscope::test]` are scoped**: they may borrow the function's locals,
 //!   and the function returns only once all of them have finished. Go lets
 //!   `main` return under running goroutines and relies on a garbage
 //!   collector for everything they touch; Rust's borrow checker needs the
@@ -77,57 +77,41 @@
 //!
 //! # Deadlocks and leaks
 //!
-//! Under `#[gofer::main]`, when every goroutine is blocked in a gofer
+//! Under `#[goscope::main]`, when every goroutine is blocked in a goscope
 //! operation that only another goroutine could complete, the program prints
 //! Go's `fatal error: all goroutines are asleep - deadlock!` with one entry
 //! per goroutine (what it waits on, where, and which `go!` started it) and
-//! exits with status 2. Under `#[gofer::test]` the test fails with that
+//! exits with status 2. Under `#[goscope::test]` the test fails with that
 //! report, and a test that returns while goroutines it started still run
-//! fails with a leak report (`#[gofer::test(leak_check = "off")]` opts out).
+//! fails with a leak report (`#[goscope::test(leak_check = "off")]` opts out).
 //! The detector never mistakes sleeping, computing, I/O or `std::sync`
-//! waits for blocking, and stays silent while any thread gofer did not start
+//! waits for blocking, and stays silent while any thread goscope did not start
 //! is alive (it could hold a channel end). It reports about 250 ms after the
-//! last goroutine blocks; `GOFER_DEADLOCK=off` or
-//! `#[gofer::main(deadlock = "off")]` turns it off.
+//! last goroutine blocks; `GOSCOPE_DEADLOCK=off` or
+//! `#[goscope::main(deadlock = "off")]` turns it off.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 mod chan;
 mod defer;
 mod detect;
-mod goroutine;
-mod pool;
-mod scope;
-mod select;
-mod wait_group;
+mod sched;
+pub mod sync;
+pub mod time;
 
 pub use crate::chan::{
     IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryIter,
-    TryRecvError, TrySendError, after, chan, never, tick,
+    TryRecvError, TrySendError, chan, never,
 };
-pub use crate::goroutine::{Outcome, num_goroutine};
-pub use crate::wait_group::WaitGroup;
+pub use crate::sched::goroutine::{Outcome, num_goroutine};
+pub use crate::sync::WaitGroup;
+pub use crate::time::{after, sleep, tick};
 
 #[doc(inline)]
-pub use gofer_macros::{defer, go, main, scoped, select, test};
+pub use goscope_macros::{defer, go, main, scoped, select, test};
 
 pub use std::time::Duration;
 
-/// Pauses the current goroutine for at least `duration`: Go's `time.Sleep`.
-///
-/// # Examples
-///
-/// ```
-/// use gofer::prelude::*;
-///
-/// let start = std::time::Instant::now();
-/// sleep(Duration::from_millis(5));
-/// assert!(start.elapsed() >= Duration::from_millis(5));
-/// ```
-pub fn sleep(duration: Duration) {
-    std::thread::sleep(duration);
-}
-
-/// Locks `mutex`, ignoring poison: gofer's own locks guard plain data that
+/// Locks `mutex`, ignoring poison: goscope's own locks guard plain data that
 /// a panic cannot leave half-written.
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -135,14 +119,14 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Everything a gofer program uses: `use gofer::prelude::*;`.
+/// Everything a goscope program uses: `use goscope::prelude::*;`.
 ///
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (tx, rx) = chan(1);
 ///     go!(tx.send("hello"));
@@ -159,15 +143,17 @@ pub mod prelude {
 }
 
 /// What macro expansions name. Not public API: it changes with
-/// `gofer-macros`, which is pinned to this crate's exact version.
+/// `goscope-macros`, which is pinned to this crate's exact version.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::chan::select::{
+        Arm, RecvArm, RecvOperand, SendArm, SendOperand, select, send_value,
+    };
     pub use crate::defer::{Defer, defer};
-    pub use crate::goroutine::go_detached;
-    pub use crate::scope::{Scope, scope};
-    pub use crate::select::{Arm, RecvArm, RecvOperand, SendArm, SendOperand, select, send_value};
+    pub use crate::sched::goroutine::go_detached;
+    pub use crate::sched::scope::{Scope, scope};
 
-    /// What `#[gofer::main(..)]` and `#[gofer::test(..)]` were given.
+    /// What `#[goscope::main(..)]` and `#[goscope::test(..)]` were given.
     #[derive(Debug, Clone, Copy)]
     pub struct Config {
         /// Whether the deadlock detector watches this program or test.
@@ -209,7 +195,7 @@ pub mod __private {
                     "the test returned while goroutines it started are still running (leaked):\n\n{leaked}\n\
                      help: end them before the test returns (close the channels they wait on, \
                      or cancel them with a done channel), or opt out with \
-                     #[gofer::test(leak_check = \"off\")]"
+                     #[goscope::test(leak_check = \"off\")]"
                 );
             }
         }

@@ -1,6 +1,6 @@
 //! Stress and fairness tests after the ideas of `src/runtime/chan_test.go`
 //! in golang/go (BSD-style licence, Copyright The Go Authors), written anew
-//! for gofer: a select stress test, a multi-consumer test, pseudo-random
+//! for goscope: a select stress test, a multi-consumer test, pseudo-random
 //! sends, self-selects, exactly-once evaluation of `select!` operands,
 //! `select`'s one-moment view of its channels, and one channel in two cases
 //! of a `select`.
@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::thread;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 use crate::{always_blocks, nil_sender};
 
@@ -102,7 +102,7 @@ fn select_receiver(cs: &[Receiver<u64>; 4], n: u64, got: Sender<Vec<u64>>) {
     got.send(values).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn select_stress() {
     // Per channel (two unbuffered, two buffered): a plain sender and a
     // plain receiver; over all four, one sender and one receiver that use
@@ -175,7 +175,7 @@ fn feeder(q: Sender<usize>, r: Sender<usize>, wg: &WaitGroup, expect: Sender<usi
     expect.send(sum).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn multi_consumer() {
     let (q_tx, q) = chan(NWORK * 3);
     let (r_tx, r) = chan(NWORK * 3);
@@ -204,7 +204,7 @@ fn multi_consumer() {
 /// channel (Go: 100 rounds).
 const RANDOM_N: usize = 1_000;
 
-#[gofer::test]
+#[goscope::test]
 fn pseudo_random_send() {
     // Both arms are ready whenever either is, so each must win about half
     // of the rounds: Binomial(1000, 1/2) has a standard deviation of 16,
@@ -223,7 +223,7 @@ fn pseudo_random_send() {
 
 /// Runs [`RANDOM_N`] selects between sending 1 and sending 0 on a channel
 /// of capacity `cap`; returns how many 1s arrived.
-#[gofer::scoped]
+#[goscope::scoped]
 fn random_sends(cap: usize) -> usize {
     let (c, rx) = chan(cap);
     let (l_tx, l) = chan(1);
@@ -249,7 +249,7 @@ fn random_sends(cap: usize) -> usize {
 /// Two goroutines, each selecting to send on and receive from the same
 /// channel, 1000 times; returns how often a goroutine received its own
 /// value (Go's `TestSelfSelect`).
-#[gofer::scoped]
+#[goscope::scoped]
 fn self_select_pair(cap: usize) -> usize {
     let (c_tx, c) = chan::<usize>(cap);
     let (self_tx, self_receives) = chan(2);
@@ -293,7 +293,7 @@ fn self_selector(
     self_receives.send(own).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn self_select() {
     // Unbuffered, a goroutine must never receive its own send: each select
     // pairs with the other goroutine. Buffered, it may, and nothing may
@@ -337,7 +337,7 @@ fn once<T>(n: &Cell<u32>, x: T) -> T {
     x
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn blocking_select_evaluates_once() {
     let evals: [Cell<u32>; 4] = Default::default();
     let (a_tx, a) = chan::<u32>(0);
@@ -357,7 +357,7 @@ fn blocking_select_evaluates_once() {
     assert_eq!(evals.each_ref().map(Cell::get), [1; 4]);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn select_evaluates_each_operand_once() {
     // Non-blocking selects: each round readies a different mix of arms
     // (or none, so `default` runs); every operand and send value is
@@ -400,7 +400,7 @@ fn select_evaluates_each_operand_once() {
 /// `default` before it passes.
 const RACE_FOR: Duration = Duration::from_secs(2);
 
-#[gofer::test]
+#[goscope::test]
 fn nonblock_select_sees_one_moment() {
     // After Go's `TestNonblockSelectRace`: at every moment at least one of
     // c1 and c2 holds a value, so a non-blocking select over both must
@@ -432,7 +432,7 @@ fn nonblock_select_sees_one_moment() {
     });
     let ends = [(&c1_tx, &c1), (&c2_tx, &c2)];
     let (mut hand, mut k) = (Some(1), 0);
-    while stop.try_recv() != Err(gofer::TryRecvError::Closed) {
+    while stop.try_recv() != Err(goscope::TryRecvError::Closed) {
         if let Some(token) = hand.take() {
             ends[1 - k].0.send(token).unwrap();
         }
@@ -450,7 +450,7 @@ fn nonblock_select_sees_one_moment() {
     );
 }
 
-#[gofer::test]
+#[goscope::test]
 fn one_channel_in_two_cases() {
     // Go's `TestSelectDuplicateChannel`: a goroutine waits on `c` twice
     // (and on `d`) in one select while another waits on `c`; waking the

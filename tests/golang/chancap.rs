@@ -3,9 +3,9 @@
 //!
 //! Go's `len(c)` and `cap(c)` are `len()` and `capacity()`, on either end.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-#[gofer::test]
+#[goscope::test]
 fn len_and_cap() {
     let (tx, rx) = chan::<i32>(10);
     assert_eq!(

@@ -5,20 +5,20 @@
 //! ready.
 //!
 //! The facts: a receive from a closed channel gives Go's zero value and
-//! `ok == false`, forever (gofer: `None`); a non-blocking receive on a
+//! `ok == false`, forever (goscope: `None`); a non-blocking receive on a
 //! closed channel is *selected* (it does not take the `default`); the last
 //! buffered value is delivered before the close is seen.
 //!
-//! What gofer rules out at compile time, proven by the UI suite rather than
+//! What goscope rules out at compile time, proven by the UI suite rather than
 //! here: Go's `test1` checks that `Send` and `Nbsend` on a closed channel
-//! panic, and `main` that `close(nil)` and a second `close` panic. In gofer
+//! panic, and `main` that `close(nil)` and a second `close` panic. In goscope
 //! the channel is closed by dropping its last [`Sender`], so all that is
 //! left of a closed channel is a [`Receiver`], which has no `send`; a second
 //! close is a use of a moved value; and there is no nil `Sender` to close
 //! ([`never`] gives a `Receiver`, and dropping a `Receiver` closes nothing).
 //! The port's `Chan` trait therefore has only the receiving operations.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// The receiving half of Go's `Chan` interface. `recv` is Go's `<-c`
 /// (zero when closed), `recv2` is `x, ok := <-c`; the `nb` forms are
@@ -31,7 +31,7 @@ trait Chan {
     fn imp(&self) -> &'static str;
 }
 
-/// Go's `x, ok` from gofer's `Option`.
+/// Go's `x, ok` from goscope's `Option`.
 fn zero_ok(v: Option<i32>) -> (i32, bool) {
     (v.unwrap_or_default(), v.is_some())
 }
@@ -237,14 +237,14 @@ fn mks() -> [Mk; 3] {
     ]
 }
 
-#[gofer::test]
+#[goscope::test]
 fn closed_unbuffered_channel() {
     for mk in mks() {
         test1(&*mk(closedsync()));
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn closed_buffered_channel_delivers_its_last_value_first() {
     let testcloseds: [fn(&dyn Chan); 4] = [testasync1, testasync2, testasync3, testasync4];
     for testclosed in testcloseds {
@@ -252,6 +252,6 @@ fn closed_buffered_channel_delivers_its_last_value_first() {
             testclosed(&*mk(closedasync()));
         }
     }
-    // Go's `close(nil)` and double `close` panics do not compile in gofer
+    // Go's `close(nil)` and double `close` panics do not compile in goscope
     // (UI suite).
 }

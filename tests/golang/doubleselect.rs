@@ -4,7 +4,7 @@
 //! the receiver checks that no value is delivered twice (two cases of one
 //! `select` both running would send the same value on two channels).
 //!
-//! Go's sender and muxes end with `defer close(...)`; in gofer each owns
+//! Go's sender and muxes end with `defer close(...)`; in goscope each owns
 //! its `Sender`, and dropping it when the function returns is the close.
 //! The receiver also checks that nothing was lost. Go runs 100,000
 //! iterations; the port runs 20,000 (every value crosses two thread
@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 const ITERATIONS: u32 = 20_000;
 
@@ -46,7 +46,7 @@ fn recver(input: &Receiver<u32>, n: u32) {
     assert_eq!(seen.len(), n as usize, "values were lost");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn no_value_is_delivered_twice() {
     let (c1, r1) = chan(0);
     let (c2, r2) = chan(0);

@@ -4,11 +4,11 @@
 //! each waiting for its predecessor's signal before it receives from a
 //! shared unbuffered channel, receives the values in the order sent.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 const N: i32 = 10;
 
-#[gofer::test]
+#[goscope::test]
 fn asynch_fifo() {
     let (tx, rx) = chan(N as usize);
     for i in 0..N {
@@ -27,7 +27,7 @@ fn chain(ch: &Receiver<i32>, val: i32, input: Receiver<i32>, out: Sender<i32>) {
     out.send(1).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn synch_fifo() {
     let (ch_tx, ch) = chan(0);
     let (start, mut input) = chan(0);

@@ -3,10 +3,10 @@
 //! channels, each doing `left <- <-right`; a 1 sent into the rightmost must
 //! arrive at the leftmost, and everything tears down cleanly.
 //!
-//! gofer's goroutines are OS threads, so this is 10,000 live threads. The
+//! goscope's goroutines are OS threads, so this is 10,000 live threads. The
 //! test's scope joins all of them before it returns: the clean teardown.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 const N: usize = 10_000;
 
@@ -15,7 +15,7 @@ fn f(left: Sender<i32>, right: Receiver<i32>) {
     left.send(right.recv().unwrap()).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn ten_thousand_chained_goroutines() {
     let (mut left, leftmost) = chan(0);
     for _ in 0..N {
@@ -25,7 +25,7 @@ fn ten_thousand_chained_goroutines() {
     }
     // All N links are alive, each blocked on its `right`. Other tests of
     // this binary may run goroutines too, so the count is a lower bound.
-    let live = gofer::num_goroutine();
+    let live = goscope::num_goroutine();
     assert!(live > N, "{live} goroutines live, want more than {N}");
     go!(move || left.send(1));
     assert_eq!(leftmost.recv(), Some(1));

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Go's `makec`: changes `*px`, then returns a channel that is never ready
 /// (a fresh channel nobody sends on: a receiver of `idle`).
@@ -15,7 +15,7 @@ fn makec(px: &mut i32, idle: &Receiver<bool>) -> Receiver<bool> {
     idle.clone()
 }
 
-#[gofer::test]
+#[goscope::test]
 fn send_value_is_taken_before_later_operands_run() {
     let (c, c_rx) = chan(1);
     let (_idle_tx, idle) = chan(0);
@@ -29,7 +29,7 @@ fn send_value_is_taken_before_later_operands_run() {
     assert_eq!(y, 0, "the send case saw x = {y}");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn operands_are_evaluated_in_source_order() {
     // The general rule behind the issue: channel operands and send values,
     // left to right, top to bottom, each once, whichever case is chosen.

@@ -1,11 +1,11 @@
-//! Go's own channel tests, ported to gofer.
+//! Go's own channel tests, ported to goscope.
 //!
 //! One module per program of Go's test suite (`test/chan/*.go`,
 //! `test/closedchan.go`, `test/chancap.go`, `test/fixedbugs/issue4313.go`),
 //! each crediting its origin, plus [`chan_test`]: stress tests written after
 //! the ideas of Go's `src/runtime/chan_test.go`. Every port checks the facts
-//! the Go program checks, through gofer's DSL (`go!`, `select!`, `defer!`,
-//! `chan`, `#[gofer::test]`), so each one exercises the runtime and the
+//! the Go program checks, through goscope's DSL (`go!`, `select!`, `defer!`,
+//! `chan`, `#[goscope::test]`), so each one exercises the runtime and the
 //! macros together.
 //!
 //! Go's programs sometimes rely on "this blocks forever". A port cannot wait
@@ -15,15 +15,15 @@
 //! `<-after(..)` arm) or [`always_blocks`] runs it in a goroutine and
 //! unblocks it once the check is made.
 //!
-//! Where Go's behaviour is a run-time panic that gofer rules out at compile
+//! Where Go's behaviour is a run-time panic that goscope rules out at compile
 //! time (a send on a closed channel, closing twice, a send on a
 //! receive-only channel), the port says so at the place where Go tests it;
 //! the trybuild UI suite (`tests/ui/`) proves those programs do not compile.
 
 use std::panic::{self, AssertUnwindSafe};
 
-use gofer::RecvTimeoutError;
-use gofer::prelude::*;
+use goscope::RecvTimeoutError;
+use goscope::prelude::*;
 
 mod chan_test;
 mod chancap;
@@ -55,7 +55,7 @@ const NOT_BLOCKED: Duration = Duration::from_secs(10);
 /// # Panics
 ///
 /// If `op` finished (or panicked) before the deadline.
-#[gofer::scoped]
+#[goscope::scoped]
 fn always_blocks<T: Send>(what: &str, op: impl FnOnce() -> T + Send, release: impl FnOnce()) -> T {
     let (done_tx, done) = chan(1);
     go! {
@@ -99,7 +99,7 @@ fn never_blocks<T: Send + 'static>(what: &str, op: impl FnOnce() -> T + Send + '
 }
 
 /// A stand-in for Go's nil channel on the sending side: a [`Sender`] whose
-/// receivers are all gone. gofer has no nil `Sender` ([`never`] gives only
+/// receivers are all gone. goscope has no nil `Sender` ([`never`] gives only
 /// a `Receiver`), but a send arm on such a sender is never ready in
 /// `select!`, which is what Go's `c = nil` is used for. (A direct `send` on
 /// it returns `Err` at once, where a send on Go's nil channel blocks.)
@@ -108,7 +108,7 @@ fn nil_sender<T>() -> Sender<T> {
     tx
 }
 
-#[gofer::test]
+#[goscope::test]
 fn helpers_can_fail() {
     // The helpers must be able to fail, or the ports that use them prove
     // nothing.

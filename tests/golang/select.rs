@@ -6,11 +6,11 @@
 //!
 //! Go's `a = nil` becomes `a = &nil`, a [`nil_sender`], whose send arm is
 //! never ready. Go's `break LOOP` from inside the `select` is a plain
-//! `break`: in gofer, `break` in an arm acts on the enclosing loop.
+//! `break`: in goscope, `break` in an arm acts on the enclosing loop.
 
 use std::cell::Cell;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 use crate::nil_sender;
 
@@ -52,7 +52,7 @@ fn send(state: &State, a: &Sender<u32>, b: &Sender<u32>) -> u32 {
     i
 }
 
-#[gofer::test]
+#[goscope::test]
 fn send_values_are_evaluated_once_per_select() {
     let state = State::default();
     let (a, a_rx) = chan(1);

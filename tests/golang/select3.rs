@@ -13,15 +13,15 @@
 //! sending. A closed channel is a [`Receiver`] whose senders are all
 //! dropped; receiving from it gives `None`, Go's `(0, false)`.
 //!
-//! Two rows of Go's table are run-time panics gofer rules out at compile
+//! Two rows of Go's table are run-time panics goscope rules out at compile
 //! time, proven by the UI suite rather than here: "sending to a closed
 //! channel panics", directly and inside `select` (the channel is closed by
 //! dropping its last `Sender`, so a later send is a use of a moved value).
-//! And Go's empty `select {}` is a compile error in gofer (`select!` needs
+//! And Go's empty `select {}` is a compile error in goscope (`select!` needs
 //! an arm); its "blocks forever" is the nil-only selects below.
 
-use gofer::RecvTimeoutError;
-use gofer::prelude::*;
+use goscope::RecvTimeoutError;
+use goscope::prelude::*;
 
 use crate::{BLOCKED, always_blocks, never_blocks, nil_sender};
 
@@ -32,7 +32,7 @@ fn closed() -> Receiver<i32> {
     rx
 }
 
-#[gofer::test]
+#[goscope::test]
 fn nil_channel_operations_block() {
     // <-nilch
     assert_eq!(
@@ -40,7 +40,7 @@ fn nil_channel_operations_block() {
         Err(RecvTimeoutError::Timeout),
         "a receive from a nil channel must block"
     );
-    // nilch <- 7: gofer has no nil `Sender`. The nearest is an unbuffered
+    // nilch <- 7: goscope has no nil `Sender`. The nearest is an unbuffered
     // channel that nobody receives from, which must block too.
     let (idle, _nobody_receives) = chan::<i32>(0);
     assert!(
@@ -49,7 +49,7 @@ fn nil_channel_operations_block() {
     );
 }
 
-#[gofer::test]
+#[goscope::test]
 fn nil_cases_are_never_selected() {
     let nil_tx = nil_sender::<i32>();
     select! {
@@ -62,7 +62,7 @@ fn nil_cases_are_never_selected() {
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn send_with_free_buffer_space_never_blocks() {
     never_blocks("a send to a buffered channel with room", || {
         let (tx, _rx) = chan(1);
@@ -70,31 +70,31 @@ fn send_with_free_buffer_space_never_blocks() {
     });
 }
 
-#[gofer::test]
+#[goscope::test]
 fn receive_from_closed_channel_never_blocks() {
     let closedch = closed();
     never_blocks("receives from a closed channel", move || {
         for _ in 0..10 {
             // Go's `<-closedch` is 0 and `x, ok := <-closedch` is (0, false):
-            // in gofer both are `None`.
+            // in goscope both are `None`.
             assert_eq!(closedch.recv(), None);
             assert_eq!(closedch.recv().unwrap_or_default(), 0);
         }
     });
-    // Sending to a closed channel panics in Go; in gofer it does not
+    // Sending to a closed channel panics in Go; in goscope it does not
     // compile (UI suite).
 }
 
-#[gofer::test]
+#[goscope::test]
 fn receive_from_non_ready_channel_always_blocks() {
     let (tx, rx) = chan::<i32>(0);
     let got = always_blocks("a receive from an empty channel", || rx.recv(), || drop(tx));
     assert_eq!(got, None, "released by the close, so it must see the close");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn selects_with_only_nil_channels_always_block() {
-    // Go's `select {}` does not compile in gofer; these are its runnable
+    // Go's `select {}` does not compile in goscope; these are its runnable
     // forms. Nothing can ever release them, so the bound is an extra arm.
     let blocked = select! {
         <-never::<i32>() => unreachable!(),
@@ -115,7 +115,7 @@ fn selects_with_only_nil_channels_always_block() {
     assert!(blocked);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn selects_with_non_ready_channels_always_block() {
     let (tx, rx) = chan::<i32>(0);
     let got = always_blocks(
@@ -126,7 +126,7 @@ fn selects_with_non_ready_channels_always_block() {
     assert_eq!(got, None, "released by the close, so it must see the close");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn selects_with_default_never_block() {
     never_blocks("a select with only a default", || select! { default => {} });
     never_blocks("a nil receive with a default", || {
@@ -144,7 +144,7 @@ fn selects_with_default_never_block() {
     });
 }
 
-#[gofer::test]
+#[goscope::test]
 fn selects_with_ready_channels_never_block() {
     never_blocks("a select sending to a channel with room", || {
         let (tx, rx) = chan(1);
@@ -164,7 +164,7 @@ fn selects_with_ready_channels_never_block() {
     });
 }
 
-#[gofer::test]
+#[goscope::test]
 fn selects_on_closed_channels_behave_like_plain_receives() {
     // case <-closedch:
     let closedch = closed();
@@ -184,11 +184,11 @@ fn selects_on_closed_channels_behave_like_plain_receives() {
         select! { got = <-closedch => got }
     });
     assert_eq!(got, None);
-    // `case closedch <- 7` panics in Go; in gofer it does not compile (UI
+    // `case closedch <- 7` panics in Go; in goscope it does not compile (UI
     // suite): the closed channel's last `Sender` is gone.
 }
 
-#[gofer::test]
+#[goscope::test]
 fn select_that_sees_itself_blocks() {
     // One goroutine sends to and receives from the same unbuffered channel:
     // it must not pair with itself.

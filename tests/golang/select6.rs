@@ -10,11 +10,11 @@
 //! closes every channel before failing, so the goroutines end and the test
 //! reports the bug rather than hanging.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 use crate::NOT_BLOCKED;
 
-#[gofer::test]
+#[goscope::test]
 fn losing_case_does_not_corrupt_the_wait_queue() {
     let (c1_tx, c1) = chan::<bool>(0);
     let (c2_tx, c2) = chan::<bool>(0);

@@ -4,12 +4,12 @@
 //! plain send, a one-case and a two-case `select`: all nine pairings must
 //! complete.
 //!
-//! Go's `runtime.Gosched()` is `std::thread::yield_now()`: gofer's
+//! Go's `runtime.Gosched()` is `std::thread::yield_now()`: goscope's
 //! goroutines are threads.
 
 use std::thread;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// A receiver: runs in its own goroutine, takes one value from `c`.
 type Recv = fn(Receiver<i32>);
@@ -33,7 +33,7 @@ fn recv3(c: Receiver<i32>) {
     }
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn send1(recv: Recv) {
     let (c, rx) = chan(0);
     go!(recv(rx));
@@ -41,7 +41,7 @@ fn send1(recv: Recv) {
     c.send(1).unwrap();
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn send2(recv: Recv) {
     let (c, rx) = chan(0);
     go!(recv(rx));
@@ -51,7 +51,7 @@ fn send2(recv: Recv) {
     }
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn send3(recv: Recv) {
     let (c, rx) = chan(0);
     go!(recv(rx));
@@ -64,7 +64,7 @@ fn send3(recv: Recv) {
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn discarded_receives_in_every_select_form() {
     for recv in [recv1 as Recv, recv2, recv3] {
         send1(recv);

@@ -2,7 +2,7 @@
 //! Copyright The Go Authors): `break` inside a `select` case, for 1-, 2- and
 //! 3-case `select`s, with and without `default`.
 //!
-//! In Go, `break` in a case ends the `select` itself. In gofer it acts on
+//! In Go, `break` in a case ends the `select` itself. In goscope it acts on
 //! the enclosing loop, as in a `match` (a deliberate difference, documented
 //! in the crate). The port keeps Go's intent: in each arm form, leaving an
 //! arm early reaches the code after the `select!`. Go's plain `break` is
@@ -12,9 +12,9 @@
 //! Go's goroutine sends 5 forever; here it sends until the channel's
 //! receivers are gone, so the test can join it.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-#[gofer::test]
+#[goscope::test]
 fn break_leaves_the_select() {
     let (ch_tx, ch) = chan::<i32>(0);
     let feeder = ch_tx.clone();
@@ -64,7 +64,7 @@ fn break_leaves_the_select() {
     drop(ch); // ends the feeder
 }
 
-#[gofer::test]
+#[goscope::test]
 fn bare_break_in_an_arm_ends_the_enclosing_loop() {
     let (tx, rx) = chan::<i32>(3);
     for i in 0..3 {

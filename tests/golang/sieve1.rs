@@ -4,12 +4,12 @@
 //! channels; the first 25 primes must come out in order.
 //!
 //! Go's program simply returns from `main` and leaves the chain running. A
-//! gofer test joins its goroutines, so the chain must end: when the test
+//! goscope test joins its goroutines, so the chain must end: when the test
 //! drops `primes`, the sieve's next send fails and it returns, dropping its
 //! input; each filter's next send then fails in turn, down to the
 //! generator. Close-by-drop tears the whole chain down.
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Sends 2, 3, 4, ... on `ch` until nobody receives.
 fn generate(ch: Sender<u32>) {
@@ -30,7 +30,7 @@ fn filter(input: Receiver<u32>, out: Sender<u32>, prime: u32) {
 }
 
 /// The sieve: daisy-chains a filter behind each prime it finds.
-#[gofer::scoped]
+#[goscope::scoped]
 fn sieve(primes: Sender<u32>) {
     let (tx, mut ch) = chan(0);
     go!(generate(tx));
@@ -46,7 +46,7 @@ fn sieve(primes: Sender<u32>) {
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn first_25_primes_in_order() {
     let (primes_tx, primes) = chan(0);
     go!(sieve(primes_tx));

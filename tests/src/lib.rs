@@ -1,1 +1,1 @@
-//! Integration tests and the trybuild UI suite for gofer.
+//! Integration tests and the trybuild UI suite for goscope.

@@ -1,4 +1,4 @@
-//! `#[gofer::main]`, `#[gofer::test]` and `#[gofer::scoped]`: what SPEC.md's
+//! `#[goscope::main]`, `#[goscope::test]` and `#[goscope::scoped]`: what SPEC.md's
 //! "Macros" section promises about the functions they mark, and what
 //! STYLE.md promises about every expansion (hygiene, no `unsafe`).
 // Expansions must compile under a user's `forbid(unsafe_code)`.
@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-// `#[gofer::main]` checks neither the name nor the crate root, so these
+// `#[goscope::main]` checks neither the name nor the crate root, so these
 // `main`s can be called (and observed) from the tests below.
 
 /// How many goroutines `main_with_question_mark::main` has seen finish.
@@ -29,7 +29,7 @@ mod main_with_question_mark {
         QUESTION_MARK_DONE.fetch_add(1, Ordering::SeqCst);
     }
 
-    #[gofer::main]
+    #[goscope::main]
     pub(super) fn main() -> Result<(), ParseIntError> {
         let good: i32 = "42".parse()?;
         go!(record(&good));
@@ -51,7 +51,7 @@ fn main_question_mark_returns_the_error_after_joining() {
 mod main_with_exit_code {
     use super::*;
 
-    #[gofer::main]
+    #[goscope::main]
     pub(super) fn main() -> ExitCode {
         let (tx, rx) = chan(1);
         go!(tx.send(3u8));
@@ -74,7 +74,7 @@ fn main_may_return_any_type_main_accepts() {
 mod plain_main {
     use super::*;
 
-    #[gofer::main]
+    #[goscope::main]
     pub(super) fn main() {
         let wg = WaitGroup::new();
         for _ in 0..3 {
@@ -98,7 +98,7 @@ fn push(out: &Mutex<Vec<i32>>, n: i32) {
     out.lock().unwrap().push(n);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn parse_all(inputs: &[&str], out: &Mutex<Vec<i32>>) -> Result<usize, ParseIntError> {
     if inputs.is_empty() {
         return Ok(0);
@@ -121,7 +121,7 @@ fn scoped_fn_question_mark_and_return_keep_their_meaning() {
     assert_eq!(got, BTreeSet::from([1, 2, 3]));
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn early_return_from_a_nested_scope(out: &Mutex<Vec<i32>>, stop_early: bool) -> &'static str {
     let a = 1;
     go!(push(out, a));
@@ -146,7 +146,7 @@ fn return_inside_nested_scopes_leaves_the_function() {
     assert_eq!(out.lock().unwrap().len(), 5);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn test_fns_may_return_result() -> Result<(), String> {
     let (tx, rx) = chan(1);
     go!(tx.send(5));
@@ -157,19 +157,19 @@ fn test_fns_may_return_result() -> Result<(), String> {
     Ok(())
 }
 
-#[gofer::test]
+#[goscope::test]
 #[should_panic(expected = "goroutine says no: 42")]
 fn a_goroutine_panic_fails_the_test_with_its_message() {
     go!(|| panic!("goroutine says no: {}", 42));
 }
 
-#[gofer::test]
+#[goscope::test]
 #[should_panic(expected = "Err(\"refused\")")]
 fn a_goroutine_err_fails_the_test() {
     go!(|| Err::<(), _>("refused"));
 }
 
-#[gofer::test(deadlock = "off")]
+#[goscope::test(deadlock = "off")]
 fn test_arguments_are_accepted() {
     let (tx, rx) = chan(0);
     go!(tx.send(1));
@@ -187,7 +187,7 @@ impl Pool {
         self.seen.lock().unwrap().push(id);
     }
 
-    #[gofer::scoped]
+    #[goscope::scoped]
     fn run(&self) -> usize {
         for id in 0..self.workers {
             go!(self.work(id));
@@ -195,7 +195,7 @@ impl Pool {
         self.workers
     }
 
-    #[gofer::scoped]
+    #[goscope::scoped]
     fn fill(&mut self) {
         for (i, slot) in self.slots.iter_mut().enumerate() {
             go!(move || *slot = i + 100);
@@ -218,7 +218,7 @@ fn scoped_methods_borrow_self() {
     assert_eq!(pool.slots, [100, 101, 102]);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn map_concurrently<T, U, F>(items: &[T], f: F) -> Vec<U>
 where
     T: Sync,
@@ -237,15 +237,15 @@ where
 
 #[test]
 fn scoped_generic_fns() {
-    let words = ["go", "gofer", "rust"];
-    assert_eq!(map_concurrently(&words, |w| w.len()), [2, 5, 4]);
+    let words = ["go", "goscope", "rust"];
+    assert_eq!(map_concurrently(&words, |w| w.len()), [2, 7, 4]);
     assert_eq!(
         map_concurrently(&[1, 2, 3], |n| n.to_string()),
         ["1", "2", "3"]
     );
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn longer<'a>(a: &'a str, b: &'a str) -> &'a str {
     let (tx, rx) = chan(2);
     go!(tx.send(a.len()));
@@ -257,14 +257,14 @@ fn longer<'a>(a: &'a str, b: &'a str) -> &'a str {
     b
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn first_word(s: &str) -> &str {
     let (tx, rx) = chan(1);
     go!(tx.send(s.split(' ').next().unwrap_or("")));
     rx.recv().unwrap()
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn evens(limit: u32) -> impl Iterator<Item = u32> {
     let (tx, rx) = chan(limit as usize);
     for n in 0..limit {
@@ -277,12 +277,12 @@ fn evens(limit: u32) -> impl Iterator<Item = u32> {
 
 #[test]
 fn scoped_fns_with_lifetimes_elision_and_impl_trait() {
-    assert_eq!(longer("gofer", "go"), "gofer");
+    assert_eq!(longer("goscope", "go"), "goscope");
     assert_eq!(first_word("hello gopher"), "hello");
     assert_eq!(evens(7).collect::<Vec<_>>(), [0, 2, 4, 6]);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn items_are_visible_everywhere() -> i32 {
     let start = helper(LIMIT);
     let (tx, rx) = chan(1);
@@ -311,7 +311,7 @@ fn items_declared_after_lets_are_visible() {
     assert_eq!(items_are_visible_everywhere(), 11 + 12);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn let_else(input: Option<&str>) -> usize {
     let Some(s) = input else {
         return 0;
@@ -330,7 +330,7 @@ fn let_else_in_the_body() {
     assert_eq!(let_else(Some("four")), 8);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn shadowing_and_mutation(out: &Mutex<Vec<i32>>) {
     let x = 1;
     go!(push(out, x));
@@ -351,7 +351,7 @@ fn shadowed_and_mutated_locals() {
 }
 
 /// Other attributes and the visibility survive.
-#[gofer::scoped]
+#[goscope::scoped]
 #[inline]
 #[must_use]
 pub(crate) fn keeps_attributes() -> i32 {
@@ -366,10 +366,10 @@ fn other_attributes_are_kept() {
 }
 
 /// Names an unhygienic expansion would pick up instead of the real ones:
-/// macro output must name only `::core`, `::std` and `::gofer` paths.
+/// macro output must name only `::core`, `::std` and `::goscope` paths.
 mod shadowed {
     #![allow(dead_code, unused_macros)]
-    use gofer::prelude::*;
+    use goscope::prelude::*;
 
     struct Option;
     struct Some;
@@ -410,7 +410,7 @@ mod shadowed {
         add(total, n);
     }
 
-    #[gofer::scoped]
+    #[goscope::scoped]
     pub(super) fn run(input: &Receiver<i32>) -> i32 {
         let total = ::std::sync::Mutex::new(0);
         let (tx, rx) = chan(3);

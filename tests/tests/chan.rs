@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use common::{BLOCKED, PATIENCE};
-use gofer::prelude::*;
-use gofer::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+use goscope::prelude::*;
+use goscope::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 
-#[gofer::test]
+#[goscope::test]
 fn unbuffered_send_completes_only_when_received() {
     let (tx, rx) = chan::<i32>(0);
     let (sent_tx, sent) = chan::<()>(1);
@@ -35,7 +35,7 @@ fn unbuffered_channel_has_no_room_without_a_receiver() {
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn buffered_send_blocks_only_when_full() {
     let (tx, rx) = chan::<i32>(2);
     tx.send(1).unwrap();
@@ -110,7 +110,7 @@ fn dropping_the_last_sender_wakes_a_blocked_receiver() {
     assert_eq!(got.recv_timeout(PATIENCE), Ok(None));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn for_over_a_receiver_reference_ends_at_close() {
     let (tx, rx) = chan(0);
     go! {
@@ -128,7 +128,7 @@ fn for_over_a_receiver_reference_ends_at_close() {
     assert_eq!(rx.recv(), None);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn iter_ends_at_close() {
     let (tx, rx) = chan(1);
     go! {
@@ -139,7 +139,7 @@ fn iter_ends_at_close() {
     assert_eq!(rx.iter().sum::<i32>(), 10);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn into_iter_consumes_the_receiver_and_ends_at_close() {
     let (tx, rx) = chan(1);
     go! {
@@ -202,7 +202,7 @@ fn send_timeout_hands_the_value_back() {
     assert_eq!(err.into_inner(), [3]);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn send_timeout_succeeds_when_received_in_time() {
     let (tx, rx) = chan(0);
     go!(move || assert_eq!(rx.recv(), Some(9)));
@@ -238,7 +238,7 @@ fn send_errs_with_the_value_only_when_every_receiver_is_gone() {
     );
 }
 
-#[gofer::test]
+#[goscope::test]
 fn send_on_a_full_channel_fails_when_the_receivers_go() {
     let (tx, rx) = chan(1);
     tx.send(1).unwrap();
@@ -251,7 +251,7 @@ fn send_on_a_full_channel_fails_when_the_receivers_go() {
     assert_eq!(result.recv_timeout(PATIENCE), Ok(Err(SendError(2))));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn cloned_senders_keep_the_channel_open() {
     let (tx, rx) = chan(0);
     let tx2 = tx.clone();
@@ -262,7 +262,7 @@ fn cloned_senders_keep_the_channel_open() {
     assert_eq!(rx.recv(), None);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn cloned_receivers_each_get_distinct_values() {
     let (tx, rx) = chan(0);
     let (out_tx, out) = chan(100);
@@ -337,7 +337,7 @@ fn both_ends_are_clone_send_and_sync_when_t_is_send() {
     assert_clone::<Receiver<NotClone>>();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn channels_of_channels() {
     // Go's request/response idiom: send a reply channel along.
     let (requests_tx, requests) = chan::<(i32, Sender<i32>)>(0);
@@ -360,7 +360,7 @@ fn channels_of_channels() {
 
 #[test]
 fn the_prelude_names_what_programs_use() {
-    // Every name here comes from `use gofer::prelude::*;` alone.
+    // Every name here comes from `use goscope::prelude::*;` alone.
     let _: fn(usize) -> (Sender<u8>, Receiver<u8>) = chan::<u8>;
     let _: fn(Duration) -> Receiver<Instant> = after;
     let _: fn(Duration) -> Receiver<Instant> = tick;

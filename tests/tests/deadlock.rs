@@ -1,10 +1,10 @@
 //! The deadlock and leak detector: programs that must be reported (run as
 //! child processes, from `src/bin/scenarios.rs`), programs that must not be,
-//! and reports under `#[gofer::test]`.
+//! and reports under `#[goscope::test]`.
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 const HEADER: &str = "fatal error: all goroutines are asleep - deadlock!";
 const SCENARIOS: &str = "tests/src/bin/scenarios.rs";
@@ -124,8 +124,8 @@ fn busy_sleeping_and_foreign_threads_are_never_taken_for_blocked() {
 }
 
 #[test]
-fn gofer_deadlock_off_disables_the_detector() {
-    let mut child = spawn("deadlock_receive", &[("GOFER_DEADLOCK", "off")]);
+fn goscope_deadlock_off_disables_the_detector() {
+    let mut child = spawn("deadlock_receive", &[("GOSCOPE_DEADLOCK", "off")]);
     // Bounded wait: the detector reports within ~0.3 s when on; with it off
     // the program must still be blocked well after that.
     std::thread::sleep(Duration::from_millis(1500));
@@ -136,14 +136,14 @@ fn gofer_deadlock_off_disables_the_detector() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains(HEADER));
 }
 
-#[gofer::test]
+#[goscope::test]
 #[should_panic(expected = "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine")]
 fn a_deadlocked_test_fails_with_the_report() {
     let (_tx, rx) = chan::<i32>(0);
     rx.recv();
 }
 
-#[gofer::test]
+#[goscope::test]
 #[should_panic(expected = "[chan receive]")]
 fn goroutines_of_a_deadlocked_test_are_ended_and_listed() {
     let (a_tx, a) = chan::<i32>(0);
@@ -171,7 +171,7 @@ fn start_detached(rx: Receiver<i32>) {
     });
 }
 
-#[gofer::test]
+#[goscope::test]
 #[should_panic(expected = "the test returned while goroutines it started are still running")]
 fn a_test_that_leaks_a_goroutine_fails() {
     let (tx, rx) = chan::<i32>(0);
@@ -180,14 +180,14 @@ fn a_test_that_leaks_a_goroutine_fails() {
     std::mem::forget(tx);
 }
 
-#[gofer::test(leak_check = "off")]
+#[goscope::test(leak_check = "off")]
 fn leak_check_can_be_turned_off() {
     let (tx, rx) = chan::<i32>(0);
     start_detached(rx);
     std::mem::forget(tx);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_goroutine_that_ends_after_the_test_body_is_not_a_leak() {
     let (tx, rx) = chan::<i32>(0);
     start_detached(rx);

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 
 use common::panic_message;
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 type Log = RefCell<Vec<String>>;
 
@@ -41,7 +41,7 @@ fn deferred_calls_run_lifo_at_block_exit() {
 
 #[test]
 fn each_block_runs_its_own_deferred_calls() {
-    // Go defers to function exit; gofer to block exit.
+    // Go defers to function exit; goscope to block exit.
     let log = Log::default();
     {
         defer!(record(&log, "outer"));
@@ -325,7 +325,7 @@ fn a_deferred_err_while_unwinding_keeps_the_original_panic() {
     assert_eq!(entries(&log), ["fallible ran"]);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn defer_drop_closes_a_channel_at_block_exit_and_keeps_it_usable_until_then() {
     // Go's `defer close(ch)`: the sender stays usable in the block and is
     // dropped, closing the channel, when the block exits.

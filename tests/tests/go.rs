@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
 use common::{PATIENCE, panic_message};
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 type Log = Mutex<Vec<&'static str>>;
 
@@ -29,7 +29,7 @@ fn report(gate: &Receiver<()>, out: &Sender<(ThreadId, i32, i32)>, on: ThreadId,
     out.send((on, a, b)).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn arguments_are_evaluated_now_left_to_right_in_the_caller() {
     let log = Log::default();
     let (gate_tx, gate) = chan::<()>(0);
@@ -59,7 +59,7 @@ fn pick_sender(log: &Log) -> fn(&Sender<i32>, i32) {
     |tx, v| tx.send(v).unwrap()
 }
 
-#[gofer::test]
+#[goscope::test]
 fn the_function_value_is_evaluated_now_before_the_arguments() {
     let log = Log::default();
     let (tx, rx) = chan(1);
@@ -73,7 +73,7 @@ fn send_after_gate(gate: &Receiver<()>, out: &Sender<i32>, x: i32) {
     out.send(x).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_later_change_to_an_argument_is_not_seen() {
     let (gate_tx, gate) = chan::<()>(0);
     let (out_tx, out) = chan(1);
@@ -85,7 +85,7 @@ fn a_later_change_to_an_argument_is_not_seen() {
     assert_eq!(x, 2);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn each_iteration_passes_its_own_loop_variable() {
     let (tx, rx) = chan(10);
     for i in 0..10 {
@@ -95,7 +95,7 @@ fn each_iteration_passes_its_own_loop_variable() {
     assert_eq!(got, (0..10).collect());
 }
 
-#[gofer::test]
+#[goscope::test]
 fn each_block_goroutine_captures_its_own_loop_variable() {
     let (tx, rx) = chan(10);
     for i in 0..10 {
@@ -109,14 +109,14 @@ fn each_block_goroutine_captures_its_own_loop_variable() {
 }
 
 mod generic {
-    use gofer::Sender;
+    use goscope::Sender;
 
     pub(super) fn send_default<T: Default>(tx: &Sender<T>) {
         tx.send(T::default()).unwrap();
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn path_call_with_turbofish() {
     let (tx, rx) = chan(2);
     go!(generic::send_default::<String>(&tx));
@@ -143,7 +143,7 @@ impl Drop for Tally {
     }
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn add_in_a_goroutine(report: Sender<(u32, ThreadId)>) {
     let mut tally = Tally { n: 1, report };
     go!(tally.add(41));
@@ -166,7 +166,7 @@ impl Counter {
     }
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn bump_each(counters: &[Counter], outer: &Holder) {
     for i in 0..counters.len() {
         // An index place: `i` is evaluated now, `counters` borrowed.
@@ -194,7 +194,7 @@ fn index_and_field_receivers_are_places() {
     assert_eq!(holder.counter.0.load(Ordering::SeqCst), 2);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_place_receiver_stays_usable_by_the_caller() {
     let (tx, rx) = chan(2);
     go!(tx.send("goroutine"));
@@ -221,7 +221,7 @@ impl Probe {
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_non_place_receiver_is_evaluated_now_and_moved() {
     let (tx, rx) = chan(1);
     go!(Probe::new().send_to(&tx));
@@ -234,7 +234,7 @@ fn a_non_place_receiver_is_evaluated_now_and_moved() {
     assert_ne!(ran_on, thread::current().id(), "call run by the goroutine");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_closure_runs_as_written_and_may_borrow() {
     let (tx, rx) = chan(2);
     let greeting = String::from("hello");
@@ -245,7 +245,7 @@ fn a_closure_runs_as_written_and_may_borrow() {
     assert_eq!(got, BTreeSet::from([5, 6]));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_move_closure_owns_what_it_uses() {
     let (tx, rx) = chan(1);
     let owned = String::from("moved in");
@@ -257,7 +257,7 @@ fn a_move_closure_owns_what_it_uses() {
     assert_eq!(rx.recv(), None);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_block_runs_as_a_move_closure() {
     let (gate_tx, gate) = chan::<()>(0);
     let (tx, rx) = chan(1);
@@ -279,7 +279,7 @@ fn both(a: &str, b: &[i32], out: &Sender<String>) {
     out.send(format!("{a}{b:?}")).unwrap();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn locals_declared_between_goroutines_can_be_borrowed() {
     let (tx, rx) = chan(3);
     let a = String::from("a");
@@ -295,7 +295,7 @@ fn locals_declared_between_goroutines_can_be_borrowed() {
     );
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn nested_goroutines(hits: &AtomicUsize) {
     go! {
         // A goroutine inside a goroutine is scoped too: it borrows `hits`.
@@ -317,7 +317,7 @@ fn nested_goroutines_are_scoped_and_joined() {
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn go_inside_a_select_arm() {
     let (tx, rx) = chan(1);
     let (out_tx, out) = chan(1);
@@ -329,7 +329,7 @@ fn go_inside_a_select_arm() {
     assert_eq!(out.recv(), Some(42));
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn spawn_from_a_closure(out: &Sender<usize>) {
     let total = AtomicUsize::new(0);
     let wg = WaitGroup::new();
@@ -426,7 +426,7 @@ fn failing_work() -> Result<(), WorkFailed> {
     Err(WorkFailed(7))
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn start_failing_work() {
     go!(failing_work());
 }
@@ -438,7 +438,7 @@ fn a_goroutine_returning_err_panics() {
     assert!(msg.contains("Err(WorkFailed(7))"), "{msg}");
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn send_to_nobody() {
     let (tx, rx) = chan::<i32>(1);
     drop(rx);
@@ -451,7 +451,7 @@ fn a_failed_send_in_a_goroutine_is_not_lost() {
     assert!(panic_message(&*payload).contains("Err(SendError"));
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn count_goroutines() -> usize {
     let (gate_tx, gate) = chan::<()>(0);
     let started = WaitGroup::new();
@@ -464,7 +464,7 @@ fn count_goroutines() -> usize {
     }
     // All three are running and parked on the gate.
     started.wait();
-    let n = gofer::num_goroutine();
+    let n = goscope::num_goroutine();
     drop(gate_tx);
     n
 }
@@ -474,18 +474,18 @@ fn num_goroutine_counts_live_goroutines_and_main() {
     // The count is process-wide and tests run in parallel: play the
     // scenario in a child process that runs this test alone.
     if common::is_child("num_goroutine") {
-        assert_eq!(gofer::num_goroutine(), 1, "main alone");
+        assert_eq!(goscope::num_goroutine(), 1, "main alone");
         let (release_tx, release) = chan::<()>(0);
         go!(move || {
             release.recv();
         });
-        assert_eq!(gofer::num_goroutine(), 2, "counted from go! on");
+        assert_eq!(goscope::num_goroutine(), 2, "counted from go! on");
         assert_eq!(count_goroutines(), 5, "main, detached, three scoped");
-        assert_eq!(gofer::num_goroutine(), 2, "the scope joined its three");
+        assert_eq!(goscope::num_goroutine(), 2, "the scope joined its three");
         drop(release_tx);
         // The detached goroutine ends on its own time: poll, bounded.
         let deadline = std::time::Instant::now() + PATIENCE;
-        while gofer::num_goroutine() != 1 {
+        while goscope::num_goroutine() != 1 {
             assert!(std::time::Instant::now() < deadline, "the count never fell");
             thread::yield_now();
         }

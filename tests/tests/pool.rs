@@ -1,14 +1,14 @@
 //! The goroutine thread pool: every goroutine has a thread of its own while
-//! it runs, so goroutines blocked outside gofer (here on a `std::sync::Barrier`,
-//! which gofer cannot see) never keep others from starting, and threads are
+//! it runs, so goroutines blocked outside goscope (here on a `std::sync::Barrier`,
+//! which goscope cannot see) never keep others from starting, and threads are
 //! reused across waves.
 use std::sync::Barrier;
 
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 /// Starts `n` goroutines that can only finish together: each waits on a
 /// barrier that needs all of them and this function.
-#[gofer::scoped]
+#[goscope::scoped]
 fn wave(n: usize) {
     let barrier = Barrier::new(n + 1);
     // `go! { .. }` moves what it names: share the barrier by reference.
@@ -21,8 +21,8 @@ fn wave(n: usize) {
     barrier.wait();
 }
 
-#[gofer::test]
-fn goroutines_blocked_outside_gofer_still_each_get_a_thread() {
+#[goscope::test]
+fn goroutines_blocked_outside_goscope_still_each_get_a_thread() {
     // Waves of different sizes: the later ones reuse the threads of the
     // earlier ones and must still start every goroutine.
     for n in [500, 50, 800, 1, 300] {
@@ -30,7 +30,7 @@ fn goroutines_blocked_outside_gofer_still_each_get_a_thread() {
     }
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_burst_of_short_goroutines_all_run() {
     let wg = WaitGroup::new();
     let (tx, rx) = chan(10_000);

@@ -1,4 +1,4 @@
-//! Scopes and failure behaviour: what `#[gofer::scoped]` (and so `main`
+//! Scopes and failure behaviour: what `#[goscope::scoped]` (and so `main`
 //! and `test`) promise about joining goroutines and about their panics, as
 //! SPEC.md's "Macros" and "Failure behaviour" sections say. Deadlock
 //! reports, the rest of "Failure behaviour", are pinned in `deadlock.rs`.
@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
 use common::{BLOCKED, PATIENCE, panic_message};
-use gofer::RecvTimeoutError;
-use gofer::prelude::*;
+use goscope::RecvTimeoutError;
+use goscope::prelude::*;
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn goroutine_panics_with_a_str() {
     go!(|| panic!("a &'static str payload"));
 }
@@ -29,7 +29,7 @@ fn a_goroutine_panic_resumes_in_the_owner_with_its_str_payload() {
     );
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn goroutine_panics_with_a_format(code: i32) {
     go!(move || panic!("failed with code {code}"));
 }
@@ -48,7 +48,7 @@ struct CustomPayload {
     code: u32,
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn goroutine_panics_with_a_custom_payload() {
     go! {
         panic::panic_any(CustomPayload { code: 418 });
@@ -64,7 +64,7 @@ fn a_goroutine_panic_resumes_in_the_owner_with_its_custom_payload() {
     assert_eq!(*payload, CustomPayload { code: 418 });
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn body_and_goroutine_panic(goroutine_panicked: &WaitGroup) {
     go!(|| {
         defer!(goroutine_panicked.done());
@@ -82,7 +82,7 @@ fn the_owners_own_panic_comes_first() {
     assert_eq!(panic_message(&*payload), "the body's panic");
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn one_panics_one_waits(panicked: &WaitGroup, gate: &Receiver<()>, finished: &AtomicBool) {
     go!(|| {
         defer!(panicked.done());
@@ -128,7 +128,7 @@ fn a_goroutine_panic_resumes_only_after_the_other_goroutines() {
     });
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn spawn_and_return(gate: &Receiver<()>, finished: &AtomicBool) {
     go!(|| {
         gate.recv();
@@ -167,7 +167,7 @@ fn push_after(gate: &Receiver<()>, out: &Mutex<Vec<String>>, what: String) {
     out.lock().unwrap().push(what);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn staged(gate: &Receiver<()>, out: &Mutex<Vec<String>>) -> usize {
     let a = String::from("a");
     go!(push_after(gate, out, a.clone()));
@@ -191,7 +191,7 @@ fn nested_scopes_of_several_lets_all_join() {
     assert_eq!(out, ["a", "ab", "abc"]);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn sum_in_chunks(numbers: &[u64]) -> u64 {
     let total = Mutex::new(0);
     let wg = WaitGroup::new();
@@ -206,7 +206,7 @@ fn sum_in_chunks(numbers: &[u64]) -> u64 {
     *total.lock().unwrap()
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn fill(slots: &mut [usize]) {
     for (i, slot) in slots.iter_mut().enumerate() {
         go!(move || *slot = i * i);
@@ -221,7 +221,7 @@ fn parameters_are_borrowed_by_goroutines() {
     assert_eq!(sum_in_chunks(&[1, 2, 3, 4, 5, 6, 7]), 28);
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn count_in_goroutines(numbers: &[u64], evens: &AtomicUsize) {
     for chunk in numbers.chunks(2) {
         go!(|| {
@@ -299,7 +299,7 @@ fn a_wait_group_go_panic_exits_the_process_with_status_2() {
     );
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn two_goroutines_panic(both_started: &WaitGroup) {
     for name in ["first", "second"] {
         go!(move || {

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::{BLOCKED, PATIENCE};
-use gofer::RecvTimeoutError;
-use gofer::prelude::*;
+use goscope::RecvTimeoutError;
+use goscope::prelude::*;
 
 type Log = RefCell<Vec<&'static str>>;
 
@@ -46,7 +46,7 @@ fn operands_and_send_values_are_evaluated_once_in_source_order() {
     drop(tx2);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn operands_are_evaluated_once_even_when_the_select_blocks() {
     let evaluations = [const { AtomicUsize::new(0) }; 3];
     let count = |i: usize| evaluations[i].fetch_add(1, Ordering::SeqCst);
@@ -134,7 +134,7 @@ fn only_ready_arms_are_chosen_and_uniformly() {
     );
 }
 
-#[gofer::test]
+#[goscope::test]
 fn without_default_it_blocks_until_an_arm_is_ready() {
     let (tx, rx) = chan::<&str>(0);
     let (_idle_tx, idle) = chan::<&str>(0);
@@ -152,7 +152,7 @@ fn without_default_it_blocks_until_an_arm_is_ready() {
     assert_eq!(chosen.recv_timeout(PATIENCE), Ok(Some("ready")));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_blocked_send_arm_completes_when_a_receiver_comes() {
     let (tx, rx) = chan::<i32>(0);
     let (chosen_tx, chosen) = chan(1);
@@ -456,7 +456,7 @@ fn a_send_arm_without_receivers_is_never_chosen() {
     assert_eq!(got, "timeout");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_send_arm_whose_receivers_leave_while_blocked_is_not_chosen() {
     let (tx, rx) = chan::<i32>(0);
     let (quit_tx, quit) = chan::<()>(0);
@@ -478,7 +478,7 @@ fn a_send_arm_whose_receivers_leave_while_blocked_is_not_chosen() {
     assert_eq!(chosen.recv_timeout(PATIENCE), Ok("quit"));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn select_loop_ping_pong() {
     // Go's classic: a producer, a quit channel, a consumer selecting on both.
     let (data_tx, data) = chan(0);

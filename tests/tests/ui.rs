@@ -1,4 +1,4 @@
-//! The trybuild UI suite: misuse of gofer fails to compile, and says what to
+//! The trybuild UI suite: misuse of goscope fails to compile, and says what to
 //! write instead.
 //!
 //! Every `ui/<macro>/<misuse>.rs` must fail to compile with exactly the

@@ -8,15 +8,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{BLOCKED, PATIENCE, panic_message};
-use gofer::RecvTimeoutError;
-use gofer::prelude::*;
+use goscope::RecvTimeoutError;
+use goscope::prelude::*;
 
 fn worker(id: usize, wg: &WaitGroup, seen: &Mutex<Vec<usize>>) {
     defer!(wg.done());
     seen.lock().unwrap().push(id);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn wait_returns_once_every_worker_is_done() {
     // SPEC's example: goroutines borrow the WaitGroup (a local of the
     // top-level block) and `wait` returns once all of them are done.
@@ -33,7 +33,7 @@ fn wait_returns_once_every_worker_is_done() {
     assert_eq!(seen, [1, 2, 3]);
 }
 
-#[gofer::test]
+#[goscope::test]
 fn wait_blocks_while_the_count_is_positive() {
     let wg = WaitGroup::new();
     wg.add(2);
@@ -58,7 +58,7 @@ fn wait_blocks_while_the_count_is_positive() {
     assert_eq!(returned.recv_timeout(PATIENCE), Ok(()));
 }
 
-#[gofer::test]
+#[goscope::test]
 fn every_waiter_is_released() {
     let wg = WaitGroup::new();
     wg.add(1);
@@ -113,7 +113,7 @@ fn add_below_zero_panics_with_gos_message() {
     assert_eq!(msg, "sync: negative WaitGroup counter");
 }
 
-#[gofer::test]
+#[goscope::test]
 fn reusable_once_wait_has_returned() {
     let wg = WaitGroup::new();
     let rounds = AtomicUsize::new(0);

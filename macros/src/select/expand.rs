@@ -1,4 +1,4 @@
-//! Lowering `select!` onto `gofer::__private::select`.
+//! Lowering `select!` onto `goscope::__private::select`.
 //!
 //! ```text
 //! select! { v = <-rx => a, tx <- x => b, default => c }
@@ -6,14 +6,14 @@
 //! becomes
 //! ```text
 //! {
-//!     let __gofer_ch0 = &(rx);                      // operands, in source order
-//!     let __gofer_ch1 = &(tx);
-//!     let __gofer_val1 = send_value(sender(__gofer_ch1), x);
-//!     let mut __gofer_arm0 = RecvArm::new(receiver(__gofer_ch0));
-//!     let mut __gofer_arm1 = SendArm::new(sender(__gofer_ch1), __gofer_val1);
-//!     let __gofer_chosen = select(&mut [&mut __gofer_arm0, &mut __gofer_arm1], true);
-//!     match __gofer_chosen {
-//!         Some(0) => { let v = __gofer_arm0.take(); a }
+//!     let __goscope_ch0 = &(rx);                      // operands, in source order
+//!     let __goscope_ch1 = &(tx);
+//!     let __goscope_val1 = send_value(sender(__goscope_ch1), x);
+//!     let mut __goscope_arm0 = RecvArm::new(receiver(__goscope_ch0));
+//!     let mut __goscope_arm1 = SendArm::new(sender(__goscope_ch1), __goscope_val1);
+//!     let __goscope_chosen = select(&mut [&mut __goscope_arm0, &mut __goscope_arm1], true);
+//!     match __goscope_chosen {
+//!         Some(0) => { let v = __goscope_arm0.take(); a }
 //!         Some(1) => { b }
 //!         _ => { c }
 //!     }
@@ -31,13 +31,13 @@ use super::parse::{Case, Select};
 
 pub(crate) fn expand(select: &Select) -> TokenStream {
     let ident =
-        |name: &str, i: usize| format_ident!("__gofer_{}{}", name, i, span = Span::mixed_site());
+        |name: &str, i: usize| format_ident!("__goscope_{}{}", name, i, span = Span::mixed_site());
     // The binding of a channel operand takes the operand's own span (and so
     // call-site hygiene): rustc shows any span made by the macro at the
     // whole `select!`, and an operand that is not a channel must be
     // underlined where it is written, once. (Arm bodies share the block,
-    // but `__gofer_`-prefixed names are never the user's.)
-    let operand = |i: usize, at: Span| format_ident!("__gofer_ch{}", i, span = at);
+    // but `__goscope_`-prefixed names are never the user's.)
+    let operand = |i: usize, at: Span| format_ident!("__goscope_ch{}", i, span = at);
     let mut operands = TokenStream::new();
     let mut arms = TokenStream::new();
     let mut ops = Vec::new();
@@ -56,13 +56,13 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                     let #ch = &(#chan);
                 });
                 arms.extend(quote_spanned! {span=>
-                    let mut #op = ::gofer::__private::RecvArm::new(
-                        ::gofer::__private::RecvOperand::receiver(#ch),
+                    let mut #op = ::goscope::__private::RecvArm::new(
+                        ::goscope::__private::RecvOperand::receiver(#ch),
                     );
                 });
                 let bind = match pat {
                     Some(pat) => quote!(let #pat = #op.take();),
-                    None => quote!(::gofer::__private::release(#op);),
+                    None => quote!(::goscope::__private::release(#op);),
                 };
                 chosen_arms.push((i, bind, body));
                 ops.push(op);
@@ -73,14 +73,14 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 operands.extend(quote_spanned! {span=>
                     let #ch = &(#chan);
                 });
-                let sender = quote_spanned!(span=> ::gofer::__private::SendOperand::sender(#ch));
+                let sender = quote_spanned!(span=> ::goscope::__private::SendOperand::sender(#ch));
                 operands.extend(quote_spanned! {value.span()=>
-                    let #val = ::gofer::__private::send_value(#sender, #value);
+                    let #val = ::goscope::__private::send_value(#sender, #value);
                 });
                 arms.extend(quote_spanned! {span=>
-                    let mut #op = ::gofer::__private::SendArm::new(#sender, #val);
+                    let mut #op = ::goscope::__private::SendArm::new(#sender, #val);
                 });
-                chosen_arms.push((i, quote!(::gofer::__private::release(#op);), body));
+                chosen_arms.push((i, quote!(::goscope::__private::release(#op);), body));
                 ops.push(op);
             }
             Case::Default { .. } => default = Some(body),
@@ -96,7 +96,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
             .enumerate()
             .filter(move |(j, _)| Some(*j) != chosen);
         let rest: Vec<_> = rest.map(|(_, op)| op).collect();
-        (!rest.is_empty()).then(|| quote!(::gofer::__private::release((#(#rest,)*));))
+        (!rest.is_empty()).then(|| quote!(::goscope::__private::release((#(#rest,)*));))
     };
     let mut branches = TokenStream::new();
     for (i, consume, body) in chosen_arms {
@@ -113,7 +113,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
         }
         None => quote!(_ => ::core::unreachable!("select! chose an arm that does not exist")),
     };
-    let chosen = format_ident!("__gofer_chosen", span = Span::mixed_site());
+    let chosen = format_ident!("__goscope_chosen", span = Span::mixed_site());
     let errors = select.errors.clone().map(|errors| {
         if select.arms.is_empty() {
             // Nothing to select on: the errors are the whole `select!`, the
@@ -132,8 +132,8 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
         #errors
         #operands
         #arms
-        let #chosen = ::gofer::__private::select(
-            &mut [#(&mut #ops as &mut dyn ::gofer::__private::Arm<'_>),*],
+        let #chosen = ::goscope::__private::select(
+            &mut [#(&mut #ops as &mut dyn ::goscope::__private::Arm<'_>),*],
             #has_default,
         );
         #[allow(unreachable_code)]

@@ -407,7 +407,7 @@ fn parse_case(mut header: &[TokenTree], errors: &mut Vec<Error>) -> syn::Result<
 }
 
 /// A case with no `<-`: Go's "select case must be send or receive", with
-/// the gofer spelling of the operation the user wrote, if any.
+/// the goscope spelling of the operation the user wrote, if any.
 fn not_a_case(header: &[TokenTree]) -> Error {
     let mut message =
         String::from("select case must be send or receive (possibly with assignment)");
@@ -468,7 +468,7 @@ fn parse_binding(lhs: &[TokenTree], eq: &TokenTree) -> syn::Result<Pat> {
     if lhs.iter().any(|tt| is_punct(Some(tt), ',')) {
         return Err(Error::new_spanned(
             tokens(lhs),
-            "Go's `v, ok := <-ch` is `v = <-ch` in gofer: `v` is an `Option<T>`, `None` once the channel is closed and drained",
+            "Go's `v, ok := <-ch` is `v = <-ch` in goscope: `v` is an `Option<T>`, `None` once the channel is closed and drained",
         ));
     }
     let Ok(pat) = Pat::parse_single.parse2(tokens(lhs)) else {

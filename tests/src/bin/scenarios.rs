@@ -1,7 +1,7 @@
 //! Programs for the deadlock detector's tests (`tests/deadlock.rs` runs each
 //! as a child process): `scenarios NAME`. Those named `deadlock_*` must be
 //! reported (exit status 2); those named `ok_*` must finish normally.
-use gofer::prelude::*;
+use goscope::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -28,21 +28,21 @@ fn main() {
 }
 
 /// A receive nobody will send to.
-#[gofer::main]
+#[goscope::main]
 fn deadlock_receive() {
     let (_tx, rx) = chan::<i32>(0);
     rx.recv();
 }
 
 /// An unbuffered send nobody will receive.
-#[gofer::main]
+#[goscope::main]
 fn deadlock_send() {
     let (tx, _rx) = chan::<i32>(0);
     tx.send(1).unwrap();
 }
 
 /// Two goroutines waiting on each other while main waits on a WaitGroup.
-#[gofer::main]
+#[goscope::main]
 fn deadlock_mutual() {
     let (a_tx, a) = chan::<i32>(0);
     let (b_tx, b) = chan::<i32>(0);
@@ -61,7 +61,7 @@ fn relay(from: &Receiver<i32>, to: &Sender<i32>, wg: &WaitGroup) {
 }
 
 /// A WaitGroup added twice and done once.
-#[gofer::main]
+#[goscope::main]
 fn deadlock_wait_group() {
     let wg = WaitGroup::new();
     wg.add(1);
@@ -71,7 +71,7 @@ fn deadlock_wait_group() {
 }
 
 /// A select! over channels nobody uses.
-#[gofer::main]
+#[goscope::main]
 fn deadlock_select() {
     let (_a_tx, a) = chan::<i32>(0);
     let (b, _b_rx) = chan::<i32>(0);
@@ -82,7 +82,7 @@ fn deadlock_select() {
 }
 
 /// main returns while a goroutine it started can never finish.
-#[gofer::main]
+#[goscope::main]
 fn deadlock_main_returns() {
     let (_tx, rx) = chan::<i32>(0);
     go! {
@@ -92,7 +92,7 @@ fn deadlock_main_returns() {
 }
 
 /// main waits 3 s for a sleeping goroutine.
-#[gofer::main]
+#[goscope::main]
 fn ok_sleeping() {
     let (tx, rx) = chan(0);
     go! {
@@ -102,8 +102,8 @@ fn ok_sleeping() {
     println!("{}", rx.recv().unwrap());
 }
 
-/// main waits on a gofer channel fed by a plain std::thread busy for 3 s.
-#[gofer::main]
+/// main waits on a goscope channel fed by a plain std::thread busy for 3 s.
+#[goscope::main]
 fn ok_foreign_thread() {
     let (tx, rx) = chan(0);
     let thread = std::thread::spawn(move || {
@@ -120,7 +120,7 @@ fn ok_foreign_thread() {
 }
 
 /// main waits on a WaitGroup while a goroutine computes for 2 s.
-#[gofer::main]
+#[goscope::main]
 fn ok_computing() {
     let wg = WaitGroup::new();
     let result = AtomicU64::new(0);
@@ -142,7 +142,7 @@ fn compute(wg: &WaitGroup, result: &AtomicU64) {
 
 /// A goroutine waits on a std Mutex held by main while main waits on a
 /// channel that a sleeping goroutine will feed.
-#[gofer::main]
+#[goscope::main]
 fn ok_std_mutex() {
     let lock = Mutex::new(0);
     let (tx, rx) = chan(0);
@@ -163,7 +163,7 @@ fn bump(lock: &Mutex<i32>) {
 
 /// Dozens of goroutines pass tokens through unbuffered channels and
 /// selects, with random pauses, for about 3 s.
-#[gofer::main]
+#[goscope::main]
 fn ok_soak() {
     const N: usize = 32;
     let start = Instant::now();

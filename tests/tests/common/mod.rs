@@ -18,7 +18,7 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The environment variable that tells a re-run test executable which
 /// scenario to play.
-const SCENARIO: &str = "GOFER_TEST_SCENARIO";
+const SCENARIO: &str = "GOSCOPE_TEST_SCENARIO";
 
 /// Whether this process is a child started by [`run_child`] to play
 /// `scenario`.

@@ -1,2 +1,2 @@
-#[gofer::main(deadlock = false)]
+#[goscope::main(deadlock = false)]
 fn main() {}

@@ -1,4 +1,4 @@
-#[gofer::main]
+#[goscope::main]
 fn main<T: Default>() {
     let _ = T::default();
 }

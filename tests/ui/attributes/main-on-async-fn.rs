@@ -1,2 +1,2 @@
-#[gofer::main]
+#[goscope::main]
 async fn main() {}

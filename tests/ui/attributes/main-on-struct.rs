@@ -1,4 +1,4 @@
-#[gofer::main]
+#[goscope::main]
 struct Main;
 
 fn main() {}

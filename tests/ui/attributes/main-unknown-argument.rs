@@ -1,2 +1,2 @@
-#[gofer::main(threads = 4)]
+#[goscope::main(threads = 4)]
 fn main() {}

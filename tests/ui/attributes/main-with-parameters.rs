@@ -1,4 +1,4 @@
-#[gofer::main]
+#[goscope::main]
 fn main(args: Vec<String>) {
     let _ = args;
 }

@@ -1,7 +1,7 @@
 // A goroutine cannot start at compile time.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-#[gofer::scoped]
+#[goscope::scoped]
 const fn answer() -> i32 {
     42
 }

@@ -1,6 +1,6 @@
 struct Server;
 
-#[gofer::scoped]
+#[goscope::scoped]
 impl Server {
     fn serve(&self) {}
 }

@@ -1,4 +1,4 @@
-#[gofer::scoped(deadlock = "off")]
+#[goscope::scoped(deadlock = "off")]
 fn work() {}
 
 fn main() {

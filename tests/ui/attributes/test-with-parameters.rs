@@ -1,4 +1,4 @@
-#[gofer::test]
+#[goscope::test]
 fn sends(n: usize) {
     let _ = n;
 }

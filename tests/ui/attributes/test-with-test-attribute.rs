@@ -1,4 +1,4 @@
-#[gofer::test]
+#[goscope::test]
 #[test]
 fn sends() {}
 

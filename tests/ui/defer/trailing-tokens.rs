@@ -1,4 +1,4 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn close_file() {}
 fn close_socket() {}

@@ -1,4 +1,4 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn close(fd: i32) {
     println!("closing {fd}");

@@ -1,10 +1,10 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn show(line: &str) {
     println!("{line}");
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     for i in 0..3 {
         let line = format!("line {i}");

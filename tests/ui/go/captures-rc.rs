@@ -1,11 +1,11 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 use std::rc::Rc;
 
 fn show(n: Rc<i32>) {
     println!("{n}");
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let shared = Rc::new(1);
     go!(show(shared.clone()));

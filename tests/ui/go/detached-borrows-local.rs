@@ -1,10 +1,10 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn greet(name: &str) {
     println!("hello, {name}");
 }
 
-// No `#[gofer::main]` or `#[gofer::scoped]`: the goroutine is detached and
+// No `#[goscope::main]` or `#[goscope::scoped]`: the goroutine is detached and
 // may outlive `start`, so it must own its data.
 fn start() {
     let name = String::from("gopher");

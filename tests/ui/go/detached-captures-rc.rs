@@ -1,4 +1,4 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 use std::rc::Rc;
 
 fn show(n: Rc<i32>) {

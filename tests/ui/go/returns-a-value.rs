@@ -1,10 +1,10 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn answer() -> i32 {
     42
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     go!(answer());
 }

@@ -1,4 +1,4 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn ping() {}
 fn pong() {}

@@ -1,10 +1,10 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn add(a: i32, b: i32) {
     println!("{}", a + b);
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     go!(add(1));
 }

@@ -1,10 +1,10 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn greet(name: &str) {
     println!("hello, {name}");
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     go!(greet(42));
 }

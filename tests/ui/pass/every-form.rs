@@ -1,6 +1,6 @@
 // Every form in SPEC.md compiles.
 #![deny(warnings)]
-use gofer::prelude::*;
+use goscope::prelude::*;
 use std::cell::RefCell;
 
 fn note(_: &str) {}
@@ -14,7 +14,7 @@ fn generic<T: Send>(value: T, out: &Sender<T>) {
     let _ = out.send(value);
 }
 
-fn fallible(out: &Sender<i32>) -> Result<(), gofer::SendError<i32>> {
+fn fallible(out: &Sender<i32>) -> Result<(), goscope::SendError<i32>> {
     out.send(1)
 }
 
@@ -28,7 +28,7 @@ impl Counter {
     }
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     // `go!(f(a, b))`, `go!(path::f::<T>(a))`, `go!(recv.method(a))`.
     let wg = WaitGroup::new();
@@ -98,7 +98,7 @@ fn main() {
     }
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn scoped(items: &[u64]) -> usize {
     let wg = WaitGroup::new();
     let sum = std::sync::atomic::AtomicUsize::new(0);
@@ -114,7 +114,7 @@ fn scoped(items: &[u64]) -> usize {
     sum.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-#[gofer::main(deadlock = "off")]
+#[goscope::main(deadlock = "off")]
 fn with_result() -> Result<(), String> {
     let (tx, rx) = chan::<i32>(0);
     go!(tx.send(1));
@@ -125,7 +125,7 @@ fn with_result() -> Result<(), String> {
     Err("unexpected".into())
 }
 
-#[gofer::test(deadlock = "off", leak_check = "off")]
+#[goscope::test(deadlock = "off", leak_check = "off")]
 fn a_test() {
     let (tx, rx) = chan(0);
     go!(tx.send("ping"));
@@ -149,5 +149,5 @@ fn uses() {
     let _ = scoped(&[1, 2, 3]);
     let _ = with_result();
     detached();
-    let _ = gofer::num_goroutine();
+    let _ = goscope::num_goroutine();
 }

@@ -1,13 +1,13 @@
 // Every macro expands to safe code: it compiles under `forbid(unsafe_code)`.
 #![deny(warnings)]
 #![forbid(unsafe_code)]
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn work(wg: &WaitGroup) {
     defer!(wg.done());
 }
 
-#[gofer::scoped]
+#[goscope::scoped]
 fn scoped() {
     let wg = WaitGroup::new();
     wg.add(1);
@@ -15,12 +15,12 @@ fn scoped() {
     wg.wait();
 }
 
-#[gofer::test]
+#[goscope::test]
 fn a_test() {
     scoped();
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let (tx, rx) = chan::<i32>(1);
     go!(tx.send(1));

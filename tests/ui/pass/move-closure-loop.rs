@@ -1,7 +1,7 @@
 // `go!(move || loop { .. })`: a goroutine that never returns (its closure
 // returns `!`) is accepted.
 #![deny(warnings)]
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (tx, rx) = chan::<u64>(0);

@@ -2,7 +2,7 @@
 // control flow in bodies, operands of any expression form, a sent closure
 // with several parameters, a nested `select!`, and a channel named `case`.
 #![deny(warnings)]
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 struct Pipes {
     rx: Receiver<i32>,

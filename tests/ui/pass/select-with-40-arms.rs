@@ -2,7 +2,7 @@
 #![deny(warnings)]
 // Arm 0 adds 0, like every other arm adds its number.
 #![allow(clippy::identity_op)]
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (tx0, rx0) = chan::<i32>(1);

@@ -1,8 +1,8 @@
 // Go's tutorial: two goroutines increment one counter without a lock. In Go
-// this is a data race; in gofer it does not compile.
-use gofer::prelude::*;
+// this is a data race; in goscope it does not compile.
+use goscope::prelude::*;
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let mut counter = 0;
     let wg = WaitGroup::new();

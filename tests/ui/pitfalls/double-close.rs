@@ -1,6 +1,6 @@
 // Go: `close(ch); close(ch)` panics with "close of closed channel". In
-// gofer, closing is dropping the last Sender, and a value drops only once.
-use gofer::prelude::*;
+// goscope, closing is dropping the last Sender, and a value drops only once.
+use goscope::prelude::*;
 
 fn main() {
     let (tx, _rx) = chan::<i32>(1);

@@ -2,9 +2,9 @@
 // the block is a `move` closure, so the first goroutine takes `wg` and the
 // loop cannot use it again. Borrow it instead: `let wg = &wg;` before the
 // loop.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let wg = WaitGroup::new();
     for i in 0..3 {

@@ -1,11 +1,11 @@
 // A goroutine that borrows a value dropped while it may still run.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn show(line: &str) {
     println!("{line}");
 }
 
-#[gofer::main]
+#[goscope::main]
 fn main() {
     let line = String::from("hello");
     go!(show(&line));

@@ -1,6 +1,6 @@
 // Go: a receive from a send-only channel (`chan<- int`) does not compile. A
-// gofer Sender is that send-only end.
-use gofer::prelude::*;
+// goscope Sender is that send-only end.
+use goscope::prelude::*;
 
 fn main() {
     let (tx, _rx) = chan::<i32>(1);

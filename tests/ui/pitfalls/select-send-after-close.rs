@@ -1,7 +1,7 @@
 // Go's select3.go: a send case on a closed channel panics, inside `select`
-// too. In gofer, closing is dropping the last Sender, so a `select!` send arm
+// too. In goscope, closing is dropping the last Sender, so a `select!` send arm
 // on it does not compile.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (tx, rx) = chan::<i32>(1);

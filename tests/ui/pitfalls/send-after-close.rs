@@ -1,6 +1,6 @@
-// Go: `close(ch); ch <- 1` panics with "send on closed channel". In gofer,
+// Go: `close(ch); ch <- 1` panics with "send on closed channel". In goscope,
 // closing is dropping the last Sender, so the send does not compile.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (tx, rx) = chan::<i32>(1);

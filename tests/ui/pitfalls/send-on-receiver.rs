@@ -1,6 +1,6 @@
 // Go: a send on a receive-only channel (`<-chan int`) does not compile. A
-// gofer Receiver is that receive-only end.
-use gofer::prelude::*;
+// goscope Receiver is that receive-only end.
+use goscope::prelude::*;
 
 fn main() {
     let (_tx, rx) = chan::<i32>(1);

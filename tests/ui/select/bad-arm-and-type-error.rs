@@ -1,4 +1,4 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (tx, rx) = chan::<i32>(1);

@@ -1,6 +1,6 @@
 // A `select!` whose every arm is bad still has a value of any type: the
 // `let` below reports nothing more.
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (_tx, rx) = chan::<i32>(1);

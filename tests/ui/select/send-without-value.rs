@@ -1,4 +1,4 @@
-use gofer::prelude::*;
+use goscope::prelude::*;
 
 fn main() {
     let (tx, _rx) = chan::<i32>(1);

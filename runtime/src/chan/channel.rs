@@ -3,7 +3,7 @@
 use std::error::Error;
 use std::fmt;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel as cb;
 
@@ -22,7 +22,7 @@ use crate::detect::{self, Wait};
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
 /// let (tx, rx) = chan(2);
 /// tx.send("ping").unwrap();
@@ -51,9 +51,9 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (tx, rx) = chan(0);
 ///     for id in 0..3 {
@@ -74,7 +74,7 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// compile:
 ///
 /// ```compile_fail
-/// let (tx, _rx) = gofer::chan::<i32>(1);
+/// let (tx, _rx) = goscope::chan::<i32>(1);
 /// tx.recv();
 /// ```
 ///
@@ -82,7 +82,7 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// cannot compile either:
 ///
 /// ```compile_fail
-/// let (tx, _rx) = gofer::chan::<i32>(1);
+/// let (tx, _rx) = goscope::chan::<i32>(1);
 /// drop(tx);
 /// tx.send(1);
 /// ```
@@ -98,10 +98,10 @@ pub struct Sender<T> {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 /// use std::sync::atomic::{AtomicI32, Ordering};
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (jobs_tx, jobs) = chan(10);
 ///     let total = AtomicI32::new(0);
@@ -126,7 +126,7 @@ pub struct Sender<T> {
 /// compile:
 ///
 /// ```compile_fail
-/// let (_tx, rx) = gofer::chan::<i32>(1);
+/// let (_tx, rx) = goscope::chan::<i32>(1);
 /// rx.send(1);
 /// ```
 pub struct Receiver<T> {
@@ -158,7 +158,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, rx) = chan(1);
     /// tx.send(7).unwrap();
@@ -222,11 +222,11 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, _rx) = chan(1);
     /// assert!(tx.try_send(1).is_ok());
-    /// assert!(matches!(tx.try_send(2), Err(gofer::TrySendError::Full(2))));
+    /// assert!(matches!(tx.try_send(2), Err(goscope::TrySendError::Full(2))));
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         self.inner.try_send(value).map_err(|e| match e {
@@ -247,7 +247,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, _rx) = chan(0); // nobody receives
     /// let err = tx.send_timeout(5, Duration::from_millis(10)).unwrap_err();
@@ -267,7 +267,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = gofer::chan(10);
+    /// let (tx, _rx) = goscope::chan(10);
     /// tx.send(1).unwrap();
     /// assert_eq!(tx.len(), 1);
     /// ```
@@ -280,7 +280,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = gofer::chan::<u8>(10);
+    /// let (tx, _rx) = goscope::chan::<u8>(10);
     /// assert_eq!(tx.capacity(), 10);
     /// ```
     pub fn capacity(&self) -> usize {
@@ -292,7 +292,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = gofer::chan::<u8>(1);
+    /// let (tx, _rx) = goscope::chan::<u8>(1);
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -304,7 +304,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = gofer::chan(1);
+    /// let (tx, _rx) = goscope::chan(1);
     /// tx.send(()).unwrap();
     /// assert!(tx.is_full());
     /// ```
@@ -322,7 +322,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, rx) = chan(1);
     /// tx.send(1).unwrap();
@@ -386,10 +386,10 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = gofer::chan::<i32>(1);
-    /// assert_eq!(rx.try_recv(), Err(gofer::TryRecvError::Empty));
+    /// let (tx, rx) = goscope::chan::<i32>(1);
+    /// assert_eq!(rx.try_recv(), Err(goscope::TryRecvError::Empty));
     /// drop(tx);
-    /// assert_eq!(rx.try_recv(), Err(gofer::TryRecvError::Closed));
+    /// assert_eq!(rx.try_recv(), Err(goscope::TryRecvError::Closed));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         self.inner.try_recv().map_err(|e| match e {
@@ -408,11 +408,11 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (_tx, rx) = chan::<i32>(0);
     /// let got = rx.recv_timeout(Duration::from_millis(10));
-    /// assert_eq!(got, Err(gofer::RecvTimeoutError::Timeout));
+    /// assert_eq!(got, Err(goscope::RecvTimeoutError::Timeout));
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.inner.recv_timeout(timeout).map_err(|e| match e {
@@ -427,7 +427,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, rx) = chan(3);
     /// for i in 1..=3 {
@@ -449,7 +449,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = gofer::chan(3);
+    /// let (tx, rx) = goscope::chan(3);
     /// tx.send(1).unwrap();
     /// tx.send(2).unwrap();
     /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
@@ -463,7 +463,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = gofer::chan(10);
+    /// let (tx, rx) = goscope::chan(10);
     /// tx.send(1).unwrap();
     /// assert_eq!(rx.len(), 1);
     /// ```
@@ -476,7 +476,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (_tx, rx) = gofer::chan::<u8>(0);
+    /// let (_tx, rx) = goscope::chan::<u8>(0);
     /// assert_eq!(rx.capacity(), 0);
     /// ```
     pub fn capacity(&self) -> usize {
@@ -488,7 +488,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (_tx, rx) = gofer::chan::<u8>(1);
+    /// let (_tx, rx) = goscope::chan::<u8>(1);
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -497,7 +497,7 @@ impl<T> Receiver<T> {
 }
 
 fn capacity(cap: Option<usize>) -> usize {
-    // gofer only makes bounded channels; crossbeam's `after`, `tick` and
+    // goscope only makes bounded channels; crossbeam's `after`, `tick` and
     // `never` report 1, 1 and 0.
     cap.unwrap_or(usize::MAX)
 }
@@ -543,9 +543,9 @@ impl<T> fmt::Debug for Receiver<T> {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (tx, rx) = chan(0);
 ///     go! {
@@ -577,7 +577,7 @@ impl<T> Iterator for Iter<'_, T> {
 /// # Examples
 ///
 /// ```
-/// let (tx, rx) = gofer::chan(4);
+/// let (tx, rx) = goscope::chan(4);
 /// tx.send('a').unwrap();
 /// let ready: String = rx.try_iter().collect();
 /// assert_eq!(ready, "a"); // stops at the first empty poll, without blocking
@@ -598,7 +598,7 @@ impl<T> Iterator for TryIter<'_, T> {
 /// # Examples
 ///
 /// ```
-/// let (tx, rx) = gofer::chan(2);
+/// let (tx, rx) = goscope::chan(2);
 /// tx.send(1).unwrap();
 /// tx.send(2).unwrap();
 /// drop(tx);
@@ -670,55 +670,13 @@ impl<T> fmt::Debug for IntoIter<T> {
     }
 }
 
-/// Returns a channel that delivers the current time once, after `duration`:
-/// Go's `time.After`.
-///
-/// # Examples
-///
-/// ```
-/// use gofer::prelude::*;
-///
-/// let (_tx, rx) = chan::<i32>(0);
-/// let timed_out = select! {
-///     v = <-rx => v.is_none(),
-///     <-after(Duration::from_millis(10)) => true,
-/// };
-/// assert!(timed_out);
-/// ```
-pub fn after(duration: Duration) -> Receiver<Instant> {
-    Receiver {
-        inner: cb::after(duration),
-        flavor: Flavor::Timer,
-    }
-}
-
-/// Returns a channel that delivers the current time every `duration`: Go's
-/// `time.Tick`. A tick that nobody receives is skipped, not queued.
-///
-/// # Examples
-///
-/// ```
-/// use gofer::prelude::*;
-///
-/// let ticker = tick(Duration::from_millis(1));
-/// let first = ticker.recv().unwrap();
-/// let second = ticker.recv().unwrap();
-/// assert!(second > first);
-/// ```
-pub fn tick(duration: Duration) -> Receiver<Instant> {
-    Receiver {
-        inner: cb::tick(duration),
-        flavor: Flavor::Timer,
-    }
-}
-
 /// Returns a channel that is never ready: Go's nil channel, used to disable
 /// a `select!` arm.
 ///
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
 /// let got = select! {
 ///     v = <-never::<i32>() => v,
@@ -738,9 +696,9 @@ pub fn never<T>() -> Receiver<T> {
 /// # Examples
 ///
 /// ```
-/// let (tx, rx) = gofer::chan(1);
+/// let (tx, rx) = goscope::chan(1);
 /// drop(rx);
-/// let gofer::SendError(value) = tx.send(42).unwrap_err();
+/// let goscope::SendError(value) = tx.send(42).unwrap_err();
 /// assert_eq!(value, 42);
 /// ```
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -752,7 +710,7 @@ impl<T> SendError<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = gofer::chan(1);
+    /// let (tx, rx) = goscope::chan(1);
     /// drop(rx);
     /// assert_eq!(tx.send("lost?").unwrap_err().into_inner(), "lost?");
     /// ```
@@ -766,9 +724,9 @@ impl<T> SendError<T> {
 /// # Examples
 ///
 /// ```
-/// use gofer::TrySendError;
+/// use goscope::TrySendError;
 ///
-/// let (tx, rx) = gofer::chan(1);
+/// let (tx, rx) = goscope::chan(1);
 /// tx.try_send(1).unwrap();
 /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
 /// drop(rx);
@@ -788,7 +746,7 @@ impl<T> TrySendError<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = gofer::chan(0);
+    /// let (tx, _rx) = goscope::chan(0);
     /// assert_eq!(tx.try_send(3).unwrap_err().into_inner(), 3);
     /// ```
     pub fn into_inner(self) -> T {
@@ -803,7 +761,7 @@ impl<T> TrySendError<T> {
 /// # Examples
 ///
 /// ```
-/// use gofer::{SendTimeoutError, prelude::*};
+/// use goscope::{SendTimeoutError, prelude::*};
 ///
 /// let (tx, _rx) = chan(0);
 /// let err = tx.send_timeout("late", Duration::from_millis(1)).unwrap_err();
@@ -823,7 +781,7 @@ impl<T> SendTimeoutError<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, _rx) = chan(0);
     /// assert!(tx.send_timeout(1, Duration::ZERO).unwrap_err().is_timeout());
@@ -837,7 +795,7 @@ impl<T> SendTimeoutError<T> {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let (tx, _rx) = chan(0);
     /// let err = tx.send_timeout(1, Duration::ZERO).unwrap_err();
@@ -855,9 +813,9 @@ impl<T> SendTimeoutError<T> {
 /// # Examples
 ///
 /// ```
-/// use gofer::TryRecvError;
+/// use goscope::TryRecvError;
 ///
-/// let (tx, rx) = gofer::chan::<u8>(1);
+/// let (tx, rx) = goscope::chan::<u8>(1);
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 /// drop(tx);
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
@@ -875,7 +833,7 @@ pub enum TryRecvError {
 /// # Examples
 ///
 /// ```
-/// use gofer::{RecvTimeoutError, prelude::*};
+/// use goscope::{RecvTimeoutError, prelude::*};
 ///
 /// let (tx, rx) = chan::<u8>(1);
 /// assert_eq!(rx.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Timeout));

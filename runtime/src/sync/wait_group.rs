@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::detect::{self, Interrupt, Wait};
-use crate::goroutine::{self, Outcome};
+use crate::sched::goroutine::{self, Outcome};
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.
 ///
@@ -19,14 +19,14 @@ use crate::goroutine::{self, Outcome};
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
 /// fn worker(id: i32, wg: &WaitGroup) {
 ///     defer!(wg.done());
 ///     println!("worker {id} done");
 /// }
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let wg = WaitGroup::new();
 ///     for i in 1..=3 {
@@ -55,7 +55,7 @@ impl WaitGroup {
     /// # Examples
     ///
     /// ```
-    /// let wg = gofer::WaitGroup::new();
+    /// let wg = goscope::WaitGroup::new();
     /// wg.wait(); // nothing to wait for
     /// ```
     pub fn new() -> Self {
@@ -80,7 +80,7 @@ impl WaitGroup {
     /// # Examples
     ///
     /// ```
-    /// let wg = gofer::WaitGroup::new();
+    /// let wg = goscope::WaitGroup::new();
     /// wg.add(2);
     /// wg.add(-2);
     /// wg.wait();
@@ -113,7 +113,7 @@ impl WaitGroup {
     /// # Examples
     ///
     /// ```
-    /// let wg = gofer::WaitGroup::new();
+    /// let wg = goscope::WaitGroup::new();
     /// wg.add(1);
     /// wg.done();
     /// wg.wait();
@@ -128,9 +128,9 @@ impl WaitGroup {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
-    /// #[gofer::main]
+    /// #[goscope::main]
     /// fn main() {
     ///     let wg = WaitGroup::new();
     ///     // `go! { .. }` moves what it names: share the group by reference.
@@ -182,7 +182,7 @@ impl WaitGroup {
     /// # Examples
     ///
     /// ```
-    /// use gofer::prelude::*;
+    /// use goscope::prelude::*;
     ///
     /// let wg = WaitGroup::new();
     /// let (tx, rx) = chan(3);

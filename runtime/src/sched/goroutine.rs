@@ -3,16 +3,9 @@
 use std::fmt;
 use std::io;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::detect;
-use crate::pool::{self, Task};
-
-/// Live goroutines started by `go!` (roots not included).
-static SPAWNED: AtomicUsize = AtomicUsize::new(0);
-
-/// Goroutine ids; 1 is main, as in Go's dumps.
-static NEXT_ID: AtomicU64 = AtomicU64::new(2);
+use crate::sched::pool::{self, Job, Task};
 
 /// Returns the number of goroutines that currently exist, main included.
 ///
@@ -23,34 +16,26 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(2);
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (tx, rx) = chan::<()>(0);
 ///     go! {
 ///         rx.recv();
 ///     }
-///     assert!(gofer::num_goroutine() >= 2); // main and the one above
+///     assert!(goscope::num_goroutine() >= 2); // main and the one above
 ///     tx.send(()).unwrap();
 /// }
 /// ```
 pub fn num_goroutine() -> usize {
-    1 + SPAWNED.load(Ordering::SeqCst)
-}
-
-pub(crate) fn spawned() -> usize {
-    SPAWNED.load(Ordering::SeqCst)
-}
-
-pub(crate) fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    1 + detect::spawned()
 }
 
 /// What a goroutine's function (or a deferred call) may return.
 ///
 /// Go discards the results of a function started with `go` or `defer`;
-/// gofer refuses to lose them silently. A goroutine returns `()`, never
+/// goscope refuses to lose them silently. A goroutine returns `()`, never
 /// returns (`!`), or returns a `Result<(), E>` whose `Err` is turned into a
 /// panic carrying the error's `Debug` text, so it reaches the scope owner
 /// (or ends the process) like any other goroutine panic.
@@ -58,13 +43,13 @@ pub(crate) fn next_id() -> u64 {
 /// # Examples
 ///
 /// ```
-/// use gofer::prelude::*;
+/// use goscope::prelude::*;
 ///
-/// fn work(tx: Sender<i32>) -> Result<(), gofer::SendError<i32>> {
+/// fn work(tx: Sender<i32>) -> Result<(), goscope::SendError<i32>> {
 ///     tx.send(1)
 /// }
 ///
-/// #[gofer::main]
+/// #[goscope::main]
 /// fn main() {
 ///     let (tx, rx) = chan(1);
 ///     go!(work(tx));
@@ -74,7 +59,7 @@ pub(crate) fn next_id() -> u64 {
 #[diagnostic::on_unimplemented(
     message = "a goroutine or deferred call must return `()` or `Result<(), E>`, not `{Self}`",
     label = "this value would be silently dropped",
-    note = "Go discards these results; gofer does not lose values silently: send the value on a channel, or discard it in a block: `go! {{ let _ = f(); }}`, `defer! {{ let _ = f(); }}`"
+    note = "Go discards these results; goscope does not lose values silently: send the value on a channel, or discard it in a block: `go! {{ let _ = f(); }}`, `defer! {{ let _ = f(); }}`"
 )]
 pub trait Outcome: sealed::Sealed {
     /// `None` when the call succeeded, else the error's `Debug` text.
@@ -130,16 +115,12 @@ pub(crate) fn run<R: Outcome>(f: impl FnOnce() -> R) {
     }
 }
 
-/// A unit of work for a goroutine thread. The job is responsible for calling
-/// [`exited`] once the goroutine's function has returned or unwound.
-pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
-
 /// Starts a goroutine running `job` on a thread of its own.
 pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result<()> {
     let mut info = detect::spawner();
-    info.id = next_id();
+    info.id = detect::next_id();
     info.go_site = Some(go_site);
-    SPAWNED.fetch_add(1, Ordering::SeqCst);
+    detect::spawning();
     let task = Task {
         job,
         info,
@@ -147,7 +128,7 @@ pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result
     };
     pool::hand_off(task).inspect_err(|_| {
         // The task, with the job and the root's count, was dropped.
-        SPAWNED.fetch_sub(1, Ordering::SeqCst);
+        detect::exiting();
     })
 }
 
@@ -155,7 +136,7 @@ pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result
 /// on the goroutine no longer counts in [`num_goroutine`].
 pub(crate) fn exited() {
     detect::end();
-    SPAWNED.fetch_sub(1, Ordering::SeqCst);
+    detect::exiting();
 }
 
 /// Starts a detached goroutine: Go's `go` outside any scope.
@@ -166,7 +147,7 @@ pub(crate) fn exited() {
 #[track_caller]
 pub fn go_detached<F, R>(f: F)
 where
-    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (no #[gofer::main]), owns its data
+    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (no #[goscope::main]), owns its data
     R: Outcome,
 {
     let job: Job = Box::new(move || {

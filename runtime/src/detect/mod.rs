@@ -3,9 +3,9 @@
 //! # How it decides
 //!
 //! Every thread that runs goroutines has a [`Slot`]: pool workers from the
-//! moment they start, and the thread running a `#[gofer::main]` or
-//! `#[gofer::test]` body (a *root*) while the body runs. A slot holds the
-//! goroutine running on it and, while that goroutine waits in a gofer
+//! moment they start, and the thread running a `#[goscope::main]` or
+//! `#[goscope::test]` body (a *root*) while the body runs. A slot holds the
+//! goroutine running on it and, while that goroutine waits in a goscope
 //! operation that only another goroutine can complete, what it waits on.
 //!
 //! The fast path of every operation (a buffered send or receive that
@@ -19,30 +19,30 @@
 //! - every tracked goroutine is blocked (the blocked slots number the active
 //!   roots plus the live goroutines), with no mark, unmark, spawn or exit
 //!   since the first look;
-//! - every thread of the process is one gofer knows (a pool worker, a root,
+//! - every thread of the process is one goscope knows (a pool worker, a root,
 //!   the monitor, and under the test harness its main thread): a thread
-//!   gofer did not start might hold a channel end and complete an operation
+//!   goscope did not start might hold a channel end and complete an operation
 //!   at any time, so its mere existence keeps the detector silent;
 //!
-//! and, at the last look, no gofer thread is runnable (`R` in
+//! and, at the last look, no goscope thread is runnable (`R` in
 //! `/proc/self/task/TID/stat`): a goroutine whose operation another one has
 //! just completed is runnable until it has run and unmarked itself, however
 //! long the scheduler keeps it waiting.
 //!
 //! What is never counted as blocked: sleeping, computing, I/O, waiting on a
-//! `std::sync::Mutex` or anything else outside gofer, and gofer operations
+//! `std::sync::Mutex` or anything else outside goscope, and goscope operations
 //! that end by themselves (`recv_timeout`, `send_timeout`, a `select!` with
 //! an `after`/`tick` arm, receiving from `after`/`tick`).
 //!
 //! Conservative by design, it stays silent: without
-//! `#[gofer::main]`/`#[gofer::test]` (the main thread is then foreign); off
+//! `#[goscope::main]`/`#[goscope::test]` (the main thread is then foreign); off
 //! Linux (no `/proc`); while any foreign thread is alive (a test's helper
 //! thread, a library's thread pool); and while any goroutine is untracked
 //! (started under `deadlock = "off"`) or running (a leaked busy goroutine of
 //! another test delays reports in the same process until it ends).
 
 use std::collections::HashSet;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -51,7 +51,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
-use crate::{goroutine, lock};
+use crate::lock;
+
+pub(crate) use report::describe;
+
+mod report;
 
 /// How long every goroutine must stay blocked before a deadlock is reported.
 pub(crate) const GRACE: Duration = Duration::from_millis(200);
@@ -93,7 +97,7 @@ impl fmt::Display for Wait {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GInfo {
     pub(crate) id: u64,
-    /// The goroutine whose `go!` started this one; 0 for a thread gofer did
+    /// The goroutine whose `go!` started this one; 0 for a thread goscope did
     /// not start.
     pub(crate) parent: u64,
     /// The root (program or test) this goroutine belongs to; 0 if none.
@@ -102,7 +106,7 @@ pub(crate) struct GInfo {
     pub(crate) go_site: Option<&'static Location<'static>>,
     /// Whether the detector watches it.
     pub(crate) tracked: bool,
-    /// Whether the detector may end it (only under `#[gofer::test]`: a
+    /// Whether the detector may end it (only under `#[goscope::test]`: a
     /// program exits instead). Blocking operations of an abortable goroutine
     /// also select on its abort channel.
     pub(crate) abortable: bool,
@@ -136,7 +140,7 @@ pub(crate) struct Slot {
     /// select; its receiver is added to every blocking channel operation.
     abort_tx: Mutex<Option<cb::Sender<()>>>,
     abort_rx: cb::Receiver<()>,
-    /// Bit 0: the goroutine here is blocked in a gofer operation. The rest:
+    /// Bit 0: the goroutine here is blocked in a goscope operation. The rest:
     /// how many times it was marked or unmarked, so the monitor can tell a
     /// stable state from a busy one that looks the same at each look.
     state: AtomicU64,
@@ -220,14 +224,14 @@ fn own_tid() -> Option<u32> {
     link.file_name()?.to_str()?.parse().ok()
 }
 
-/// Whether deadlock detection is on for the process (`GOFER_DEADLOCK=off`
+/// Whether deadlock detection is on for the process (`GOSCOPE_DEADLOCK=off`
 /// turns it off).
 fn enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
     *ENABLED.get_or_init(|| {
         cfg!(target_os = "linux")
             && !matches!(
-                std::env::var("GOFER_DEADLOCK").as_deref(),
+                std::env::var("GOSCOPE_DEADLOCK").as_deref(),
                 Ok("off" | "0" | "false")
             )
     })
@@ -294,7 +298,7 @@ pub(crate) fn end() {
     });
 }
 
-/// A root: the thread running a `#[gofer::main]` or `#[gofer::test]` body.
+/// A root: the thread running a `#[goscope::main]` or `#[goscope::test]` body.
 pub(crate) struct Root {
     slot: Arc<Slot>,
     previous: Option<Arc<Slot>>,
@@ -307,7 +311,7 @@ pub(crate) struct Root {
 
 /// Makes this thread a root for as long as the returned guard lives.
 pub(crate) fn enter_root(main: bool, deadlock: bool) -> Root {
-    let id = if main { 1 } else { goroutine::next_id() };
+    let id = if main { 1 } else { next_id() };
     if !main {
         UNDER_TEST_HARNESS.store(true, Ordering::Relaxed);
     }
@@ -377,7 +381,7 @@ impl Drop for Root {
 
 /// Marks the current goroutine blocked on `what` while `op` runs. `op` is
 /// given the abort receiver to add to its select when the goroutine is
-/// abortable (under `#[gofer::test]`); otherwise it blocks as it would
+/// abortable (under `#[goscope::test]`); otherwise it blocks as it would
 /// without the detector.
 pub(crate) fn block<R>(
     what: Wait,
@@ -446,7 +450,33 @@ pub(crate) fn abort() -> ! {
 }
 
 fn tracked() -> usize {
-    ROOTS.load(Ordering::SeqCst) + goroutine::spawned()
+    ROOTS.load(Ordering::SeqCst) + spawned()
+}
+
+/// Live goroutines started by `go!` (roots not included).
+static SPAWNED: AtomicUsize = AtomicUsize::new(0);
+
+/// Goroutine ids; 1 is main, as in Go's dumps.
+static NEXT_ID: AtomicU64 = AtomicU64::new(2);
+
+/// Live goroutines started by `go!`.
+pub(crate) fn spawned() -> usize {
+    SPAWNED.load(Ordering::SeqCst)
+}
+
+/// A fresh goroutine id.
+pub(crate) fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A goroutine is being started: it counts as live from now on.
+pub(crate) fn spawning() {
+    SPAWNED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A goroutine has ended (or failed to start).
+pub(crate) fn exiting() {
+    SPAWNED.fetch_sub(1, Ordering::SeqCst);
 }
 
 static MONITOR: OnceLock<Thread> = OnceLock::new();
@@ -454,9 +484,9 @@ static MONITOR: OnceLock<Thread> = OnceLock::new();
 fn start_monitor() {
     MONITOR.get_or_init(|| {
         thread::Builder::new()
-            .name("gofer deadlock detector".into())
+            .name("goscope deadlock detector".into())
             .spawn(monitor)
-            .expect("gofer: failed to start the deadlock detector thread")
+            .expect("goscope: failed to start the deadlock detector thread")
             .thread()
             .clone()
     });
@@ -480,6 +510,7 @@ fn all_blocked(s: (u64, usize, usize)) -> bool {
 }
 
 fn monitor() {
+    own_thread();
     let me = own_tid();
     loop {
         thread::sleep(POLL);
@@ -493,8 +524,8 @@ fn monitor() {
 
 /// Whether the process looks deadlocked now, and has for [`GRACE`]: every
 /// tracked goroutine blocked, no mark, unmark, spawn or exit between the
-/// looks, no thread gofer did not start at any look (one could complete an
-/// operation and exit in between), and, at the end, no gofer thread
+/// looks, no thread goscope did not start at any look (one could complete an
+/// operation and exit in between), and, at the end, no goscope thread
 /// runnable (a goroutine whose operation was just completed is runnable
 /// until it runs and unmarks itself, however long the scheduler makes it
 /// wait).
@@ -513,7 +544,7 @@ fn looks_deadlocked(me: Option<u32>) -> bool {
     !runnable_threads(me) && snapshot() == first
 }
 
-/// Whether a thread gofer knows, other than the monitor, is running or
+/// Whether a thread goscope knows, other than the monitor, is running or
 /// runnable (state `R` in `/proc/self/task/TID/stat`); true if that cannot
 /// be read.
 fn runnable_threads(me: Option<u32>) -> bool {
@@ -532,13 +563,28 @@ fn runnable_threads(me: Option<u32>) -> bool {
     })
 }
 
-/// Whether the process has a thread gofer did not start.
+/// Threads goscope runs for itself (the timer thread, the signal thread):
+/// never goroutines, never foreign.
+static OWN_THREADS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Marks the current thread as one of goscope's own service threads, so the
+/// detector does not take it for a foreign thread that could hold a channel
+/// end. Such a thread must never block on a channel that a goroutine waits
+/// on for the program to progress (it is not counted as a goroutine).
+pub(crate) fn own_thread() {
+    if let Some(tid) = own_tid() {
+        lock(&OWN_THREADS).push(tid);
+    }
+}
+
+/// Whether the process has a thread goscope did not start.
 fn foreign_threads(me: Option<u32>) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return true;
     };
     let mut known: HashSet<u32> = lock(&SLOTS).iter().filter_map(|s| s.tid).collect();
     known.extend(me);
+    known.extend(lock(&OWN_THREADS).iter().copied());
     if UNDER_TEST_HARNESS.load(Ordering::Relaxed) {
         known.insert(std::process::id());
     }
@@ -546,7 +592,7 @@ fn foreign_threads(me: Option<u32>) -> bool {
         .any(|tid| !known.contains(&tid))
 }
 
-/// Reports the deadlock: a `#[gofer::main]` program exits with status 2; a
+/// Reports the deadlock: a `#[goscope::main]` program exits with status 2; a
 /// test's goroutines are ended, and its root fails with the report.
 fn deadlock() {
     let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
@@ -579,50 +625,4 @@ fn deadlock() {
         }
         slot.thread.unpark();
     }
-}
-
-/// Go's goroutine dump, for the goroutines that `select` picks.
-fn describe(select: impl Fn(&GInfo) -> bool) -> String {
-    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
-    let mut entries = Vec::new();
-    for slot in &slots {
-        let current = slot.lock();
-        let Some(c) = current.as_ref() else { continue };
-        if !select(&c.info) {
-            continue;
-        }
-        let mut entry = String::new();
-        let state = c
-            .blocked
-            .as_ref()
-            .map_or_else(|| "running".to_string(), |b| b.what.to_string());
-        let _ = writeln!(entry, "goroutine {} [{state}]:", c.info.id);
-        if let Some(b) = &c.blocked {
-            let _ = writeln!(entry, "\t{}", b.site);
-        }
-        match c.info.go_site {
-            Some(site) => {
-                let _ = writeln!(entry, "created by go! in goroutine {}", c.info.parent);
-                let _ = writeln!(entry, "\t{site}");
-            }
-            None => {
-                let _ = writeln!(
-                    entry,
-                    "{}",
-                    if slot.is_main {
-                        "main goroutine"
-                    } else {
-                        "test goroutine"
-                    }
-                );
-            }
-        }
-        entries.push((c.info.id, entry));
-    }
-    entries.sort_by_key(|(id, _)| *id);
-    entries
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect::<Vec<_>>()
-        .join("\n")
 }

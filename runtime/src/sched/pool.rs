@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as cb;
 
 use crate::detect::{self, GInfo, LiveToken};
-use crate::goroutine::Job;
 
 /// How long a pool thread waits for a new goroutine before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,6 +38,10 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many times a spinning thread polls the queue before sleeping (the
 /// first few with a CPU pause, the rest yielding): a few microseconds.
 const SPIN_ROUNDS: u32 = 64;
+
+/// A unit of work for a goroutine thread. The job is responsible for calling
+/// `goroutine::exited` once the goroutine's function has returned or unwound.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// A goroutine on its way to a thread.
 pub(crate) struct Task {
@@ -115,12 +118,12 @@ pub(crate) fn hand_off(task: Task) -> io::Result<()> {
     builder.spawn(move || worker(task)).map(drop)
 }
 
-/// `GOFER_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
+/// `GOSCOPE_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
 /// Rust's default (2 MiB, or `RUST_MIN_STACK`) otherwise; only the pages a
 /// goroutine touches count in its memory use.
 fn stack_size() -> Option<usize> {
     static SIZE: LazyLock<Option<usize>> = LazyLock::new(|| {
-        std::env::var("GOFER_STACK_SIZE")
+        std::env::var("GOSCOPE_STACK_SIZE")
             .ok()
             .and_then(|s| s.trim().parse().ok())
     });
@@ -262,7 +265,7 @@ fn worker(first: Task) {
     let slot = detect::register_worker();
     // Unregistered however the thread ends (a job's unwinding escapes only
     // if a panic payload panics when dropped): a stale slot would let the
-    // detector take a recycled thread id for one of gofer's.
+    // detector take a recycled thread id for one of goscope's.
     let _registered = Registered(&slot);
     let pool = &*POOL;
     let me = Arc::new(Sleeper {

@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, Thread};
 
 use crate::detect::{self, Wait};
-use crate::goroutine::{self, Job, Outcome};
 use crate::lock;
+use crate::sched::goroutine::{self, Outcome};
+use crate::sched::pool::Job;
 
 /// A scope of goroutines that may borrow anything that outlives `'env`.
 ///
-/// Created by [`scope`], which the `#[gofer::main]`, `#[gofer::scoped]` and
-/// `#[gofer::test]` attributes call; `go!` inside those functions spawns into
+/// Created by [`scope`], which the `#[goscope::main]`, `#[goscope::scoped]` and
+/// `#[goscope::test]` attributes call; `go!` inside those functions spawns into
 /// the innermost scope. The design follows `std::thread::scope`, but keeps the
 /// panic payload of a goroutine instead of replacing it.
 pub struct Scope<'scope, 'env: 'scope> {
@@ -176,7 +177,7 @@ struct AbortOnUnwind;
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
         if thread::panicking() {
-            eprintln!("fatal: a gofer scope's join panicked; aborting");
+            eprintln!("fatal: a goscope scope's join panicked; aborting");
             std::process::abort();
         }
     }
