@@ -168,8 +168,18 @@ pub mod __private {
     where
         F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
     {
-        let _root = crate::detect::enter_root(true, config.deadlock);
-        scope(f)
+        let root = crate::detect::enter_root(true, config.deadlock);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scope(f))) {
+            Ok(value) => value,
+            Err(_) => {
+                // The panic hook has printed the message and location. As in
+                // Go, a panic that reaches main ends the program with status
+                // 2, whatever detached goroutines are still doing.
+                drop(root);
+                eprintln!("fatal: main panicked; exiting with status 2");
+                std::process::exit(2)
+            }
+        }
     }
 
     /// Runs a test's body as a root goroutine inside a scope; fails the test

@@ -181,31 +181,42 @@ impl<T> Sender<T> {
         }
     }
 
-    /// The send must wait: tell the deadlock detector, and let it end the
-    /// wait if this goroutine is part of a deadlock in a test.
+    /// The send must wait: tell the deadlock detector, and let the wait be
+    /// ended if this goroutine's scope is cancelled or it is part of a
+    /// deadlock in a test.
     #[cold]
     fn send_blocking(
         &self,
         value: T,
         site: &'static Location<'static>,
     ) -> Result<(), SendError<T>> {
-        detect::block(Wait::ChanSend, site, None, |abort| {
-            let Some(abort) = abort else {
+        detect::block(Wait::ChanSend, site, None, |interrupt| {
+            let Some(interrupt) = interrupt else {
                 return self
                     .inner
                     .send(value)
                     .map_err(|cb::SendError(v)| SendError(v));
             };
-            let mut sel = cb::Select::new();
-            let send = sel.send(&self.inner);
-            sel.recv(abort);
-            let op = sel.select();
-            if op.index() == send {
-                op.send(&self.inner, value)
-                    .map_err(|cb::SendError(v)| SendError(v))
-            } else {
-                let _ = op.recv(abort);
-                detect::abort()
+            loop {
+                let mut sel = cb::Select::new();
+                let send = sel.send(&self.inner);
+                sel.recv(interrupt);
+                let op = sel.select();
+                if op.index() == send {
+                    return op
+                        .send(&self.inner, value)
+                        .map_err(|cb::SendError(v)| SendError(v));
+                }
+                let _ = op.recv(interrupt);
+                if detect::aborted() {
+                    if std::thread::panicking() {
+                        // In a deferred call while unwinding: a second
+                        // unwind would abort; give the value back as if
+                        // nobody could receive it.
+                        return Err(SendError(value));
+                    }
+                    detect::abort()
+                }
             }
         })
     }
@@ -349,28 +360,36 @@ impl<T> Receiver<T> {
     }
 
     /// The receive must wait: tell the deadlock detector (unless time alone
-    /// will end the wait), and let it end the wait if this goroutine is part
-    /// of a deadlock in a test.
+    /// will end the wait), and let the wait be ended if this goroutine's
+    /// scope is cancelled or it is part of a deadlock in a test.
     #[cold]
     fn recv_blocking(&self, site: &'static Location<'static>) -> Option<T> {
         let what = match self.flavor {
-            Flavor::Timer => return self.inner.recv().ok(),
+            Flavor::Timer => Wait::ChanReceiveTimer,
             Flavor::Chan => Wait::ChanReceive,
             Flavor::Never => Wait::ChanReceiveNil,
         };
-        detect::block(what, site, None, |abort| {
-            let Some(abort) = abort else {
+        detect::block(what, site, None, |interrupt| {
+            let Some(interrupt) = interrupt else {
                 return self.inner.recv().ok();
             };
-            let mut sel = cb::Select::new();
-            let recv = sel.recv(&self.inner);
-            sel.recv(abort);
-            let op = sel.select();
-            if op.index() == recv {
-                op.recv(&self.inner).ok()
-            } else {
-                let _ = op.recv(abort);
-                detect::abort()
+            loop {
+                let mut sel = cb::Select::new();
+                let recv = sel.recv(&self.inner);
+                sel.recv(interrupt);
+                let op = sel.select();
+                if op.index() == recv {
+                    return op.recv(&self.inner).ok();
+                }
+                let _ = op.recv(interrupt);
+                if detect::aborted() {
+                    if std::thread::panicking() {
+                        // In a deferred call while unwinding: a second
+                        // unwind would abort; end as a closed channel does.
+                        return None;
+                    }
+                    detect::abort()
+                }
             }
         })
     }

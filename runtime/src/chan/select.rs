@@ -26,6 +26,10 @@ pub trait Arm<'a> {
     fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool;
     /// Whether time alone makes the arm ready (`after`, `tick`).
     fn is_timer(&self) -> bool;
+    /// Completes the arm as if its channel were closed, if it is a receive
+    /// (for a goroutine that is already unwinding and cannot stop by
+    /// unwinding again); false for a send.
+    fn close(&mut self) -> bool;
 }
 
 /// The operand of a receive arm: anything that is, or refers to, a
@@ -154,6 +158,11 @@ impl<'a, T> Arm<'a> for RecvArm<'a, T> {
     fn is_timer(&self) -> bool {
         self.rx.flavor == Flavor::Timer
     }
+
+    fn close(&mut self) -> bool {
+        self.got = Some(None);
+        true
+    }
 }
 
 /// A send arm: `tx <- v`.
@@ -209,6 +218,10 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
     }
 
     fn is_timer(&self) -> bool {
+        false
+    }
+
+    fn close(&mut self) -> bool {
         false
     }
 
@@ -272,29 +285,44 @@ fn settle<'a>(arms: &mut [&mut dyn Arm<'a>]) -> Option<usize> {
 /// detector is told, unless an arm is a timer (time alone ends the wait).
 #[cold]
 fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'static>) -> usize {
-    if arms.iter().any(|arm| arm.is_timer()) {
-        return wait_for_arm(arms, None);
-    }
-    detect::block(Wait::Select, site, None, |abort| wait_for_arm(arms, abort))
+    // A timer arm means time alone will end the wait: not blocked, but
+    // still ended by a cancellation.
+    let what = if arms.iter().any(|arm| arm.is_timer()) {
+        Wait::SelectTimer
+    } else {
+        Wait::Select
+    };
+    detect::block(what, site, None, |interrupt| wait_for_arm(arms, interrupt))
 }
 
-/// Blocks until an arm completes; returns its index. `abort` is the
-/// detector's receiver, ready when this goroutine is part of a deadlock in a
-/// test.
-fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], abort: Option<&cb::Receiver<()>>) -> usize {
+/// Blocks until an arm completes; returns its index. `interrupt` is ready
+/// when this goroutine may have to stop: its scope was cancelled, or it is
+/// part of a deadlock in a test (see `detect::block`).
+fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], interrupt: Option<&cb::Receiver<()>>) -> usize {
     loop {
         let (mut sel, registered) = register(arms);
-        let abort_index = abort.map(|abort| sel.recv(abort));
-        if registered.is_empty() && abort_index.is_none() {
+        let interrupt_index = interrupt.map(|interrupt| sel.recv(interrupt));
+        if registered.is_empty() && interrupt_index.is_none() {
             // Every arm is a send whose receivers are all gone: nothing can
             // ever be ready (as a Go select whose sends nobody receives).
             block_forever();
         }
         let op = sel.select();
-        if let (Some(index), Some(abort)) = (abort_index, abort) {
+        if let (Some(index), Some(interrupt)) = (interrupt_index, interrupt) {
             if op.index() == index {
-                let _ = op.recv(abort);
-                detect::abort();
+                let _ = op.recv(interrupt);
+                if detect::aborted() {
+                    if std::thread::panicking() {
+                        // In a deferred call while unwinding: a second unwind
+                        // would abort; a receive arm ends as if closed.
+                        if let Some(i) = arms.iter_mut().position(|arm| arm.close()) {
+                            return i;
+                        }
+                    }
+                    detect::abort();
+                }
+                // A stale wake-up: wait again.
+                continue;
             }
         }
         let i = registered[op.index()];

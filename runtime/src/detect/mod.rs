@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as cb;
 
 use crate::lock;
+use crate::sched::cancel::{Cancelled, Token};
 
 pub(crate) use report::describe;
 
@@ -78,17 +79,35 @@ pub(crate) enum Wait {
     Select,
     Group,
     Scope,
+    /// `sleep`: ends by time alone, so never counted as blocked.
+    Sleep,
+    /// A receive from a timer channel (`after`, `tick`): ends by time alone.
+    ChanReceiveTimer,
+    /// A `select!` with a timer arm: ends by time alone.
+    SelectTimer,
+}
+
+impl Wait {
+    /// Whether a goroutine waiting so counts as blocked for deadlock
+    /// reports: false for waits that time alone will end.
+    fn is_blocking(self) -> bool {
+        !matches!(
+            self,
+            Wait::Sleep | Wait::ChanReceiveTimer | Wait::SelectTimer
+        )
+    }
 }
 
 impl fmt::Display for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Wait::ChanSend => "chan send",
-            Wait::ChanReceive => "chan receive",
+            Wait::ChanReceive | Wait::ChanReceiveTimer => "chan receive",
             Wait::ChanReceiveNil => "chan receive (nil chan)",
-            Wait::Select => "select",
+            Wait::Select | Wait::SelectTimer => "select",
             Wait::Group => "sync.WaitGroup.Wait",
             Wait::Scope => "scope: waiting for its goroutines",
+            Wait::Sleep => "sleep",
         })
     }
 }
@@ -127,6 +146,9 @@ pub(crate) trait Interrupt: Send + Sync {
 struct Current {
     info: GInfo,
     blocked: Option<Blocked>,
+    /// The cancellation token of the innermost scope this goroutine is in:
+    /// the one it was started into, or the innermost one it owns.
+    token: Option<Arc<Token>>,
 }
 
 /// A thread that runs goroutines.
@@ -136,10 +158,13 @@ pub(crate) struct Slot {
     current: Mutex<Option<Current>>,
     /// Set when the detector ends this thread's goroutine (test deadlocks).
     aborted: AtomicBool,
-    /// Dropped by the detector to wake a goroutine blocked in a channel
-    /// select; its receiver is added to every blocking channel operation.
-    abort_tx: Mutex<Option<cb::Sender<()>>>,
-    abort_rx: cb::Receiver<()>,
+    /// Wakes a goroutine blocked in a channel operation to look at why:
+    /// the detector ended it, or its scope was cancelled. Its receiver is
+    /// added to every interruptible blocking channel operation. A message
+    /// may be stale (the goroutine it was meant for has moved on), so every
+    /// operation checks [`aborted`] when woken and otherwise waits again.
+    interrupt_tx: cb::Sender<()>,
+    interrupt_rx: cb::Receiver<()>,
     /// Bit 0: the goroutine here is blocked in a goscope operation. The rest:
     /// how many times it was marked or unmarked, so the monitor can tell a
     /// stable state from a busy one that looks the same at each look.
@@ -148,11 +173,25 @@ pub(crate) struct Slot {
     report: Mutex<Option<String>>,
     is_root: bool,
     is_main: bool,
+    /// A thread goscope did not start, given a slot only while it owns a
+    /// scope (so cancellation can reach it): still foreign to the detector.
+    is_guest: bool,
 }
 
 impl Slot {
     fn lock(&self) -> MutexGuard<'_, Option<Current>> {
         lock(&self.current)
+    }
+
+    /// Wakes this thread's goroutine wherever it waits in goscope: a channel
+    /// operation (the interrupt channel), a condition variable (its
+    /// [`Interrupt`]), a park (sleep, a scope's join).
+    fn wake(&self, interrupt: Option<Arc<dyn Interrupt>>) {
+        let _ = self.interrupt_tx.try_send(());
+        if let Some(interrupt) = interrupt {
+            interrupt.interrupt();
+        }
+        self.thread.unpark();
     }
 }
 
@@ -166,6 +205,9 @@ thread_local! {
     static INFO: std::cell::Cell<Option<GInfo>> = const { std::cell::Cell::new(None) };
     /// The live-goroutine count of the running goroutine's root, if any.
     static ROOT_LIVE: std::cell::RefCell<Option<LiveToken>> =
+        const { std::cell::RefCell::new(None) };
+    /// A copy of the slot's cancellation token, read without its lock.
+    static TOKEN: std::cell::RefCell<Option<Arc<Token>>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -189,19 +231,20 @@ pub(crate) fn root_live() -> Option<LiveToken> {
     })
 }
 
-fn new_slot(is_root: bool, is_main: bool) -> Arc<Slot> {
-    let (abort_tx, abort_rx) = cb::bounded(0);
+fn new_slot(is_root: bool, is_main: bool, is_guest: bool) -> Arc<Slot> {
+    let (interrupt_tx, interrupt_rx) = cb::bounded(1);
     let slot = Arc::new(Slot {
         tid: own_tid(),
         thread: thread::current(),
         current: Mutex::new(None),
         aborted: AtomicBool::new(false),
         state: AtomicU64::new(0),
-        abort_tx: Mutex::new(Some(abort_tx)),
-        abort_rx,
+        interrupt_tx,
+        interrupt_rx,
         report: Mutex::new(None),
         is_root,
         is_main,
+        is_guest,
     });
     lock(&SLOTS).push(Arc::clone(&slot));
     slot
@@ -239,7 +282,7 @@ fn enabled() -> bool {
 
 /// Registers a pool thread; returns its slot, also kept in a thread local.
 pub(crate) fn register_worker() -> Arc<Slot> {
-    let slot = new_slot(false, false);
+    let slot = new_slot(false, false, false);
     SLOT.with(|s| *s.borrow_mut() = Some(Arc::clone(&slot)));
     slot
 }
@@ -278,12 +321,14 @@ pub(crate) fn spawner() -> GInfo {
 }
 
 /// A goroutine starts running on this worker.
-pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>) {
+pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>, token: Option<Arc<Token>>) {
     INFO.with(|i| i.set(Some(info)));
     ROOT_LIVE.with(|r| *r.borrow_mut() = live);
+    TOKEN.with(|t| t.borrow_mut().clone_from(&token));
     *slot.lock() = Some(Current {
         info,
         blocked: None,
+        token,
     });
 }
 
@@ -291,6 +336,7 @@ pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>) {
 pub(crate) fn end() {
     INFO.with(|i| i.set(None));
     drop(ROOT_LIVE.with(|r| r.borrow_mut().take()));
+    drop(TOKEN.with(|t| t.borrow_mut().take()));
     SLOT.with(|s| {
         if let Some(slot) = s.borrow().as_ref() {
             *slot.lock() = None;
@@ -323,10 +369,11 @@ pub(crate) fn enter_root(main: bool, deadlock: bool) -> Root {
         tracked: deadlock && enabled(),
         abortable: !main,
     };
-    let slot = new_slot(true, main);
+    let slot = new_slot(true, main, false);
     *slot.lock() = Some(Current {
         info,
         blocked: None,
+        token: None,
     });
     let previous_info = INFO.with(|i| i.replace(Some(info)));
     ROOTS.fetch_add(1, Ordering::SeqCst);
@@ -379,10 +426,16 @@ impl Drop for Root {
     }
 }
 
-/// Marks the current goroutine blocked on `what` while `op` runs. `op` is
-/// given the abort receiver to add to its select when the goroutine is
-/// abortable (under `#[goscope::test]`); otherwise it blocks as it would
-/// without the detector.
+/// Marks the current goroutine blocked on `what` while `op` runs.
+///
+/// `op` is given the interrupt receiver to add to its select when the
+/// goroutine can be ended while it waits: by the detector (under
+/// `#[goscope::test]`) or by the cancellation of its scope. When that
+/// receiver fires (or, for a condition-variable wait, when `interrupt` is
+/// called), `op` checks [`aborted`]: if true it stops with [`abort`] (or, if
+/// the thread is already unwinding, returns what a closed channel would
+/// give); if false the wake-up was stale and it waits again. Otherwise `op`
+/// blocks as it would without goscope.
 pub(crate) fn block<R>(
     what: Wait,
     site: &'static Location<'static>,
@@ -395,58 +448,189 @@ pub(crate) fn block<R>(
     let Some(slot) = slot else {
         return op(None);
     };
-    let abortable = {
+    let (tracked, interruptible) = {
         let mut current = slot.lock();
-        match current.as_mut() {
-            Some(c) if c.info.tracked => {
-                c.blocked = Some(Blocked {
-                    what,
-                    site,
-                    interrupt,
-                });
-                c.info.abortable
-            }
-            _ => {
-                drop(current);
-                return op(None);
-            }
-        }
+        let Some(c) = current.as_mut() else {
+            drop(current);
+            return op(None);
+        };
+        // Recorded even when the detector does not watch this goroutine:
+        // cancellation needs the interrupt, and a dump shows the state.
+        c.blocked = Some(Blocked {
+            what,
+            site,
+            interrupt,
+        });
+        (
+            c.info.tracked && what.is_blocking(),
+            c.info.abortable || c.token.is_some(),
+        )
     };
-    // Blocked bit on, one more mark: +3 (see `Slot::state`).
-    slot.state.fetch_add(3, Ordering::SeqCst);
-    let _unmark = Unmark(&slot);
-    op(abortable.then_some(&slot.abort_rx))
+    if tracked {
+        // Blocked bit on, one more mark: +3 (see `Slot::state`).
+        slot.state.fetch_add(3, Ordering::SeqCst);
+    }
+    let _unmark = Unmark(&slot, tracked);
+    if interruptible && aborted() {
+        // Cancelled before it could block (a canceller that came earlier
+        // found nothing to wake): make the operation see it at once.
+        let _ = slot.interrupt_tx.try_send(());
+    }
+    op(interruptible.then_some(&slot.interrupt_rx))
 }
 
-struct Unmark<'a>(&'a Slot);
+struct Unmark<'a>(&'a Slot, bool);
 
 impl Drop for Unmark<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.0.lock().as_mut() {
             c.blocked = None;
         }
-        // Blocked bit off, carrying into one more mark: +1.
-        self.0.state.fetch_add(1, Ordering::SeqCst);
+        if self.1 {
+            // Blocked bit off, carrying into one more mark: +1.
+            self.0.state.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 
-/// Whether the detector has ended the current goroutine.
+/// Whether the current goroutine must stop waiting: the detector ended it
+/// (a deadlock in a test), or its scope was cancelled.
 pub(crate) fn aborted() -> bool {
-    SLOT.with(|s| {
+    detector_ended() || cancelled()
+}
+
+/// Whether the detector has ended the current goroutine.
+fn detector_ended() -> bool {
+    SLOT.try_with(|s| {
         s.borrow()
             .as_ref()
             .is_some_and(|slot| slot.aborted.load(Ordering::SeqCst))
     })
+    .unwrap_or(false)
+}
+
+/// Whether the current goroutine's scope has been cancelled.
+pub(crate) fn cancelled() -> bool {
+    TOKEN
+        .try_with(|t| t.borrow().as_ref().is_some_and(|t| t.is_cancelled()))
+        .unwrap_or(false)
 }
 
 /// The payload of the unwinding that ends a deadlocked goroutine in a test.
 #[derive(Debug)]
 pub(crate) struct Deadlocked;
 
-/// Ends the current goroutine: it is part of a deadlock in a test, and the
-/// test is failing with the report. No panic message is printed for it.
+/// Whether `payload` is one of goscope's own quiet unwindings (a goroutine
+/// ended by the detector or by cancellation), not a panic of the program.
+pub(crate) fn is_quiet(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<Deadlocked>() || payload.is::<Cancelled>()
+}
+
+/// Ends the current goroutine without a panic message: it is part of a
+/// deadlock in a test (which fails with the report), or its scope was
+/// cancelled (the panic that cancelled it resumes in the owner).
+///
+/// A goroutine that is already unwinding (blocked in a deferred call) cannot
+/// unwind again: that would abort the process. Channel operations and
+/// `WaitGroup::wait` return what a closed channel would give instead of
+/// calling this; an operation that has nothing to return (a lock) ends the
+/// process with status 2 and says why.
 pub(crate) fn abort() -> ! {
-    std::panic::resume_unwind(Box::new(Deadlocked))
+    let ended = detector_ended();
+    if thread::panicking() {
+        let why = if ended {
+            "is part of a deadlock"
+        } else {
+            "belongs to a cancelled scope"
+        };
+        eprintln!(
+            "fatal error: a goroutine blocked in a deferred call while unwinding {why}, \
+             and cannot unwind twice; exiting with status 2"
+        );
+        std::process::exit(2);
+    }
+    if ended {
+        std::panic::resume_unwind(Box::new(Deadlocked))
+    }
+    std::panic::resume_unwind(Box::new(Cancelled))
+}
+
+/// Wakes every goroutine whose scope is cancelled, wherever it waits in
+/// goscope, so it can unwind. Called after [`Token::cancel`].
+pub(crate) fn wake_cancelled() {
+    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
+    for slot in &slots {
+        let interrupt = {
+            let current = slot.lock();
+            match current.as_ref() {
+                Some(c) if c.token.as_ref().is_some_and(|t| t.is_cancelled()) => {
+                    c.blocked.as_ref().and_then(|b| b.interrupt.clone())
+                }
+                _ => continue,
+            }
+        };
+        // Outside the slot's lock: an `Interrupt` takes the waiter's lock,
+        // and the waiter may check `aborted` while holding it.
+        slot.wake(interrupt);
+    }
+}
+
+/// The current goroutine's cancellation token.
+pub(crate) fn current_token() -> Option<Arc<Token>> {
+    TOKEN.with(|t| t.borrow().clone())
+}
+
+/// Makes `token` the current goroutine's cancellation token until the guard
+/// is dropped (a scope's owner, while the scope is open). A thread goscope
+/// did not start gets a guest slot for that time, so cancellation can reach
+/// it; it stays foreign to the detector.
+pub(crate) fn enter_token(token: Arc<Token>) -> TokenGuard {
+    let previous = TOKEN.with(|t| t.borrow_mut().replace(Arc::clone(&token)));
+    let mut guest = None;
+    let slot = SLOT.with(|s| s.borrow().clone()).unwrap_or_else(|| {
+        let slot = new_slot(false, false, true);
+        let info = spawner();
+        *slot.lock() = Some(Current {
+            info: GInfo {
+                tracked: false,
+                abortable: false,
+                ..info
+            },
+            blocked: None,
+            token: None,
+        });
+        SLOT.with(|s| *s.borrow_mut() = Some(Arc::clone(&slot)));
+        guest = Some(Arc::clone(&slot));
+        slot
+    });
+    if let Some(c) = slot.lock().as_mut() {
+        c.token = Some(token);
+    }
+    TokenGuard {
+        slot,
+        previous,
+        guest,
+    }
+}
+
+/// Restores the previous cancellation token (see [`enter_token`]).
+pub(crate) struct TokenGuard {
+    slot: Arc<Slot>,
+    previous: Option<Arc<Token>>,
+    guest: Option<Arc<Slot>>,
+}
+
+impl Drop for TokenGuard {
+    fn drop(&mut self) {
+        if let Some(c) = self.slot.lock().as_mut() {
+            c.token.clone_from(&self.previous);
+        }
+        let _ = TOKEN.try_with(|t| *t.borrow_mut() = self.previous.take());
+        if let Some(guest) = self.guest.take() {
+            let _ = SLOT.try_with(|s| s.borrow_mut().take());
+            remove_slot(&guest);
+        }
+    }
 }
 
 fn tracked() -> usize {
@@ -534,6 +718,10 @@ fn looks_deadlocked(me: Option<u32>) -> bool {
     if !all_blocked(first) || foreign_threads(me) {
         return false;
     }
+    if flush_idle_threads() {
+        // Look again once they are gone.
+        return false;
+    }
     let steps = 4;
     for _ in 0..steps {
         thread::sleep(GRACE / steps);
@@ -577,12 +765,46 @@ pub(crate) fn own_thread() {
     }
 }
 
+/// Bumped to ask idle pool threads to retire now (see [`flush_epoch`]).
+static FLUSH: AtomicU64 = AtomicU64::new(0);
+
+/// Idle pool threads retire when this changes. An idle thread may still
+/// hold what a goroutine left in its thread-locals (a `Sender` in a
+/// `thread_local!`), which it drops only as the thread exits: before the
+/// detector calls a deadlock, every idle thread must have exited, so those
+/// destructors have run (an exiting thread is foreign to the detector until
+/// it is gone).
+pub(crate) fn flush_epoch() -> u64 {
+    FLUSH.load(Ordering::SeqCst)
+}
+
+/// Asks idle pool threads to retire; true if there were any.
+fn flush_idle_threads() -> bool {
+    let idle: Vec<Arc<Slot>> = lock(&SLOTS)
+        .iter()
+        .filter(|s| !s.is_root && !s.is_guest && s.lock().is_none())
+        .cloned()
+        .collect();
+    if idle.is_empty() {
+        return false;
+    }
+    FLUSH.fetch_add(1, Ordering::SeqCst);
+    for slot in idle {
+        slot.thread.unpark();
+    }
+    true
+}
+
 /// Whether the process has a thread goscope did not start.
 fn foreign_threads(me: Option<u32>) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return true;
     };
-    let mut known: HashSet<u32> = lock(&SLOTS).iter().filter_map(|s| s.tid).collect();
+    let mut known: HashSet<u32> = lock(&SLOTS)
+        .iter()
+        .filter(|s| !s.is_guest)
+        .filter_map(|s| s.tid)
+        .collect();
     known.extend(me);
     known.extend(lock(&OWN_THREADS).iter().copied());
     if UNDER_TEST_HARNESS.load(Ordering::Relaxed) {
@@ -599,7 +821,8 @@ fn deadlock() {
     let main = slots.iter().find(|s| s.is_main);
     if main.is_some() {
         let report = describe(|_| true);
-        eprintln!("fatal error: all goroutines are asleep - deadlock!\n\n{report}");
+        let help = scope_help(&slots, |_| true);
+        eprintln!("fatal error: all goroutines are asleep - deadlock!\n\n{report}{help}");
         std::process::exit(2);
     }
     for root in slots.iter().filter(|s| s.is_root) {
@@ -607,22 +830,40 @@ fn deadlock() {
             continue;
         };
         let report = describe(|info| info.root == id);
+        let help = scope_help(&slots, |info| info.root == id);
         *lock(&root.report) = Some(format!(
-            "fatal error: all goroutines are asleep - deadlock!\n\n{report}"
+            "fatal error: all goroutines are asleep - deadlock!\n\n{report}{help}"
         ));
     }
     for slot in &slots {
         // Only the goroutines in the report: an idle pool thread must stay
         // usable for the next test.
-        let interrupt = match slot.lock().as_ref().and_then(|c| c.blocked.as_ref()) {
-            Some(blocked) => blocked.interrupt.clone(),
-            None => continue,
+        let interrupt = match slot.lock().as_ref() {
+            Some(Current {
+                info,
+                blocked: Some(blocked),
+                ..
+            }) if info.tracked => blocked.interrupt.clone(),
+            _ => continue,
         };
         slot.aborted.store(true, Ordering::SeqCst);
-        drop(lock(&slot.abort_tx).take());
-        if let Some(interrupt) = interrupt {
-            interrupt.interrupt();
-        }
-        slot.thread.unpark();
+        slot.wake(interrupt);
+    }
+}
+
+/// The hint for a deadlock in which a root waits for its scope: the program
+/// may have meant to leave those goroutines behind, as a Go function can.
+fn scope_help(slots: &[Arc<Slot>], select: impl Fn(&GInfo) -> bool) -> &'static str {
+    let waits_for_scope = slots.iter().filter(|s| s.is_root).any(|s| {
+        s.lock().as_ref().is_some_and(|c| {
+            select(&c.info) && c.blocked.as_ref().is_some_and(|b| b.what == Wait::Scope)
+        })
+    });
+    if waits_for_scope {
+        "\nhelp: a scoped function does not return before its goroutines finish; to let it \
+         return without waiting for one (a timeout, the first response wins), start that \
+         goroutine with `go!(static ...)`: it must then own its data\n"
+    } else {
+        ""
     }
 }

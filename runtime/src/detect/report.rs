@@ -13,6 +13,9 @@ pub(crate) fn describe(select: impl Fn(&GInfo) -> bool) -> String {
     for slot in &slots {
         let current = slot.lock();
         let Some(c) = current.as_ref() else { continue };
+        if slot.is_guest {
+            continue;
+        }
         if !select(&c.info) {
             continue;
         }

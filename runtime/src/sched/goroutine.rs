@@ -4,7 +4,10 @@ use std::fmt;
 use std::io;
 use std::panic::{self, AssertUnwindSafe, Location};
 
+use std::sync::Arc;
+
 use crate::detect;
+use crate::sched::cancel::Token;
 use crate::sched::pool::{self, Job, Task};
 
 /// Returns the number of goroutines that currently exist, main included.
@@ -116,7 +119,11 @@ pub(crate) fn run<R: Outcome>(f: impl FnOnce() -> R) {
 }
 
 /// Starts a goroutine running `job` on a thread of its own.
-pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result<()> {
+pub(crate) fn start(
+    job: Job,
+    go_site: &'static Location<'static>,
+    token: Option<Arc<Token>>,
+) -> io::Result<()> {
     let mut info = detect::spawner();
     info.id = detect::next_id();
     info.go_site = Some(go_site);
@@ -125,6 +132,7 @@ pub(crate) fn start(job: Job, go_site: &'static Location<'static>) -> io::Result
         job,
         info,
         root_live: detect::root_live(),
+        token,
     };
     pool::hand_off(task).inspect_err(|_| {
         // The task, with the job and the root's count, was dropped.
@@ -154,9 +162,10 @@ where
         let result = panic::catch_unwind(AssertUnwindSafe(|| run(f)));
         exited();
         if let Err(payload) = result {
-            if payload.is::<detect::Deadlocked>() {
+            if detect::is_quiet(&*payload) {
                 // Ended by the deadlock detector in a test, which fails with
-                // the report.
+                // the report, or by the cancellation of a scope it owned,
+                // whose panic was printed where it happened.
                 return;
             }
             // The panic hook has already printed the message and location.
@@ -164,7 +173,7 @@ where
             std::process::exit(2);
         }
     });
-    if let Err(e) = start(job, Location::caller()) {
-        panic!("go!: failed to start a goroutine: {e}");
+    if let Err(e) = start(job, Location::caller(), None) {
+        panic!("go!: cannot start a goroutine: {e}");
     }
 }

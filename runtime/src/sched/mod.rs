@@ -3,6 +3,7 @@
 //!
 //! Dependencies run one way: `scope` → `goroutine` → `pool` → the detector.
 
+pub(crate) mod cancel;
 pub(crate) mod goroutine;
 pub(crate) mod pool;
 pub(crate) mod scope;

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as cb;
 
 use crate::detect::{self, GInfo, LiveToken};
+use crate::sched::cancel::Token;
 
 /// How long a pool thread waits for a new goroutine before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,6 +50,8 @@ pub(crate) struct Task {
     pub(crate) info: GInfo,
     /// The live count of the goroutine's root, for leak checks.
     pub(crate) root_live: Option<LiveToken>,
+    /// The cancellation token of the scope it was started into.
+    pub(crate) token: Option<Arc<Token>>,
 }
 
 struct Pool {
@@ -111,11 +114,87 @@ pub(crate) fn hand_off(task: Task) -> io::Result<()> {
             Err(now) => idle = now,
         }
     }
+    // A new thread. Refuse it while the process can still panic cleanly:
+    // past the kernel's memory-mapping limit even a new thread's signal
+    // stack fails to map, and std aborts the process.
+    let threads = THREADS.fetch_add(1, Ordering::SeqCst);
+    if threads >= thread_limit().max {
+        THREADS.fetch_sub(1, Ordering::SeqCst);
+        return Err(io::Error::other(limit_message(threads)));
+    }
     let mut builder = thread::Builder::new().name("goroutine".into());
     if let Some(size) = stack_size() {
         builder = builder.stack_size(size);
     }
-    builder.spawn(move || worker(task)).map(drop)
+    builder.spawn(move || worker(task)).map(drop).map_err(|e| {
+        THREADS.fetch_sub(1, Ordering::SeqCst);
+        io::Error::new(e.kind(), format!("{e}; {}", limit_message(threads)))
+    })
+}
+
+/// Pool threads alive (running a goroutine or idle).
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many goroutine threads the process can have, and why.
+#[derive(Debug, Clone, Copy)]
+struct ThreadLimit {
+    max: usize,
+    max_map_count: Option<usize>,
+    pid_max: Option<usize>,
+    nproc: Option<usize>,
+}
+
+/// Memory mappings a goroutine thread costs: its stack and guard page, and
+/// std's signal stack and guard page.
+const MAPPINGS_PER_THREAD: usize = 4;
+
+/// Mappings left for everything else the program maps (heap arenas, files,
+/// libraries, the panic machinery).
+const MAPPINGS_RESERVE: usize = 2048;
+
+fn thread_limit() -> ThreadLimit {
+    static LIMIT: LazyLock<ThreadLimit> = LazyLock::new(|| {
+        let read = |path: &str| -> Option<usize> {
+            std::fs::read_to_string(path).ok()?.trim().parse().ok()
+        };
+        let max_map_count = read("/proc/sys/vm/max_map_count");
+        let pid_max = read("/proc/sys/kernel/pid_max");
+        let nproc = std::fs::read_to_string("/proc/self/limits")
+            .ok()
+            .and_then(|limits| {
+                let line = limits.lines().find(|l| l.starts_with("Max processes"))?;
+                line.split_whitespace().nth(2)?.parse().ok()
+            });
+        let mapped =
+            std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count());
+        let max = max_map_count.map_or(usize::MAX, |limit| {
+            limit.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD
+        });
+        ThreadLimit {
+            max,
+            max_map_count,
+            pid_max,
+            nproc,
+        }
+    });
+    *LIMIT
+}
+
+/// Why `go!` cannot start another goroutine.
+fn limit_message(threads: usize) -> String {
+    let limit = thread_limit();
+    let show = |v: Option<usize>| v.map_or_else(|| "unknown".to_string(), |v| v.to_string());
+    format!(
+        "the process is at its limit of OS threads ({threads} goroutine threads alive; \
+         each goroutine is an OS thread using {MAPPINGS_PER_THREAD} memory mappings, so \
+         vm.max_map_count = {} allows about {}; kernel.pid_max = {}; ulimit -u = {}). \
+         Raise the limits (e.g. `sysctl -w vm.max_map_count=262144`, `ulimit -u`) or \
+         start fewer goroutines (a worker pool, or a semaphore channel)",
+        show(limit.max_map_count),
+        limit.max,
+        show(limit.pid_max),
+        show(limit.nproc),
+    )
 }
 
 /// `GOSCOPE_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
@@ -204,6 +283,9 @@ impl Pool {
         // Pairs with the fence in `hand_off`.
         fence(Ordering::SeqCst);
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
+        // The detector asks idle threads to retire at once before it calls a
+        // deadlock (see `detect::flush_epoch`).
+        let epoch = detect::flush_epoch();
         loop {
             {
                 let mut sleepers = self.lock_sleepers();
@@ -224,7 +306,7 @@ impl Pool {
                     self.unregister(me);
                     return Some(task);
                 }
-                if Instant::now() >= deadline {
+                if Instant::now() >= deadline || detect::flush_epoch() != epoch {
                     if !self.unregister(me) {
                         // Woken just now: look at the queue first.
                         break;
@@ -267,6 +349,7 @@ fn worker(first: Task) {
     // if a panic payload panics when dropped): a stale slot would let the
     // detector take a recycled thread id for one of goscope's.
     let _registered = Registered(&slot);
+    let _counted = Counted;
     let pool = &*POOL;
     let me = Arc::new(Sleeper {
         thread: thread::current(),
@@ -274,7 +357,7 @@ fn worker(first: Task) {
     });
     let mut task = first;
     loop {
-        detect::begin(&slot, task.info, task.root_live);
+        detect::begin(&slot, task.info, task.root_live, task.token);
         (task.job)();
         if detect::worker_aborted(&slot) {
             // Ended by the deadlock detector: its slot is spent.
@@ -285,6 +368,15 @@ fn worker(first: Task) {
             Some(next) => task = next,
             None => break,
         }
+    }
+}
+
+/// Counts a pool thread out of [`THREADS`] however it ends.
+struct Counted;
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        THREADS.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -10,6 +10,7 @@ use std::thread::{self, Thread};
 
 use crate::detect::{self, Wait};
 use crate::lock;
+use crate::sched::cancel::{Cancelled, Token};
 use crate::sched::goroutine::{self, Outcome};
 use crate::sched::pool::Job;
 
@@ -35,14 +36,27 @@ struct ScopeState {
     panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
     /// The thread that waits in [`scope`] for `running` to reach zero.
     owner: Thread,
+    /// Cancelled when the owner or a goroutine of the scope panics.
+    token: Arc<Token>,
 }
 
 impl ScopeState {
     fn record_panic(&self, payload: Box<dyn Any + Send + 'static>) {
-        let mut slot = lock(&self.panic);
-        // Later payloads are dropped here, but never unseen: the panic hook
-        // has already printed each goroutine's message and location.
-        slot.get_or_insert(payload);
+        {
+            let mut slot = lock(&self.panic);
+            // Later payloads are dropped here, but never unseen: the panic
+            // hook has already printed each goroutine's message and location.
+            slot.get_or_insert(payload);
+        }
+        self.cancel();
+    }
+
+    /// Cancels the scope: its goroutines and its owner unwind out of any
+    /// goscope operation they wait in or enter from now on.
+    fn cancel(&self) {
+        if self.token.cancel() {
+            detect::wake_cancelled();
+        }
     }
 
     /// Called by a goroutine as its very last access to the scope.
@@ -79,32 +93,52 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
+    // The scope's token hangs below the one of the scope this thread is in,
+    // so cancelling an outer scope cancels this one too.
+    let token = Token::child_of(detect::current_token().as_ref());
     let scope = Scope {
         state: Arc::new(ScopeState {
             running: AtomicUsize::new(0),
             panic: Mutex::new(None),
             owner: thread::current(),
+            token: Arc::clone(&token),
         }),
         scope: PhantomData,
         env: PhantomData,
     };
+    // While the scope is open, the owner's own waits are cancelled with it.
+    let owner = detect::enter_token(token);
     // Run `f`, but catch panics so we can join the goroutines before
     // resuming: they may borrow from `f`'s environment.
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
+    if let Err(payload) = &result {
+        if !payload.is::<Cancelled>() {
+            // The owner panicked: end the goroutines that wait, so the join
+            // below cannot hang on them.
+            scope.state.cancel();
+        }
+    }
     // Wait until all goroutines are finished. This is the join that makes
     // the lifetime erasure in `spawn` sound: it must not unwind.
     let guard = AbortOnUnwind;
     scope.state.join(Location::caller());
     std::mem::forget(guard);
-    match result {
-        Err(payload) => panic::resume_unwind(payload),
-        Ok(value) => {
-            let payload = lock(&scope.state.panic).take();
-            match payload {
-                Some(payload) => panic::resume_unwind(payload),
-                None => value,
-            }
+    drop(owner);
+    let recorded = lock(&scope.state.panic).take();
+    match (result, recorded) {
+        // The owner's own panic comes first; a cancellation is only the echo
+        // of a goroutine's panic (resumed here) or of an outer scope's.
+        (Err(payload), recorded) => match recorded {
+            Some(first) if payload.is::<Cancelled>() => panic::resume_unwind(first),
+            _ => panic::resume_unwind(payload),
+        },
+        (Ok(_), Some(first)) => panic::resume_unwind(first),
+        // The owner waited here while an outer scope was cancelled: it
+        // unwinds now, as it would have in any other wait.
+        (Ok(_), None) if detect::cancelled() && !thread::panicking() => {
+            panic::resume_unwind(Box::new(Cancelled))
         }
+        (Ok(value), None) => value,
     }
 }
 
@@ -129,7 +163,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f)));
             // `f` and everything it captured are gone by now.
             if let Err(payload) = result {
-                finish.0.record_panic(payload);
+                if !detect::is_quiet(&*payload) {
+                    finish.0.record_panic(payload);
+                }
             }
             goroutine::exited();
             drop(finish);
@@ -147,9 +183,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // system.
         let job: Job =
             unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
-        if let Err(e) = goroutine::start(job, Location::caller()) {
+        let token = Some(Arc::clone(&self.state.token));
+        if let Err(e) = goroutine::start(job, Location::caller(), token) {
             // `start` has dropped the job, `f` and then `Finish`.
-            panic!("go!: failed to start a goroutine: {e}");
+            panic!("go!: cannot start a goroutine: {e}");
         }
     }
 }

@@ -162,6 +162,11 @@ impl WaitGroup {
             while self.inner.count.load(Ordering::Acquire) != 0 {
                 if abort.is_some() && detect::aborted() {
                     drop(lock);
+                    if std::thread::panicking() {
+                        // In a deferred call while unwinding: a second
+                        // unwind would abort; stop waiting instead.
+                        return;
+                    }
                     detect::abort();
                 }
                 lock = self

@@ -1,10 +1,12 @@
 //! Go's `time` package: sleeping, and channels that time fills.
 
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
 use crate::chan::{Flavor, Receiver};
+use crate::detect::{self, Wait};
 
 /// Pauses the current goroutine for at least `duration`: Go's `time.Sleep`.
 ///
@@ -17,8 +19,45 @@ use crate::chan::{Flavor, Receiver};
 /// sleep(Duration::from_millis(5));
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) {
-    std::thread::sleep(duration);
+    let site = Location::caller();
+    let Some(deadline) = Instant::now().checked_add(duration) else {
+        // Longer than `Instant` can count: as good as forever.
+        return detect::block(Wait::Sleep, site, None, |_| {
+            loop {
+                std::thread::park();
+                stop_if_aborted();
+            }
+        });
+    };
+    detect::block(Wait::Sleep, site, None, |interrupt| {
+        if interrupt.is_none() {
+            // Nothing can end this goroutine early.
+            return std::thread::sleep(duration);
+        }
+        // Parked rather than slept, so a cancellation can wake it.
+        loop {
+            let now = Instant::now();
+            if now >= deadline || stop_if_aborted() {
+                return;
+            }
+            std::thread::park_timeout(deadline - now);
+        }
+    });
+}
+
+/// Unwinds if the current goroutine's scope was cancelled (or the detector
+/// ended it); returns true instead if it is already unwinding (a deferred
+/// `sleep`), which then just ends early.
+fn stop_if_aborted() -> bool {
+    if !detect::aborted() {
+        return false;
+    }
+    if std::thread::panicking() {
+        return true;
+    }
+    detect::abort()
 }
 
 /// Returns a channel that delivers the current time once, after `duration`:
