@@ -94,6 +94,7 @@
 mod chan;
 mod defer;
 mod detect;
+mod prim;
 mod sched;
 pub mod sync;
 pub mod time;

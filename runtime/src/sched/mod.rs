@@ -4,5 +4,6 @@
 //! Dependencies run one way: `scope` → `goroutine` → `pool` → the detector.
 
 pub(crate) mod goroutine;
+pub(crate) mod join;
 pub(crate) mod pool;
 pub(crate) mod scope;
