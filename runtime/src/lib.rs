@@ -90,6 +90,8 @@
 //! last goroutine blocks; `GOSCOPE_DEADLOCK=off` or
 //! `#[goscope::main(deadlock = "off")]` turns it off.
 #![forbid(unsafe_op_in_unsafe_fn)]
+// Under loom (`.ci/loom`) `WaitGroup` waits without the deadlock detector.
+#![cfg_attr(loom, allow(dead_code))]
 
 mod chan;
 mod defer;

@@ -22,7 +22,9 @@ pub(crate) use ::loom::thread::{Thread, current, park};
 
 /// Locks `mutex`, ignoring poison (as [`crate::lock`] does for std's).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Waits on `cond`, ignoring poison.

@@ -161,14 +161,32 @@ mod loom_model {
     use ::loom::sync::Arc;
     use ::loom::thread;
 
+    /// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS`
+    /// (default 3) preemptions.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = ::loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&explored);
+        builder.check(move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f();
+        });
+        // Shown with `--nocapture`.
+        println!(
+            "{} interleavings",
+            explored.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+
     /// Spawn two goroutines, each finishing once (one after a panic); the
     /// owner's wait returns only after both have finished, and sees the
     /// panic.
     #[test]
     fn join_waits_for_every_goroutine_and_keeps_the_panic() {
-        let mut builder = ::loom::model::Builder::new();
-        builder.preemption_bound = Some(3);
-        builder.check(|| {
+        model(|| {
             let join = Arc::new(Join::new());
             let done = Arc::new(AtomicUsize::new(0));
             let mut handles = Vec::new();
@@ -199,9 +217,7 @@ mod loom_model {
     /// came first, and the owner gets it after the join.
     #[test]
     fn two_panics_keep_exactly_one() {
-        let mut builder = ::loom::model::Builder::new();
-        builder.preemption_bound = Some(3);
-        builder.check(|| {
+        model(|| {
             let join = Arc::new(Join::new());
             let mut handles = Vec::new();
             for name in ["first", "second"] {
@@ -226,9 +242,7 @@ mod loom_model {
     /// order.
     #[test]
     fn a_real_panic_wins_over_a_runtime_unwind() {
-        let mut builder = ::loom::model::Builder::new();
-        builder.preemption_bound = Some(3);
-        builder.check(|| {
+        model(|| {
             let join = Arc::new(Join::new());
             join.spawned();
             join.spawned();
