@@ -90,10 +90,13 @@
 //! last goroutine blocks; `GOSCOPE_DEADLOCK=off` or
 //! `#[goscope::main(deadlock = "off")]` turns it off.
 #![forbid(unsafe_op_in_unsafe_fn)]
+// Under loom (`.ci/loom`) `WaitGroup` waits without the deadlock detector.
+#![cfg_attr(loom, allow(dead_code))]
 
 mod chan;
 mod defer;
 mod detect;
+mod prim;
 mod sched;
 pub mod sync;
 pub mod time;

@@ -336,3 +336,148 @@ fn no_goroutine_panic_is_lost() {
         "stderr:\n{stderr}"
     );
 }
+
+#[test]
+fn a_payload_whose_drop_panics_leaves_no_goroutine_counted() {
+    // Two goroutines of one scope panic with payloads whose `Drop` panics;
+    // dropping the second one used to unwind past the goroutine's
+    // bookkeeping: `num_goroutine` stayed one too high and a later real
+    // deadlock hung instead of being reported.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scenarios"))
+        .arg("deadlock_after_a_payload_drop_panicked")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the scenarios binary");
+    // Bounded: a child that hangs is killed and fails the test.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the deadlock was never reported; stdout:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains("goroutines after the panics: 1"),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("fatal error: all goroutines are asleep - deadlock!"),
+        "stderr:\n{stderr}"
+    );
+    // The dropped payload's own panic was printed, not swallowed.
+    assert!(
+        stderr.contains("a panic payload's drop panicked"),
+        "stderr:\n{stderr}"
+    );
+}
+
+#[goscope::scoped]
+fn two_goroutines_resume_unwind(both_started: &WaitGroup) {
+    for name in ["first", "second"] {
+        go!(move || {
+            both_started.done();
+            both_started.wait();
+            panic::resume_unwind(Box::new(format!("{name} goroutine's payload")))
+        });
+    }
+}
+
+/// The lines of `stderr` that report a dropped goroutine panic.
+fn dropped_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("goscope: goroutine ") && l.ends_with("this one is dropped"))
+        .collect()
+}
+
+#[test]
+fn a_second_resume_unwind_is_reported_not_lost() {
+    // `resume_unwind` runs no panic hook: the payload that does not resume
+    // in the owner used to vanish without a trace.
+    if common::is_child("two resume_unwinds") {
+        let wg = WaitGroup::new();
+        wg.add(2);
+        let payload = panic::catch_unwind(|| two_goroutines_resume_unwind(&wg)).unwrap_err();
+        eprintln!("owner got: {}", panic_message(&*payload));
+        return;
+    }
+    let out = common::run_child(
+        "a_second_resume_unwind_is_reported_not_lost",
+        "two resume_unwinds",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr:\n{stderr}");
+    let (kept, dropped) = if stderr.contains("owner got: first") {
+        ("first", "second")
+    } else {
+        ("second", "first")
+    };
+    assert!(
+        stderr.contains(&format!("owner got: {kept} goroutine's payload")),
+        "stderr:\n{stderr}"
+    );
+    let lines = dropped_lines(&stderr);
+    assert_eq!(lines.len(), 1, "stderr:\n{stderr}");
+    assert!(
+        lines[0].contains(&format!("panicked with \"{dropped} goroutine's payload\"")),
+        "stderr:\n{stderr}"
+    );
+}
+
+/// A payload that is not a string.
+struct Custom;
+
+#[goscope::scoped]
+fn resume_unwind_then_custom_panic() {
+    // Goroutines: this one, and the two below.
+    let before = goscope::num_goroutine();
+    go!(|| panic::resume_unwind(Box::new("the first payload")));
+    go!(move || {
+        // Panic only once the first goroutine has finished, and so has
+        // handed its payload to the scope: the custom one is the second.
+        while goscope::num_goroutine() > before + 1 {
+            thread::yield_now();
+        }
+        panic::panic_any(Custom)
+    });
+}
+
+#[test]
+fn a_custom_panic_after_a_resume_unwind_is_reported() {
+    // The first payload (from `resume_unwind`) resumes in the owner; the
+    // second, not a string, used to survive only as the hook's
+    // "Box<dyn Any>" line, with no word that it was dropped.
+    if common::is_child("resume_unwind then custom") {
+        let payload = panic::catch_unwind(resume_unwind_then_custom_panic).unwrap_err();
+        eprintln!("owner got: {}", panic_message(&*payload));
+        return;
+    }
+    let out = common::run_child(
+        "a_custom_panic_after_a_resume_unwind_is_reported",
+        "resume_unwind then custom",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("owner got: the first payload"),
+        "stderr:\n{stderr}"
+    );
+    let lines = dropped_lines(&stderr);
+    assert_eq!(lines.len(), 1, "stderr:\n{stderr}");
+    assert!(
+        lines[0].contains("panicked with a payload that is not a string"),
+        "stderr:\n{stderr}"
+    );
+}

@@ -147,6 +147,23 @@ pub(crate) fn exited() {
     detect::exiting();
 }
 
+/// Calls [`exited`] when dropped: a job holds one so that its goroutine is
+/// counted out however the job ends, even by unwinding.
+pub(crate) struct Exited;
+
+impl Drop for Exited {
+    fn drop(&mut self) {
+        exited();
+    }
+}
+
+/// The id of the goroutine running on this thread (as in reports); 0 on a
+/// thread that is not a goroutine.
+pub(crate) fn current_id() -> u64 {
+    // The parent a goroutine started here would have is this one.
+    detect::spawner().parent
+}
+
 /// Starts a detached goroutine: Go's `go` outside any scope.
 ///
 /// It owns everything it uses and ends when the process ends. If it panics,

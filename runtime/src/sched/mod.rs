@@ -5,5 +5,6 @@
 
 pub(crate) mod cancel;
 pub(crate) mod goroutine;
+pub(crate) mod join;
 pub(crate) mod pool;
 pub(crate) mod scope;

@@ -4,14 +4,13 @@ use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, Thread};
+use std::sync::Arc;
+use std::thread;
 
 use crate::detect::{self, Wait};
-use crate::lock;
 use crate::sched::cancel::{Cancelled, Token};
 use crate::sched::goroutine::{self, Outcome};
+use crate::sched::join::Join;
 use crate::sched::pool::Job;
 
 /// A scope of goroutines that may borrow anything that outlives `'env`.
@@ -30,24 +29,17 @@ pub struct Scope<'scope, 'env: 'scope> {
 }
 
 struct ScopeState {
-    /// Goroutines spawned into the scope that have not finished yet.
-    running: AtomicUsize,
-    /// The first panic payload of a goroutine of this scope.
-    panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
-    /// The thread that waits in [`scope`] for `running` to reach zero.
-    owner: Thread,
+    /// The goroutine count, the first panic, and the owner that waits.
+    join: Join,
     /// Cancelled when the owner or a goroutine of the scope panics.
     token: Arc<Token>,
 }
 
 impl ScopeState {
     fn record_panic(&self, payload: Box<dyn Any + Send + 'static>) {
-        {
-            let mut slot = lock(&self.panic);
-            // Later payloads are dropped here, but never unseen: the panic
-            // hook has already printed each goroutine's message and location.
-            slot.get_or_insert(payload);
-        }
+        // Later payloads are reported on stderr and dropped there, and their
+        // drop never unwinds (see `Join::record_panic`).
+        self.join.record_panic(payload, goroutine::current_id());
         self.cancel();
     }
 
@@ -61,24 +53,18 @@ impl ScopeState {
 
     /// Called by a goroutine as its very last access to the scope.
     fn finished(&self) {
-        if self.running.fetch_sub(1, Ordering::Release) == 1 {
-            self.owner.unpark();
-        }
+        self.join.finished();
     }
 
     /// Blocks until every goroutine of the scope has finished. Never
     /// unwinds: the soundness of `Scope::spawn` rests on it.
     fn join(&self, site: &'static Location<'static>) {
-        if self.running.load(Ordering::Acquire) == 0 {
+        if self.join.running() == 0 {
             return;
         }
         // Not abortable: the detector ends the goroutines instead, and this
         // wait then ends as they unwind.
-        detect::block(Wait::Scope, site, None, |_| {
-            while self.running.load(Ordering::Acquire) != 0 {
-                thread::park();
-            }
-        });
+        detect::block(Wait::Scope, site, None, |_| self.join.wait());
     }
 }
 
@@ -98,9 +84,7 @@ where
     let token = Token::child_of(detect::current_token().as_ref());
     let scope = Scope {
         state: Arc::new(ScopeState {
-            running: AtomicUsize::new(0),
-            panic: Mutex::new(None),
-            owner: thread::current(),
+            join: Join::new(),
             token: Arc::clone(&token),
         }),
         scope: PhantomData,
@@ -124,7 +108,7 @@ where
     scope.state.join(Location::caller());
     std::mem::forget(guard);
     drop(owner);
-    let recorded = lock(&scope.state.panic).take();
+    let recorded = scope.state.join.take_panic();
     match (result, recorded) {
         // The owner's own panic comes first; a cancellation is only the echo
         // of a goroutine's panic (resumed here) or of an outer scope's.
@@ -151,7 +135,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> R + Send + 'scope, // Send: runs on another thread; 'scope: borrows only locals that outlive the scope
         R: Outcome,
     {
-        self.state.running.fetch_add(1, Ordering::Relaxed);
+        self.state.join.spawned();
         // From here on the count comes down exactly once, whatever happens:
         // `Finish` does it when dropped, after `f` (see `Pending`).
         let pending = Pending {
@@ -160,6 +144,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         };
         let job = move || {
             let Pending { f, finish } = pending;
+            // Dropped before `finish` (declared later), however the job
+            // ends.
+            let _exited = goroutine::Exited;
             let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f)));
             // `f` and everything it captured are gone by now.
             if let Err(payload) = result {
@@ -167,8 +154,6 @@ impl<'scope, 'env> Scope<'scope, 'env> {
                     finish.0.record_panic(payload);
                 }
             }
-            goroutine::exited();
-            drop(finish);
         };
         let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(job);
         // SAFETY: the job borrows only from `'scope`, and `scope()` does not
@@ -223,7 +208,7 @@ impl Drop for AbortOnUnwind {
 impl fmt::Debug for Scope<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
-            .field("running", &self.state.running.load(Ordering::Relaxed))
+            .field("running", &self.state.join.running())
             .finish_non_exhaustive()
     }
 }

@@ -2,10 +2,11 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
 
+#[cfg(not(loom))]
 use crate::detect::{self, Interrupt, Wait};
+use crate::prim::{self, Arc, AtomicIsize, Condvar, Mutex};
 use crate::sched::goroutine::{self, Outcome};
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.
@@ -40,13 +41,33 @@ pub struct WaitGroup {
     inner: Arc<Inner>,
 }
 
+/// The count lives in an atomic so that `add`s that do not reach zero and a
+/// `wait` on zero touch nothing else. Every change that *reaches* zero is
+/// made under `state`'s lock and ends the current generation there, so a
+/// waiter, which reads the count and snapshots the generation under the same
+/// lock, is released by exactly the zero it waited for, even if the count
+/// goes up again before it wakes.
 struct Inner {
     count: AtomicIsize,
-    /// Waiters sleep on `wake` under `lock`; `done` takes the lock before
-    /// notifying so that a waiter cannot miss the wake-up between checking
-    /// the count and going to sleep.
-    lock: Mutex<()>,
+    state: Mutex<State>,
+    /// Waiters sleep here until their generation ends.
     wake: Condvar,
+}
+
+struct State {
+    /// How many times the count has reached zero.
+    generation: u64,
+    /// Goroutines blocked in `wait` (for `Debug`).
+    waiters: usize,
+}
+
+/// What a blocked `wait` found when its generation ended.
+enum Woken {
+    /// The count was still zero: the normal case.
+    Released,
+    /// The count had gone up again: `add` was called before this `wait`
+    /// returned (Go panics here too).
+    Reused,
 }
 
 impl WaitGroup {
@@ -62,7 +83,10 @@ impl WaitGroup {
         WaitGroup {
             inner: Arc::new(Inner {
                 count: AtomicIsize::new(0),
-                lock: Mutex::new(()),
+                state: Mutex::new(State {
+                    generation: 0,
+                    waiters: 0,
+                }),
                 wake: Condvar::new(),
             }),
         }
@@ -72,10 +96,15 @@ impl WaitGroup {
     /// zero, every goroutine blocked in [`wait`](WaitGroup::wait) is
     /// released.
     ///
+    /// A `WaitGroup` may be reused for a new set of goroutines, but only
+    /// once every `wait` of the previous set has returned: see
+    /// [`wait`](WaitGroup::wait)'s `# Panics`.
+    ///
     /// # Panics
     ///
     /// With Go's message `sync: negative WaitGroup counter` if the count
-    /// would go below zero; the count is left unchanged.
+    /// would go below zero, and with `sync: WaitGroup counter overflow` if
+    /// it would go above `isize::MAX`; the count is left unchanged.
     ///
     /// # Examples
     ///
@@ -87,19 +116,43 @@ impl WaitGroup {
     /// ```
     #[track_caller]
     pub fn add(&self, delta: isize) {
-        // A negative result is refused before anyone can see it: waiters
-        // must not be released by a count that passes through zero.
-        let count = match self
-            .inner
-            .count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n + delta >= 0).then_some(n + delta)
-            }) {
-            Ok(old) => old + delta,
-            Err(_) => panic!("sync: negative WaitGroup counter"),
-        };
-        if count == 0 && delta != 0 {
-            let _lock = crate::lock(&self.inner.lock);
+        let count = &self.inner.count;
+        let mut old = count.load(Ordering::Relaxed);
+        loop {
+            let new = next_count(old, delta);
+            if new == 0 {
+                if delta != 0 {
+                    self.reach_zero(delta);
+                }
+                return;
+            }
+            // Fast path: the count stays above zero, no waiter to release.
+            match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return,
+                Err(now) => old = now,
+            }
+        }
+    }
+
+    /// Applies `delta` under the lock; if the count reaches zero (it may
+    /// have changed since the caller looked), ends the generation and wakes
+    /// the waiters.
+    #[cold]
+    #[track_caller]
+    fn reach_zero(&self, delta: isize) {
+        let count = &self.inner.count;
+        let mut state = prim::lock(&self.inner.state);
+        let mut old = count.load(Ordering::Relaxed);
+        loop {
+            let new = next_count(old, delta);
+            match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) if new == 0 => break,
+                Ok(_) => return,
+                Err(now) => old = now,
+            }
+        }
+        state.generation = state.generation.wrapping_add(1);
+        if state.waiters > 0 {
             self.inner.wake.notify_all();
         }
     }
@@ -125,6 +178,17 @@ impl WaitGroup {
 
     /// Blocks until the count is zero.
     ///
+    /// A `wait` that has started blocking is released by the next time the
+    /// count reaches zero, whatever happens to it afterwards.
+    ///
+    /// # Panics
+    ///
+    /// With Go's message `sync: WaitGroup is reused before previous Wait has
+    /// returned` if, when the count reached zero, another `add` raised it
+    /// again before this `wait` could return: the group was reused for a new
+    /// set of goroutines too early (Go detects the same misuse at the same
+    /// point). Add for the next set only after every `wait` has returned.
+    ///
     /// # Examples
     ///
     /// ```
@@ -147,35 +211,30 @@ impl WaitGroup {
     /// ```
     #[track_caller]
     pub fn wait(&self) {
-        // Fast path: nothing here touches the deadlock detector.
+        // Fast path: nothing here touches the lock or the deadlock detector.
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return;
         }
-        self.wait_blocking(Location::caller());
+        if let Woken::Reused = self.wait_blocking(Location::caller()) {
+            panic!("sync: WaitGroup is reused before previous Wait has returned");
+        }
     }
 
     #[cold]
-    fn wait_blocking(&self, site: &'static Location<'static>) {
-        let interrupt: Arc<dyn Interrupt> = self.inner.clone();
+    #[cfg(not(loom))]
+    fn wait_blocking(&self, site: &'static Location<'static>) -> Woken {
+        let interrupt: std::sync::Arc<dyn Interrupt> = self.inner.clone();
         detect::block(Wait::Group, site, Some(interrupt), |abort| {
-            let mut lock = crate::lock(&self.inner.lock);
-            while self.inner.count.load(Ordering::Acquire) != 0 {
-                if abort.is_some() && detect::aborted() {
-                    drop(lock);
-                    if std::thread::panicking() {
-                        // In a deferred call while unwinding: a second
-                        // unwind would abort; stop waiting instead.
-                        return;
-                    }
-                    detect::abort();
-                }
-                lock = self
-                    .inner
-                    .wake
-                    .wait(lock)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-        });
+            self.inner.wait_for_zero(abort.is_some())
+        })
+    }
+
+    /// Under loom: the same wait, without the deadlock detector (which is
+    /// not modelled).
+    #[cold]
+    #[cfg(loom)]
+    fn wait_blocking(&self, _site: &'static Location<'static>) -> Woken {
+        self.inner.wait_for_zero(false)
     }
 
     /// Starts `f` in a new detached goroutine and waits for it in this group:
@@ -216,9 +275,65 @@ impl WaitGroup {
     }
 }
 
+impl Inner {
+    /// Blocks until the count is zero, or until the generation current when
+    /// it looked has ended. With `abortable`, ends the goroutine when the
+    /// detector has aborted it (it is woken through [`Interrupt`]).
+    fn wait_for_zero(&self, abortable: bool) -> Woken {
+        #[cfg(loom)]
+        let _ = abortable;
+        let mut state = prim::lock(&self.state);
+        // Under the lock, no change can reach zero between this look and
+        // the snapshot: either the count is zero now, or the zero to come
+        // ends `mine`.
+        if self.count.load(Ordering::Acquire) == 0 {
+            return Woken::Released;
+        }
+        let mine = state.generation;
+        state.waiters += 1;
+        while state.generation == mine {
+            #[cfg(not(loom))]
+            if abortable && detect::aborted() {
+                state.waiters -= 1;
+                drop(state);
+                if std::thread::panicking() {
+                    // In a deferred call while unwinding: a second unwind
+                    // would abort; stop waiting instead.
+                    return Woken::Released;
+                }
+                detect::abort();
+            }
+            state = prim::wait(&self.wake, state);
+        }
+        state.waiters -= 1;
+        // Acquire: pairs with the `done`s that led to the zero.
+        if self.count.load(Ordering::Acquire) == 0 {
+            Woken::Released
+        } else {
+            Woken::Reused
+        }
+    }
+}
+
+/// The count after adding `delta` to `old`.
+///
+/// # Panics
+///
+/// If it would be negative or overflow, with Go's message for the first.
+#[track_caller]
+fn next_count(old: isize, delta: isize) -> isize {
+    match old.checked_add(delta) {
+        Some(new) if new >= 0 => new,
+        Some(_) => panic!("sync: negative WaitGroup counter"),
+        // `old` is never negative, so only a positive `delta` overflows.
+        None => panic!("sync: WaitGroup counter overflow"),
+    }
+}
+
+#[cfg(not(loom))]
 impl Interrupt for Inner {
     fn interrupt(&self) {
-        let _lock = crate::lock(&self.lock);
+        let _lock = prim::lock(&self.state);
         self.wake.notify_all();
     }
 }
@@ -239,8 +354,10 @@ impl Default for WaitGroup {
 
 impl fmt::Debug for WaitGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let waiters = prim::lock(&self.inner.state).waiters;
         f.debug_struct("WaitGroup")
             .field("count", &self.inner.count.load(Ordering::Relaxed))
+            .field("waiters", &waiters)
             .finish()
     }
 }

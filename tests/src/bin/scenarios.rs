@@ -20,6 +20,7 @@ fn main() {
         "ok_computing" => ok_computing(),
         "ok_std_mutex" => ok_std_mutex(),
         "ok_soak" => ok_soak(),
+        "deadlock_after_a_payload_drop_panicked" => deadlock_after_a_payload_drop_panicked(),
         other => {
             eprintln!("unknown scenario {other:?}");
             std::process::exit(64);
@@ -218,6 +219,38 @@ fn pass_tokens(
                     <-done => return,
                 }
             }
+        }
+    }
+}
+
+/// Two goroutines of a scope panic with payloads whose `Drop` panics too;
+/// main survives the scope's panic, then deadlocks for real. The dropped
+/// second payload must not leave a goroutine counted (which kept the
+/// detector from ever reporting): the deadlock is reported.
+#[goscope::main]
+fn deadlock_after_a_payload_drop_panicked() {
+    let caught = std::panic::catch_unwind(two_bombs);
+    // The payload that resumed here would panic when dropped, too.
+    std::mem::forget(caught);
+    println!("goroutines after the panics: {}", goscope::num_goroutine());
+    let (_tx, rx) = chan::<i32>(0);
+    rx.recv();
+}
+
+/// A panic payload that panics when dropped.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("a panic payload's drop panicked");
+    }
+}
+
+#[goscope::scoped]
+fn two_bombs() {
+    for _ in 0..2 {
+        go! {
+            std::panic::panic_any(Bomb)
         }
     }
 }

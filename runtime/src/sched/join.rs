@@ -1,0 +1,262 @@
+//! A scope's count and join: the core of `scope.rs` without the lifetime
+//! erasure, small enough to be model-checked with loom (`.ci/loom`).
+//!
+//! Each `go!` into the scope counts one goroutine in ([`Join::spawned`]);
+//! each goroutine counts itself out exactly once, as its last access to the
+//! scope ([`Join::finished`]); the owner parks until the count is zero
+//! ([`Join::wait`]). A goroutine that panicked hands its payload over first
+//! ([`Join::record_panic`]): the first is kept for the owner, every later one
+//! is reported on stderr and dropped, and its drop can never unwind.
+
+use std::any::Any;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+
+use crate::prim::{self, AtomicUsize, Mutex, Thread};
+
+/// A panic payload, as `catch_unwind` returns it.
+pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+/// The goroutine count and first panic of one scope, and the thread that
+/// waits for them.
+pub(crate) struct Join {
+    /// Goroutines spawned into the scope that have not finished yet.
+    running: AtomicUsize,
+    /// The first panic payload of a goroutine of this scope.
+    panic: Mutex<Option<Payload>>,
+    /// The thread that waits in [`Join::wait`] for `running` to reach zero.
+    owner: Thread,
+}
+
+impl Join {
+    /// A join owned by the current thread: only it may call [`Join::wait`].
+    pub(crate) fn new() -> Self {
+        Join {
+            running: AtomicUsize::new(0),
+            panic: Mutex::new(None),
+            owner: prim::current(),
+        }
+    }
+
+    /// Counts a goroutine in, before it is started.
+    pub(crate) fn spawned(&self) {
+        self.running.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a goroutine out. Called exactly once per [`Join::spawned`], as
+    /// the goroutine's very last access to anything the scope's owner may
+    /// free once [`Join::wait`] returns.
+    pub(crate) fn finished(&self) {
+        // Release: everything the goroutine did happens before the owner's
+        // Acquire load sees the count it leaves.
+        if self.running.fetch_sub(1, Ordering::Release) == 1 {
+            // `self` is kept alive by the caller's `Arc`, not by the count.
+            self.owner.unpark();
+        }
+    }
+
+    /// The goroutines counted in and not yet out.
+    pub(crate) fn running(&self) -> usize {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Parks the owner until every goroutine has finished. Never unwinds.
+    pub(crate) fn wait(&self) {
+        while self.running() != 0 {
+            // A stale token or a spurious wake-up only costs one more look.
+            prim::park();
+        }
+    }
+
+    /// Hands over the panic payload of goroutine `goroutine` (its id; 0 if
+    /// unknown). The first payload is kept for the owner; a panic that the
+    /// runtime itself started to end a goroutine (see [`is_runtime_unwind`])
+    /// gives way to a real one. Every other payload is dropped, after a
+    /// line on stderr that names the goroutine and the panic's message (or
+    /// says that it has none): no panic vanishes silently, even one raised
+    /// with `resume_unwind`, which the panic hook never sees. Never unwinds,
+    /// not even when the dropped payload's `Drop` panics.
+    pub(crate) fn record_panic(&self, payload: Payload, goroutine: u64) {
+        let (dropped, report) = {
+            let mut slot = prim::lock(&self.panic);
+            match slot.as_deref() {
+                None => {
+                    *slot = Some(payload);
+                    return;
+                }
+                Some(kept) if is_runtime_unwind(kept) && !is_runtime_unwind(&*payload) => {
+                    (slot.replace(payload), false)
+                }
+                Some(_) => {
+                    let report = !is_runtime_unwind(&*payload);
+                    (Some(payload), report)
+                }
+            }
+        };
+        let Some(dropped) = dropped else { return };
+        if report {
+            report_dropped(&*dropped, goroutine);
+        }
+        drop_payload(dropped);
+    }
+
+    /// Takes the kept payload, if any goroutine panicked.
+    pub(crate) fn take_panic(&self) -> Option<Payload> {
+        prim::lock(&self.panic).take()
+    }
+}
+
+/// Whether `payload` is the runtime's own unwinding that ends a goroutine
+/// (the deadlock detector's, in tests), not a panic of the user's: those are
+/// dropped without a word.
+fn is_runtime_unwind(payload: &(dyn Any + Send)) -> bool {
+    crate::detect::is_quiet(payload)
+}
+
+/// The message of a `panic!`-style payload.
+pub(crate) fn message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+/// Prints one line about a payload that will not reach the owner. Never
+/// panics (a closed stderr is ignored).
+fn report_dropped(payload: &(dyn Any + Send), goroutine: u64) {
+    let mut line = String::from("goscope: ");
+    let _ = match goroutine {
+        0 => write!(line, "a goroutine"),
+        id => write!(line, "goroutine {id}"),
+    };
+    let _ = match message(payload) {
+        Some(msg) => write!(line, " panicked with {msg:?}"),
+        None => write!(line, " panicked with a payload that is not a string"),
+    };
+    line.push_str(
+        " after another goroutine of its scope; only the first panic resumes in the owner, \
+         this one is dropped\n",
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// Drops a payload that is not resumed anywhere. Its `Drop` may panic: that
+/// panic is caught here (the panic hook has printed it), so it can never
+/// unwind out of the goroutine's job past the bookkeeping that follows. The
+/// drop is run rather than skipped so that the payload's memory and side
+/// effects are not lost in the normal case; only the payload of the drop's
+/// own panic is leaked, since dropping it could panic again, and so on.
+fn drop_payload(payload: Payload) {
+    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_model {
+    //! Run by `.ci/loom`.
+    use super::*;
+    use ::loom::sync::Arc;
+    use ::loom::thread;
+
+    /// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS`
+    /// (default 3) preemptions.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = ::loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&explored);
+        builder.check(move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f();
+        });
+        // Shown with `--nocapture`.
+        println!(
+            "{} interleavings",
+            explored.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+
+    /// Spawn two goroutines, each finishing once (one after a panic); the
+    /// owner's wait returns only after both have finished, and sees the
+    /// panic.
+    #[test]
+    fn join_waits_for_every_goroutine_and_keeps_the_panic() {
+        model(|| {
+            let join = Arc::new(Join::new());
+            let done = Arc::new(AtomicUsize::new(0));
+            let mut handles = Vec::new();
+            for i in 0..2 {
+                join.spawned();
+                let join = Arc::clone(&join);
+                let done = Arc::clone(&done);
+                handles.push(thread::spawn(move || {
+                    if i == 0 {
+                        join.record_panic(Box::new("boom"), 2);
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                    join.finished();
+                }));
+            }
+            join.wait();
+            // Everything the goroutines did is visible.
+            assert_eq!(done.load(Ordering::Relaxed), 2);
+            let payload = join.take_panic().expect("the panic was kept");
+            assert_eq!(message(&*payload), Some("boom"));
+            for h in handles {
+                h.join().unwrap();
+            }
+        });
+    }
+
+    /// Two goroutines panic at once: exactly one payload is kept, whichever
+    /// came first, and the owner gets it after the join.
+    #[test]
+    fn two_panics_keep_exactly_one() {
+        model(|| {
+            let join = Arc::new(Join::new());
+            let mut handles = Vec::new();
+            for name in ["first", "second"] {
+                join.spawned();
+                let join = Arc::clone(&join);
+                handles.push(thread::spawn(move || {
+                    join.record_panic(Box::new(name), 2);
+                    join.finished();
+                }));
+            }
+            join.wait();
+            let payload = join.take_panic().expect("a panic was kept");
+            assert!(matches!(message(&*payload), Some("first" | "second")));
+            assert!(join.take_panic().is_none());
+            for h in handles {
+                h.join().unwrap();
+            }
+        });
+    }
+
+    /// A real panic is kept over the runtime's own unwinding, in either
+    /// order.
+    #[test]
+    fn a_real_panic_wins_over_a_runtime_unwind() {
+        model(|| {
+            let join = Arc::new(Join::new());
+            join.spawned();
+            join.spawned();
+            let j = Arc::clone(&join);
+            let h = thread::spawn(move || {
+                j.record_panic(Box::new(crate::detect::Deadlocked), 3);
+                j.finished();
+            });
+            join.record_panic(Box::new("real"), 2);
+            join.finished();
+            join.wait();
+            let payload = join.take_panic().expect("a panic was kept");
+            assert_eq!(message(&*payload), Some("real"));
+            h.join().unwrap();
+        });
+    }
+}
