@@ -92,8 +92,10 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 mod chan;
+pub mod context;
 mod defer;
 mod detect;
+pub mod errgroup;
 mod sched;
 pub mod sync;
 pub mod time;
