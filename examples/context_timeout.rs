@@ -20,19 +20,19 @@
 use goscope::context::Context;
 use goscope::prelude::*;
 
-/// Sums `1..=n`, one slow step at a time, until done or `ctx` is done.
-fn compute(ctx: Context, n: u64, step: Duration, result: Sender<u64>, steps: Sender<u64>) {
+/// Sums `1..=n`, one slow step at a time, until done or `ctx` is done;
+/// then reports the sum, or how many steps it made before giving up.
+fn compute(ctx: Context, n: u64, step: Duration, result: Sender<Result<u64, u64>>) {
     let mut sum = 0;
     for i in 1..=n {
         if ctx.err().is_some() {
-            // Abandoned: report how far it got, not a result.
-            let _ = steps.send(i - 1);
+            let _ = result.send(Err(i - 1)); // abandoned after i - 1 steps
             return;
         }
         sum += i;
         sleep(step);
     }
-    let _ = result.send(sum);
+    let _ = result.send(Ok(sum));
 }
 
 /// Runs `compute` under a `timeout`, as the Go program above does.
@@ -40,17 +40,26 @@ fn compute(ctx: Context, n: u64, step: Duration, result: Sender<u64>, steps: Sen
 fn run(n: u64, step: Duration, timeout: Duration) {
     let (ctx, _cancel) = Context::background().with_timeout(timeout);
     let (result_tx, result) = chan(1);
-    let (steps_tx, steps) = chan(1);
-    go!(compute(ctx.clone(), n, step, result_tx, steps_tx));
-    select! {
-        Some(sum) = <-result => println!("sum of 1..={n}: {sum}"),
-        <-ctx.done() => {
-            println!("gave up: {}", ctx.err().expect("done, so an error"));
-            if let Some(k) = steps.recv() {
-                println!("the computation stopped too, after {} of {n} steps", if k < n { "some" } else { "all" });
+    go!(compute(ctx.clone(), n, step, result_tx));
+    // The two arms can be ready at once: the computation may notice the
+    // deadline, and report, before this select does.
+    let stopped_after = select! {
+        v = <-result => match v {
+            Some(Ok(sum)) => {
+                println!("sum of 1..={n}: {sum}");
+                return;
             }
-        }
-    }
+            Some(Err(k)) => k,
+            None => unreachable!("compute always reports"),
+        },
+        <-ctx.done() => match result.recv() {
+            Some(Err(k)) => k,
+            _ => n, // finished just as the deadline passed
+        },
+    };
+    println!("gave up: {}", ctx.err().expect("done, so an error"));
+    let how_far = if stopped_after < n { "part" } else { "all" };
+    println!("the computation stopped too, after {how_far} of its {n} steps");
 }
 
 #[goscope::main]

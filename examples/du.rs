@@ -46,7 +46,9 @@ fn dirents(dir: &Path, ctx: &Context, sema: &Sema) -> Vec<fs::DirEntry> {
         sema.acquire <- () => {}      // acquire token
         <-ctx.done() => return Vec::new(), // cancelled
     }
-    defer!(sema.release.recv()); // release token
+    defer! {
+        sema.release.recv(); // release token
+    }
     match fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(Result::ok).collect(),
         Err(err) => {

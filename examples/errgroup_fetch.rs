@@ -45,7 +45,7 @@ impl std::error::Error for FetchError {}
 /// The simulated web: each URL, how long it takes, and its status.
 const URLS: [(&str, u64, u16); 6] = [
     ("https://go.dev/", 10, 200),
-    ("https://go.dev/missing", 30, 404),
+    ("https://go.dev/missing", 200, 404),
     ("https://slow.example/1", 30_000, 200),
     ("https://slow.example/2", 30_000, 200),
     ("https://slow.example/3", 30_000, 200),
