@@ -67,5 +67,9 @@ fn main() {
     // Quick enough for its deadline.
     run(5, Duration::from_millis(1), Duration::from_secs(30));
     // Far too slow: a million steps of 1 ms against 100 ms.
-    run(1_000_000, Duration::from_millis(1), Duration::from_millis(100));
+    run(
+        1_000_000,
+        Duration::from_millis(1),
+        Duration::from_millis(100),
+    );
 }

@@ -68,7 +68,12 @@ fn du(root: &Path, cancel_after: Option<u64>) -> (u64, u64, bool) {
         release: sema_rx,
     };
     let (file_sizes_tx, file_sizes) = chan(0);
-    go!(walk_dir(root.to_path_buf(), ctx.clone(), sema, file_sizes_tx));
+    go!(walk_dir(
+        root.to_path_buf(),
+        ctx.clone(),
+        sema,
+        file_sizes_tx
+    ));
     let (mut nfiles, mut nbytes) = (0, 0);
     loop {
         select! {
@@ -123,6 +128,8 @@ fn main() -> std::io::Result<()> {
 
     let (nfiles, _, cancelled) = du(&root, Some(10));
     let counted = if nfiles < files { "fewer" } else { "all" };
-    println!("walk cancelled after 10 files: counted {counted} than {files}, cancelled: {cancelled}");
+    println!(
+        "walk cancelled after 10 files: counted {counted} than {files}, cancelled: {cancelled}"
+    );
     Ok(())
 }

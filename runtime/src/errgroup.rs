@@ -192,7 +192,9 @@ impl<E> Group<E> {
         let mut sem = lock(&self.inner.sem);
         if let Some(active) = sem.as_ref().map(|s| s.release.len()).filter(|&n| n != 0) {
             drop(sem);
-            panic!("errgroup: modify limit while {active} goroutines in the group are still active");
+            panic!(
+                "errgroup: modify limit while {active} goroutines in the group are still active"
+            );
         }
         *sem = usize::try_from(n).ok().map(|n| {
             let (acquire, release) = chan(n);

@@ -116,7 +116,10 @@ fn child_finishes_first() {
             );
         }
         // The child should be finished.
-        assert!(is_done(&child), "<-child.done() blocked, but shouldn't have");
+        assert!(
+            is_done(&child),
+            "<-child.done() blocked, but shouldn't have"
+        );
         assert_eq!(child.err(), Some(Error::Canceled));
         // The parent should not be.
         assert!(!is_done(&parent), "<-parent.done() should block");
@@ -253,7 +256,10 @@ fn test_layers(seed: u64, timeout: bool) {
         cancels.push(cancel);
     }
     if !timeout {
-        assert!(!is_done(&ctx), "seed={seed}: ctx should not be cancelled yet");
+        assert!(
+            !is_done(&ctx),
+            "seed={seed}: ctx should not be cancelled yet"
+        );
     }
     if timeout {
         let timer = Timer::new(QUIESCENT);

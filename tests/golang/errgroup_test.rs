@@ -48,14 +48,17 @@ fn zero_group() {
     }
 }
 
+/// Go's table rows: what the goroutines return, and what `wait` should.
+type Case = (&'static [Option<&'static str>], Result<(), &'static str>);
+
 #[goscope::test]
 fn with_context() {
-    let doom = "group_test: doomed";
-    let cases: [(&[Option<&str>], Result<(), &str>); 4] = [
+    const DOOM: &str = "group_test: doomed";
+    let cases: [Case; 4] = [
         (&[], Ok(())),
         (&[None], Ok(())),
-        (&[Some(doom)], Err(doom)),
-        (&[Some(doom), None], Err(doom)),
+        (&[Some(DOOM)], Err(DOOM)),
+        (&[Some(DOOM), None], Err(DOOM)),
     ];
     for (errs, want) in cases {
         let (g, ctx) = Group::with_context(&Context::background());
@@ -85,7 +88,10 @@ fn try_go() {
         }
     };
     for i in 0..n {
-        assert!(g.try_go(f()), "try_go should succeed but failed at call {i}");
+        assert!(
+            g.try_go(f()),
+            "try_go should succeed but failed at call {i}"
+        );
     }
     assert!(!g.try_go(f()), "try_go is expected to fail but succeeded");
     let ch = &ch;

@@ -30,7 +30,8 @@ fn ready(rx: &Receiver<Instant>) -> bool {
 
 /// Go's recursive `f`: schedules itself `i` more times, then signals `c`.
 fn countdown(i: Arc<AtomicI32>, c: Sender<bool>) {
-    if i.fetch_sub(1, Ordering::SeqCst) - 1 >= 0 {
+    // Go: `i--; if i >= 0`.
+    if i.fetch_sub(1, Ordering::SeqCst) > 0 {
         after_func(Duration::ZERO, move || countdown(Arc::clone(&i), c.clone()));
         sleep(Duration::from_millis(100));
     } else {
@@ -42,7 +43,9 @@ fn countdown(i: Arc<AtomicI32>, c: Sender<bool>) {
 fn after_func_runs() {
     let i = Arc::new(AtomicI32::new(10));
     let (c_tx, c) = chan(0);
-    after_func(Duration::ZERO, move || countdown(Arc::clone(&i), c_tx.clone()));
+    after_func(Duration::ZERO, move || {
+        countdown(Arc::clone(&i), c_tx.clone())
+    });
     assert_eq!(c.recv_timeout(PATIENCE), Ok(true));
 }
 
@@ -179,7 +182,10 @@ fn timer_reset_leaves_no_stale_value() {
     let t = Timer::new(Duration::ZERO);
     sleep(Duration::from_millis(50)); // it fires; nobody receives
     let reset_at = Instant::now();
-    assert!(t.reset(Duration::from_millis(20)), "the unreceived value counted as pending");
+    assert!(
+        t.reset(Duration::from_millis(20)),
+        "the unreceived value counted as pending"
+    );
     let got = t.c().recv_timeout(PATIENCE).expect("the reset timer fires");
     assert!(
         got >= reset_at + Duration::from_millis(20),
@@ -207,13 +213,19 @@ fn ticker_stop_and_reset() {
     ticker.stop();
     let dt = t0.elapsed();
     let target = 3 * delta * (count / 2);
-    assert!(dt >= target, "{count} ticks took {dt:?}, less than {target:?}");
+    assert!(
+        dt >= target,
+        "{count} ticks took {dt:?}, less than {target:?}"
+    );
     // Now test that the ticker stopped.
     sleep(2 * delta);
     assert!(!ready(ticker.c()), "Ticker did not shut down");
     // And that reset starts a stopped ticker again.
     ticker.reset(delta);
-    ticker.c().recv_timeout(PATIENCE).expect("a tick after reset");
+    ticker
+        .c()
+        .recv_timeout(PATIENCE)
+        .expect("a tick after reset");
 }
 
 #[goscope::test]
@@ -223,5 +235,8 @@ fn ticker_reset_leaves_no_stale_tick() {
     let reset_at = Instant::now();
     ticker.reset(Duration::from_millis(30));
     let got = ticker.c().recv_timeout(PATIENCE).expect("a tick");
-    assert!(got >= reset_at + Duration::from_millis(30), "a stale tick after reset");
+    assert!(
+        got >= reset_at + Duration::from_millis(30),
+        "a stale tick after reset"
+    );
 }

@@ -71,7 +71,10 @@ fn a_parent_deadline_ends_the_children_with_deadline_exceeded() {
     let (grandchild, _c3) = child.with_timeout(Duration::from_secs(3600));
     assert_eq!(grandchild.deadline(), parent.deadline());
     assert_eq!(grandchild.done().recv(), None);
-    assert!(start.elapsed() >= Duration::from_millis(20), "not before the deadline");
+    assert!(
+        start.elapsed() >= Duration::from_millis(20),
+        "not before the deadline"
+    );
     assert_eq!(child.err(), Some(Error::DeadlineExceeded));
     assert_eq!(grandchild.err(), Some(Error::DeadlineExceeded));
 }

@@ -42,7 +42,11 @@ fn only_the_first_error_is_kept() {
     });
     assert_eq!(g.wait(), Err(1));
     g.go(|| Err(3));
-    assert_eq!(g.wait(), Ok(()), "errors after the first are dropped, as Go's errOnce");
+    assert_eq!(
+        g.wait(),
+        Ok(()),
+        "errors after the first are dropped, as Go's errOnce"
+    );
 }
 
 #[goscope::test]
@@ -79,7 +83,9 @@ fn a_negative_limit_removes_the_limit() {
 }
 
 #[goscope::test]
-#[should_panic(expected = "errgroup: modify limit while 1 goroutines in the group are still active")]
+#[should_panic(
+    expected = "errgroup: modify limit while 1 goroutines in the group are still active"
+)]
 fn changing_the_limit_while_goroutines_run_panics() {
     let g = Group::<()>::new();
     g.set_limit(2);

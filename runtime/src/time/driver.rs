@@ -89,7 +89,10 @@ pub(crate) fn schedule(when: Instant, target: Arc<dyn Fire>) -> Key {
         id: timers.next_id,
     };
     timers.next_id += 1;
-    let earliest = timers.map.first_key_value().is_none_or(|(first, _)| key < *first);
+    let earliest = timers
+        .map
+        .first_key_value()
+        .is_none_or(|(first, _)| key < *first);
     timers.map.insert(key, target);
     drop(timers);
     if earliest {
