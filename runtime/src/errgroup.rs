@@ -11,6 +11,12 @@
 //! | `g.SetLimit(n)` | [`g.set_limit(n)`](Group::set_limit) |
 //! | `err := g.Wait()` | `let result = g.wait();` (`Result<(), E>`) |
 //!
+//! A [`Group`]'s goroutines own what they use (`'static`), like Go's
+//! goroutines outside a scope. For goroutines that borrow the caller's
+//! locals, [`scope`] and [`scope_with_context`] give a [`ScopedGroup`] and
+//! wait for all its goroutines before returning, as `#[goscope::scoped]`
+//! functions do.
+//!
 //! # Examples
 //!
 //! ```
@@ -30,6 +36,7 @@ use crate::chan::{Receiver, Sender, TrySendError, chan};
 use crate::context::{CancelFunc, Context};
 use crate::lock;
 use crate::sched::goroutine;
+use crate::sched::scope::Scope;
 use crate::sync::WaitGroup;
 
 /// A group of goroutines working on subtasks of one task: Go's
@@ -384,5 +391,243 @@ impl<E> fmt::Debug for Group<E> {
             .field("failed", &lock(&self.inner.err).seen)
             .field("with_context", &self.inner.cancel.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// A group whose goroutines may borrow: made by [`scope`] and
+/// [`scope_with_context`], which join every goroutine of the group before
+/// they return (as [`std::thread::scope`] does), so the borrows cannot
+/// outlive what they borrow.
+///
+/// Its goroutines are scoped goroutines: a panic in one resumes in the
+/// function that called [`scope`], with its payload, once all have
+/// finished (instead of ending the process).
+///
+/// A goroutine may not borrow a local of the closure given to [`scope`]:
+/// that local dies before the goroutines are joined.
+///
+/// ```compile_fail
+/// goscope::errgroup::scope::<(), _, _>(|g| {
+///     let local = vec![1, 2, 3];
+///     g.go(|| {
+///         assert_eq!(local.len(), 3); // `local` does not live long enough
+///         Ok(())
+///     });
+/// });
+/// ```
+pub struct ScopedGroup<'scope, 'env, E> {
+    group: Group<E>,
+    scope: &'scope Scope<'scope, 'env>,
+}
+
+/// Runs `f` with a [`ScopedGroup`] whose goroutines may borrow anything
+/// that outlives the call, waits for all of them, and returns `f`'s value
+/// or the first error a goroutine returned. Go's
+/// `var g errgroup.Group; ...; err := g.Wait()`, where the goroutines use
+/// the function's locals.
+///
+/// # Errors
+///
+/// The first `Err` a goroutine of the group returned.
+///
+/// # Examples
+///
+/// ```
+/// use goscope::errgroup;
+///
+/// let inputs = vec!["1", "2", "x", "4"];
+/// let mut parsed = vec![0; inputs.len()];
+/// let result = errgroup::scope(|g| {
+///     for (input, slot) in inputs.iter().zip(parsed.iter_mut()) {
+///         // Borrows `inputs` and one slot of `parsed`: no `'static`.
+///         g.go(move || {
+///             *slot = input.parse::<i32>().map_err(|e| format!("{input:?}: {e}"))?;
+///             Ok(())
+///         });
+///     }
+/// });
+/// assert_eq!(result, Err("\"x\": invalid digit found in string".to_string()));
+/// assert_eq!(parsed[3], 4);
+/// ```
+#[track_caller]
+pub fn scope<'env, E, F, T>(f: F) -> Result<T, E>
+where
+    E: Send + 'env,
+    F: for<'scope> FnOnce(&ScopedGroup<'scope, 'env, E>) -> T,
+{
+    scoped(Group::new(), f)
+}
+
+/// [`scope`] with a context derived from `ctx` that is cancelled at the
+/// first error or when the goroutines have all finished: Go's
+/// `errgroup.WithContext` where the goroutines use the function's locals.
+///
+/// The goroutines may borrow what outlives the call, but not the context
+/// handed to `f`, which the call itself owns: clone it into each goroutine
+/// (a reference count).
+///
+/// # Errors
+///
+/// The first `Err` a goroutine of the group returned.
+///
+/// # Examples
+///
+/// ```
+/// use goscope::context::Context;
+/// use goscope::errgroup;
+/// use goscope::prelude::*;
+///
+/// let names = ["fast", "broken", "slow"];
+/// let result = errgroup::scope_with_context(&Context::background(), |g, ctx| {
+///     for name in &names {
+///         let ctx = ctx.clone(); // the context is the call's own: clone it in
+///         g.go(move || match *name {
+///             "broken" => Err(format!("{name} failed")),
+///             _ => select! {
+///                 <-ctx.done() => Ok(()), // cancelled by the error
+///                 <-after(Duration::from_secs(60)) => Ok(()),
+///             },
+///         });
+///     }
+/// });
+/// assert_eq!(result, Err("broken failed".to_string()));
+/// ```
+#[track_caller]
+pub fn scope_with_context<'env, E, F, T>(ctx: &Context, f: F) -> Result<T, E>
+where
+    E: Send + 'env,
+    F: for<'scope> FnOnce(&ScopedGroup<'scope, 'env, E>, &Context) -> T,
+{
+    let (group, ctx) = Group::with_context(ctx);
+    scoped(group, |g| f(g, &ctx))
+}
+
+#[track_caller]
+fn scoped<'env, E, F, T>(group: Group<E>, f: F) -> Result<T, E>
+where
+    E: Send + 'env,
+    F: for<'scope> FnOnce(&ScopedGroup<'scope, 'env, E>) -> T,
+{
+    let inner = Arc::clone(&group.inner);
+    // The scope joins every goroutine of the group before it returns, also
+    // when `f` or a goroutine panics: what they borrow outlives them.
+    let value = crate::sched::scope::scope(|scope| f(&ScopedGroup { group, scope }));
+    if let Some(cancel) = &inner.cancel {
+        cancel.cancel();
+    }
+    match lock(&inner.err).err.take() {
+        Some(err) => Err(err),
+        None => Ok(value),
+    }
+}
+
+impl<'scope, 'env, E: Send + 'env> ScopedGroup<'scope, 'env, E> {
+    /// Runs `f` in a new goroutine of the group, which may borrow what
+    /// outlives the [`scope`] call: [`Group::go`] for borrowing
+    /// goroutines. With a [limit](ScopedGroup::set_limit), first waits for
+    /// a slot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use goscope::errgroup;
+    ///
+    /// let words = ["a", "bb", "ccc"];
+    /// let total = std::sync::atomic::AtomicUsize::new(0);
+    /// errgroup::scope::<(), _, _>(|g| {
+    ///     for w in &words {
+    ///         let total = &total;
+    ///         g.go(move || {
+    ///             total.fetch_add(w.len(), std::sync::atomic::Ordering::Relaxed);
+    ///             Ok(())
+    ///         });
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert_eq!(total.into_inner(), 6);
+    /// ```
+    #[track_caller]
+    pub fn go<F>(&self, f: F)
+    where
+        F: FnOnce() -> Result<(), E> + Send + 'scope, // Send: runs on another thread; 'scope: borrows only what outlives the scope
+    {
+        let sem = lock(&self.group.inner.sem).clone();
+        if let Some(sem) = &sem {
+            let _ = sem.acquire.send(());
+        }
+        self.start(f, sem);
+    }
+
+    /// Runs `f` in a new goroutine of the group only if that does not
+    /// exceed the [limit](ScopedGroup::set_limit): [`Group::try_go`] for
+    /// borrowing goroutines.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use goscope::errgroup;
+    ///
+    /// errgroup::scope::<(), _, _>(|g| {
+    ///     g.set_limit(0);
+    ///     assert!(!g.try_go(|| Ok(())));
+    /// })
+    /// .unwrap();
+    /// ```
+    #[track_caller]
+    pub fn try_go<F>(&self, f: F) -> bool
+    where
+        F: FnOnce() -> Result<(), E> + Send + 'scope, // as for `go`
+    {
+        let sem = lock(&self.group.inner.sem).clone();
+        if let Some(sem) = &sem {
+            if let Err(TrySendError::Full(())) = sem.acquire.try_send(()) {
+                return false;
+            }
+        }
+        self.start(f, sem);
+        true
+    }
+
+    /// Limits the number of active goroutines: [`Group::set_limit`].
+    ///
+    /// # Panics
+    ///
+    /// As [`Group::set_limit`], if goroutines started under a limit are
+    /// still running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use goscope::errgroup;
+    ///
+    /// errgroup::scope::<(), _, _>(|g| g.set_limit(4)).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn set_limit(&self, n: isize) {
+        self.group.set_limit(n);
+    }
+
+    #[track_caller]
+    fn start<F>(&self, f: F, sem: Option<Semaphore>)
+    where
+        F: FnOnce() -> Result<(), E> + Send + 'scope,
+    {
+        self.group.inner.wg.add(1);
+        let done = Done {
+            inner: Arc::clone(&self.group.inner),
+            sem,
+        };
+        self.scope.spawn(move || {
+            let done = done;
+            if let Err(err) = f() {
+                done.inner.record(err);
+            }
+        });
+    }
+}
+
+impl<E> fmt::Debug for ScopedGroup<'_, '_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ScopedGroup").field(&self.group).finish()
     }
 }

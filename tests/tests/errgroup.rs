@@ -117,3 +117,65 @@ fn a_go_waiting_for_a_slot_is_seen_by_the_deadlock_detector() {
     // Waits for a slot that never frees: Go's `chan send` on the semaphore.
     g.go(|| Ok(()));
 }
+
+#[test]
+fn scoped_group_goroutines_borrow_the_callers_locals() {
+    let inputs: Vec<u64> = (1..=100).collect();
+    let mut squares = vec![0; inputs.len()];
+    let result: Result<(), String> = goscope::errgroup::scope(|g| {
+        g.set_limit(8);
+        for (x, slot) in inputs.iter().zip(squares.iter_mut()) {
+            g.go(move || {
+                *slot = x * x;
+                Ok(())
+            });
+        }
+    });
+    result.unwrap();
+    assert_eq!(squares.iter().sum::<u64>(), (1..=100u64).map(|x| x * x).sum());
+}
+
+#[test]
+fn scoped_group_returns_the_first_error_after_joining_all() {
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let result = goscope::errgroup::scope(|g| {
+        for i in 0..10 {
+            let finished = &finished;
+            g.go(move || {
+                finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i == 3 { Err(format!("task {i}")) } else { Ok(()) }
+            });
+        }
+        "value"
+    });
+    assert_eq!(result, Err("task 3".to_string()));
+    assert_eq!(finished.into_inner(), 10, "every goroutine joined");
+}
+
+#[test]
+fn scope_with_context_cancels_the_others_at_the_first_error() {
+    let names = ["broken", "waits-1", "waits-2"];
+    let result = goscope::errgroup::scope_with_context(&Context::background(), |g, ctx| {
+        for name in &names {
+            let ctx = ctx.clone();
+            g.go(move || {
+                if *name == "broken" {
+                    return Err(format!("{name} failed"));
+                }
+                select! {
+                    <-ctx.done() => Ok(()),
+                    <-after(Duration::from_secs(30)) => Err(format!("{name} not cancelled")),
+                }
+            });
+        }
+    });
+    assert_eq!(result, Err("broken failed".to_string()));
+}
+
+#[test]
+#[should_panic(expected = "boom in a scoped group")]
+fn a_panic_in_a_scoped_group_resumes_in_the_caller() {
+    let _ = goscope::errgroup::scope::<(), _, _>(|g| {
+        g.go(|| panic!("boom in a scoped group"));
+    });
+}
