@@ -132,7 +132,10 @@ fn scoped_group_goroutines_borrow_the_callers_locals() {
         }
     });
     result.unwrap();
-    assert_eq!(squares.iter().sum::<u64>(), (1..=100u64).map(|x| x * x).sum());
+    assert_eq!(
+        squares.iter().sum::<u64>(),
+        (1..=100u64).map(|x| x * x).sum()
+    );
 }
 
 #[test]
@@ -143,7 +146,11 @@ fn scoped_group_returns_the_first_error_after_joining_all() {
             let finished = &finished;
             g.go(move || {
                 finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i == 3 { Err(format!("task {i}")) } else { Ok(()) }
+                if i == 3 {
+                    Err(format!("task {i}"))
+                } else {
+                    Ok(())
+                }
             });
         }
         "value"
