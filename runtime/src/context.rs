@@ -390,6 +390,14 @@ impl Node {
                 state.timer.take(),
             )
         };
+        // Leave the parent's children first, so whoever sees `done` closed
+        // also sees the parent released (a parent cancelling us at the same
+        // moment finds `err` set and does nothing).
+        if detach {
+            if let Some(parent) = &self.parent {
+                lock(&parent.state).children.remove(&self.id);
+            }
+        }
         // `err` is set before `done` closes: whoever sees the channel
         // closed finds the error (Go's order).
         drop(close);
@@ -398,11 +406,6 @@ impl Node {
         }
         for child in children.values().filter_map(Weak::upgrade) {
             child.cancel(err, false);
-        }
-        if detach {
-            if let Some(parent) = &self.parent {
-                lock(&parent.state).children.remove(&self.id);
-            }
         }
     }
 }

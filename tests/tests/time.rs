@@ -94,3 +94,12 @@ fn after_func_runs_f_in_a_goroutine() {
 fn a_zero_ticker_panics_as_go_does() {
     let _ = Ticker::new(Duration::ZERO);
 }
+
+#[test]
+fn timers_are_send_sync_and_debug() {
+    fn check<T: Send + Sync + std::fmt::Debug + 'static>() {}
+    check::<Timer>();
+    check::<Ticker>();
+    check::<goscope::context::CancelFunc>();
+    check::<goscope::errgroup::Group<std::io::Error>>();
+}
