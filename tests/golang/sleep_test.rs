@@ -201,8 +201,10 @@ fn ticker_stop_and_reset() {
     // and no tick comes.
     let count = 10u32;
     let delta = Duration::from_millis(20);
-    let ticker = Ticker::new(delta);
+    // (Go takes t0 just after NewTicker; before it, the bound below holds
+    // exactly.)
     let t0 = Instant::now();
+    let ticker = Ticker::new(delta);
     for _ in 0..count / 2 {
         ticker.c().recv_timeout(PATIENCE).expect("a tick");
     }
