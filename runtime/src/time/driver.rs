@@ -17,6 +17,7 @@
 //! firing.
 
 use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -130,7 +131,10 @@ fn run() {
             timers.map.first_key_value().map(|(key, _)| key.when)
         };
         for (key, target) in due.drain(..) {
-            target.fire(key);
+            // A panic here (an `after_func` goroutine the OS refused to
+            // start) must not take every other timer of the process down
+            // with this thread: the panic hook has printed it; go on.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| target.fire(key)));
         }
         match next {
             Some(when) => thread::park_timeout(when.saturating_duration_since(Instant::now())),
