@@ -1,9 +1,9 @@
 //! Go's concurrency model as a Rust DSL.
 //!
-//! goscope gives Rust the `go` statement, `select`, `defer`, channels and
-//! `sync.WaitGroup`, lowered onto scoped OS threads and
-//! [crossbeam-channel](https://docs.rs/crossbeam-channel). A Go program ports
-//! line by line:
+//! goscope gives Rust the `go` statement, `select`, `defer`, channels,
+//! `sync.WaitGroup`, `context`, `errgroup` and Go's timers, lowered onto
+//! scoped OS threads and [crossbeam-channel](https://docs.rs/crossbeam-channel).
+//! A Go program ports line by line:
 //!
 //! ```
 //! use goscope::prelude::*;
@@ -47,6 +47,9 @@
 //! | `defer f(x)` | [`defer!(f(x))`](defer!) |
 //! | `var wg sync.WaitGroup` | `let wg = WaitGroup::new();` ([`WaitGroup`]) |
 //! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
+//! | `time.NewTimer(d)`, `time.NewTicker(d)`, `time.AfterFunc(d, f)` | [`time::Timer::new(d)`](time::Timer::new), [`time::Ticker::new(d)`](time::Ticker::new), [`time::after_func(d, f)`](time::after_func) |
+//! | `context.Background()`, `context.WithCancel(ctx)`, `WithTimeout`, `WithDeadline` | [`context::Context::background()`](context::Context::background), [`ctx.with_cancel()`](context::Context::with_cancel), [`with_timeout`](context::Context::with_timeout), [`with_deadline`](context::Context::with_deadline) |
+//! | `errgroup.Group`, `errgroup.WithContext(ctx)` | [`errgroup::Group::new()`](errgroup::Group::new), [`errgroup::Group::with_context(&ctx)`](errgroup::Group::with_context) |
 //! | a nil channel | [`never()`](fn@never) |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`](num_goroutine) |
 //! | `func main()` | `#[goscope::main] fn main()` |
@@ -94,8 +97,10 @@
 #![cfg_attr(loom, allow(dead_code))]
 
 mod chan;
+pub mod context;
 mod defer;
 mod detect;
+pub mod errgroup;
 mod prim;
 mod sched;
 pub mod sync;

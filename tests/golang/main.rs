@@ -1,4 +1,6 @@
-//! Go's own channel tests, ported to goscope.
+//! Go's own channel tests, ported to goscope, and the tests of Go's
+//! `context`, `errgroup` and `time` packages ([`context_test`],
+//! [`errgroup_test`], [`sleep_test`]).
 //!
 //! One module per program of Go's test suite (`test/chan/*.go`,
 //! `test/closedchan.go`, `test/chancap.go`, `test/fixedbugs/issue4313.go`),
@@ -28,7 +30,9 @@ use goscope::prelude::*;
 mod chan_test;
 mod chancap;
 mod closedchan;
+mod context_test;
 mod doubleselect;
+mod errgroup_test;
 mod fifo;
 mod goroutines;
 mod issue4313;
@@ -38,6 +42,7 @@ mod select6;
 mod select7;
 mod select8;
 mod sieve1;
+mod sleep_test;
 
 /// How long an operation must stay blocked to count as "blocks forever":
 /// Go's `select3.go` uses the same 0.1 s.

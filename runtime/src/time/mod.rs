@@ -1,4 +1,20 @@
-//! Go's `time` package: sleeping, and channels that time fills.
+//! Go's `time` package: sleeping, timers, tickers, and channels that time
+//! fills.
+//!
+//! | Go | goscope |
+//! | --- | --- |
+//! | `time.Sleep(d)` | [`sleep(d)`](sleep) |
+//! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
+//! | `t := time.NewTimer(d)` | `let t = Timer::new(d);` ([`Timer`]) |
+//! | `<-t.C` | `<-t.c()` in `select!`, `t.c().recv()` |
+//! | `t.Stop()`, `t.Reset(d)` | [`t.stop()`](Timer::stop), [`t.reset(d)`](Timer::reset) |
+//! | `time.AfterFunc(d, f)` | [`after_func(d, f)`](after_func) |
+//! | `tk := time.NewTicker(d)` | `let tk = Ticker::new(d);` ([`Ticker`]) |
+//! | `tk.Stop()`, `tk.Reset(d)` | [`tk.stop()`](Ticker::stop), [`tk.reset(d)`](Ticker::reset) |
+//!
+//! Timers, tickers and context deadlines share one timer thread: 10,000
+//! live timers cost one thread, not 10,000. Waiting on a timer's channel is
+//! sleeping, not blocking: the deadlock detector never reports it.
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -7,6 +23,11 @@ use crossbeam_channel as cb;
 
 use crate::chan::{Flavor, Receiver};
 use crate::detect::{self, Wait};
+
+pub(crate) mod driver;
+mod timer;
+
+pub use timer::{Ticker, Timer, after_func};
 
 /// Pauses the current goroutine for at least `duration`: Go's `time.Sleep`.
 ///
