@@ -147,7 +147,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::chan::select::{
-        Arm, RecvArm, RecvOperand, SendArm, SendOperand, select, send_value,
+        Accept, Always, Arm, Matching, RecvArm, RecvOperand, SendArm, SendOperand, select,
+        send_value,
     };
     pub use crate::defer::{Defer, defer};
     pub use crate::sched::goroutine::go_detached;
