@@ -14,7 +14,8 @@ const MARKER: &str = "scoped";
 
 /// A parsed `go!` invocation.
 struct Go {
-    /// The scope to spawn into, or `None` for a detached goroutine.
+    /// The scope to spawn into, or `None` for a detached goroutine (outside
+    /// the scope attributes, or `go!(static ..)`).
     scope: Option<Ident>,
     body: Body,
 }
@@ -47,6 +48,21 @@ impl Go {
                 let braces = call::invoked_with_braces(&input);
                 (input, braces)
             }
+        };
+        // `go!(static ..)`: detached, whatever the scope. (In braces,
+        // `static` starts a static item of the block.)
+        let (scope, tokens) = match split_static(&tokens) {
+            Some((keyword, rest)) if !braces => {
+                if rest.is_empty() {
+                    return Err(Error::new(
+                        keyword,
+                        "go!(static ..) needs something to run: write `go!(static f(x))`, `go!(static move || ...)` or `go!(static { ... })`",
+                    )
+                    .into());
+                }
+                (None, rest)
+            }
+            _ => (scope, tokens),
         };
         let body = if braces {
             let (open, close) = match &marked {
@@ -134,6 +150,17 @@ impl Go {
                 })
             }
         }
+    }
+}
+
+/// `static` and the tokens after it, when `tokens` start with `static`.
+fn split_static(tokens: &TokenStream) -> Option<(Span, TokenStream)> {
+    let mut tokens = tokens.clone().into_iter();
+    match tokens.next() {
+        Some(TokenTree::Ident(keyword)) if keyword == "static" => {
+            Some((keyword.span(), tokens.collect()))
+        }
+        _ => None,
     }
 }
 

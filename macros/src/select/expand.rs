@@ -185,15 +185,23 @@ fn errors_as_value(errors: Error) -> TokenStream {
 }
 
 /// `|received: &Option<T>| matches!(received, pat)`, for a refutable
-/// receive pattern. The pattern is matched through a reference, so its
-/// bindings (unused here) borrow; `mut` and `ref` on them, which the
-/// binding in the arm's body keeps, are dropped here.
+/// receive pattern. A pattern with bindings is matched through the
+/// reference, so its bindings (unused here) borrow; `mut` and `ref` on them,
+/// which the binding in the arm's body keeps, are dropped here. A pattern
+/// without bindings is matched on the value itself, in place (nothing is
+/// moved), so that a constant of type `Option<T>` works too (`STOP = <-rx`):
+/// a constant pattern does not see through references.
 fn pattern_test(pat: &Pat) -> TokenStream {
     let mut test = pat.clone();
-    StripBindingModes.visit_pat_mut(&mut test);
+    let mut strip = StripBindingModes { binds: false };
+    strip.visit_pat_mut(&mut test);
     let received = format_ident!("__goscope_received", span = Span::mixed_site());
+    let scrutinee = match strip.binds {
+        true => quote!(#received),
+        false => quote!(*#received),
+    };
     quote_spanned! {pat.span()=>
-        |#received: &_| match #received {
+        |#received: &_| match #scrutinee {
             #[allow(unused_variables)]
             #test => true,
             #[allow(unreachable_patterns)]
@@ -202,10 +210,20 @@ fn pattern_test(pat: &Pat) -> TokenStream {
     }
 }
 
-struct StripBindingModes;
+/// Drops `mut` and `ref` from a pattern's bindings, noting whether it binds
+/// a name at all: `v`, `mut v`, `ref v`, `v @ ..`. A capitalised name alone
+/// is taken for a constant or a variant (`None`, `STOP`).
+struct StripBindingModes {
+    binds: bool,
+}
 
 impl VisitMut for StripBindingModes {
     fn visit_pat_ident_mut(&mut self, pat: &mut PatIdent) {
+        let name = pat.ident.to_string();
+        self.binds |= pat.by_ref.is_some()
+            || pat.mutability.is_some()
+            || pat.subpat.is_some()
+            || name.starts_with(|c: char| c == '_' || c.is_lowercase());
         pat.by_ref = None;
         pat.mutability = None;
         visit_mut::visit_pat_ident_mut(self, pat);
