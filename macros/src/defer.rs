@@ -29,15 +29,15 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     if let Some(name) = dropped_local(&input) {
         // Go's `defer close(ch)` / `defer mu.Unlock()`: `defer!(drop(x))`.
         // Evaluating `x` now would move it, and the block could no longer
-        // use it; so a hidden local owns it until the block exits (dropped
-        // in turn with the other deferred calls), and `x` becomes a
-        // reference to it for the rest of the block.
-        let owned = syn::Ident::new("__goscope_owned", Span::mixed_site());
+        // use it. Instead `x` moves into a new binding of the same name and
+        // type, declared here: locals drop in reverse order of declaration,
+        // so it drops when the block exits, in turn with the deferred calls
+        // around it, and stays usable until then. The new binding is
+        // `mut`, so `*guard += 1` works whether or not the first was.
         return quote_spanned! {name.span()=>
             #lead
-            let mut #owned = #name;
-            #[allow(unused_variables)]
-            let #name = &mut #owned;
+            #[allow(unused_mut, unused_variables)]
+            let mut #name = #name;
         };
     }
     match parse(input) {

@@ -356,7 +356,17 @@ fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream, close: Span) -> TokenS
             // dropped at the function's closing brace, as without a scope.
             let mut body = Group::new(Delimiter::Brace, inner);
             body.set_span(close);
-            let open = head[at].span();
+            // At the first `go!` that the scope is opened for: a capture
+            // error of the scope's closure (a local moved before) names it.
+            let open = tail
+                .iter()
+                .find(|stmt| contains_go(stmt.to_token_stream()))
+                .map_or_else(|| head[at].span(), Spanned::span);
+            // The closure's head too: rustc reports a capture there.
+            let ret = match ret.to_string().as_str() {
+                "-> ()" => quote_spanned!(open=> -> ()),
+                _ => ret.clone(),
+            };
             let nested = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
             quote! {
                 #(#head)*

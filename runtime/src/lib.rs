@@ -103,6 +103,7 @@ pub use crate::chan::{
     TryRecvError, TrySendError, chan, never,
 };
 pub use crate::sched::goroutine::{Outcome, num_goroutine};
+pub use crate::sched::scope::Scope;
 pub use crate::sync::WaitGroup;
 pub use crate::time::{after, sleep, tick};
 

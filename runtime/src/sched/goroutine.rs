@@ -147,7 +147,7 @@ pub(crate) fn exited() {
 #[track_caller]
 pub fn go_detached<F, R>(f: F)
 where
-    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (no #[goscope::main]), owns its data
+    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (fn not #[goscope::scoped]/main/test, or go!(static ..)): nothing waits for it, so it must own its data: move, clone or Arc it
     R: Outcome,
 {
     let job: Job = Box::new(move || {
