@@ -422,6 +422,10 @@ impl VisitMut for RewriteGo<'_> {
     fn visit_item_mut(&mut self, _: &mut Item) {}
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if is_go_path(&mac.path) && is_static(&mac.tokens) {
+            // `go!(static ..)` is detached, and so is every `go!` in it.
+            return;
+        }
         let tokens = std::mem::take(&mut mac.tokens);
         if is_go_path(&mac.path) {
             let mut group = Group::new(
@@ -461,7 +465,10 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
     while i < tts.len() {
         match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
             (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
-                if go == "go" && bang.as_char() == '!' && !qualified_elsewhere(&tts[..i]) =>
+                if go == "go"
+                    && bang.as_char() == '!'
+                    && !qualified_elsewhere(&tts[..i])
+                    && !is_static(&g.stream()) =>
             {
                 let inner = Group::new(g.delimiter(), rewrite_tokens(g.stream(), scope));
                 let mut inner_tt = TokenTree::Group(inner);
@@ -501,14 +508,29 @@ fn qualified_elsewhere(before: &[TokenTree]) -> bool {
     }
 }
 
-/// Whether `tokens` invoke `go!` anywhere.
+/// Whether the tokens of a `go!` start with `static`: a detached goroutine.
+fn is_static(tokens: &TokenStream) -> bool {
+    matches!(tokens.clone().into_iter().next(), Some(TokenTree::Ident(s)) if s == "static")
+}
+
+/// Whether `tokens` invoke `go!` anywhere, other than `go!(static ..)`
+/// (which, with the `go!`s in it, borrows nothing from the scope).
 fn contains_go(tokens: TokenStream) -> bool {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
-    tts.iter().enumerate().any(|(i, tt)| match tt {
-        TokenTree::Ident(go) => {
-            go == "go" && matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+    let mut i = 0;
+    while i < tts.len() {
+        match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
+            (TokenTree::Ident(go), Some(TokenTree::Punct(p)), group)
+                if go == "go" && p.as_char() == '!' =>
+            {
+                match group {
+                    Some(TokenTree::Group(g)) if is_static(&g.stream()) => i += 3,
+                    _ => return true,
+                }
+            }
+            (TokenTree::Group(g), ..) if contains_go(g.stream()) => return true,
+            _ => i += 1,
         }
-        TokenTree::Group(g) => contains_go(g.stream()),
-        _ => false,
-    })
+    }
+    false
 }

@@ -574,3 +574,16 @@ fn static_forms_work_outside_a_scope_too() {
     got.sort_unstable();
     assert_eq!(got, [2, 10]);
 }
+
+#[goscope::test]
+fn a_go_inside_a_static_goroutine_is_detached_too() {
+    let (tx, rx) = chan(1);
+    go!(static {
+        // Not in the test's scope: this goroutine owns what it uses, and
+        // may outlive the one that started it.
+        let (inner_tx, inner) = chan(1);
+        go!(move || inner_tx.send(5));
+        tx.send(inner.recv().unwrap() * 2).unwrap();
+    });
+    assert_eq!(rx.recv_timeout(PATIENCE), Ok(10));
+}

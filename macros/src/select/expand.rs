@@ -24,9 +24,9 @@
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Error, Pat, PatIdent};
-use syn::spanned::Spanned;
 
 use super::parse::{Case, Select, takes_anything};
 
@@ -56,7 +56,8 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 operands.extend(quote_spanned! {span=>
                     let #ch = &(#chan);
                 });
-                let receiver = quote_spanned!(span=> ::goscope::__private::RecvOperand::receiver(#ch));
+                let receiver =
+                    quote_spanned!(span=> ::goscope::__private::RecvOperand::receiver(#ch));
                 let bind = match pat {
                     None => {
                         arms.extend(quote_spanned! {span=>

@@ -359,9 +359,11 @@ fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'s
             return i;
         }
     }
-    detect::block(Wait::Select, site, None, |abort| loop {
-        if let Some(i) = wait_for_arm(arms, abort, false) {
-            break i;
+    detect::block(Wait::Select, site, None, |abort| {
+        loop {
+            if let Some(i) = wait_for_arm(arms, abort, false) {
+                break i;
+            }
         }
     })
 }

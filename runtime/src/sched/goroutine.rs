@@ -147,7 +147,10 @@ pub(crate) fn exited() {
 #[track_caller]
 pub fn go_detached<F, R>(f: F)
 where
-    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (fn not #[goscope::scoped]/main/test, or go!(static ..)): nothing waits for it, so it must own its data: move, clone or Arc it
+    // One bound a line: rustc quotes the line of the one not met.
+    F: FnOnce() -> R
+        + Send // runs on another thread
+        + 'static, // detached (fn not #[goscope::scoped], or go!(static)): nothing waits for it: move/clone/Arc its data
     R: Outcome,
 {
     let job: Job = Box::new(move || {

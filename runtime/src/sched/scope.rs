@@ -181,7 +181,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     #[track_caller]
     pub fn spawn<F, R>(&'scope self, f: F)
     where
-        F: FnOnce() -> R + Send + 'scope, // Send: runs on another thread; 'scope: runs until the function joins it, so it borrows only what lives that long (not a loop body's locals)
+        // One bound a line: rustc quotes the line of the one not met.
+        F: FnOnce() -> R
+            + Send // runs on another thread
+            + 'scope, // the function waits for it at its end: borrow only what outlives that (not a loop body's locals)
         R: Outcome,
     {
         self.state.running.fetch_add(1, Ordering::Relaxed);
