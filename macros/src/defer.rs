@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, Result};
 
-use crate::call::{self, first_span, last_span};
+use crate::call::{self, Capture, first_span, last_span};
 
 const EXPECTED: &str = "expression in defer! must be a function call, a macro call or a block";
 
@@ -137,8 +137,8 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Defer> {
         close,
     };
     match &expr {
-        Expr::Call(c) => Ok(lowered(call::lower_call(c))),
-        Expr::MethodCall(c) => Ok(lowered(call::lower_method_call(c))),
+        Expr::Call(c) => Ok(lowered(call::lower_call(c, Capture::Inferred))),
+        Expr::MethodCall(c) => Ok(lowered(call::lower_method_call(c, Capture::Inferred))),
         // Go evaluates a deferred call's arguments now; a macro's cannot be
         // taken apart, so it runs whole at exit.
         Expr::Macro(_) => Ok(whole(TokenStream::new())),

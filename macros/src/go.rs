@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, ExprClosure, Stmt};
 
-use crate::call::{self, Lowered, first_span, last_span};
+use crate::call::{self, Capture, Lowered, first_span, last_span};
 
 /// The marker that the scope attributes put in front of a `go!`'s tokens:
 /// `go!(@scoped __goscope_scope { ... })`, naming the scope to spawn into and
@@ -76,8 +76,12 @@ impl Go {
             Body::Block(stmts, open, close)
         } else {
             let mut invalid = None;
+            let capture = match scope {
+                Some(_) => Capture::Inferred,
+                None => Capture::Move,
+            };
             let parsed = (|input: ParseStream<'_>| {
-                parse_expr_form(input).map_err(|err| {
+                parse_expr_form(input, capture).map_err(|err| {
                     // syn wants its own error back; keep the `Invalid` aside.
                     let error = err.error.clone();
                     invalid = Some(err);
@@ -227,7 +231,7 @@ fn empty_error() -> Error {
 }
 
 /// Parses the parenthesised forms: a call, a method call or a closure.
-fn parse_expr_form(input: ParseStream<'_>) -> Result<Body, Invalid> {
+fn parse_expr_form(input: ParseStream<'_>, capture: Capture) -> Result<Body, Invalid> {
     if input.is_empty() {
         return Err(empty_error().into());
     }
@@ -252,8 +256,8 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Body, Invalid> {
         }
     };
     match expr {
-        Expr::Call(call) => Ok(Body::Call(call::lower_call(&call))),
-        Expr::MethodCall(call) => Ok(Body::Call(call::lower_method_call(&call))),
+        Expr::Call(call) => Ok(Body::Call(call::lower_call(&call, capture))),
+        Expr::MethodCall(call) => Ok(Body::Call(call::lower_method_call(&call, capture))),
         Expr::Closure(closure) => {
             if let Expr::Call(call) = &*closure.body {
                 if matches!(&*call.func, Expr::Block(_)) && call.args.is_empty() {
