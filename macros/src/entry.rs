@@ -422,7 +422,8 @@ impl VisitMut for RewriteGo<'_> {
     fn visit_item_mut(&mut self, _: &mut Item) {}
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if is_go_path(&mac.path) && is_static(&mac.tokens) {
+        let braces = matches!(mac.delimiter, syn::MacroDelimiter::Brace(_));
+        if is_go_path(&mac.path) && !braces && is_static(&mac.tokens) {
             // `go!(static ..)` is detached, and so is every `go!` in it.
             return;
         }
@@ -468,7 +469,7 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
                 if go == "go"
                     && bang.as_char() == '!'
                     && !qualified_elsewhere(&tts[..i])
-                    && !is_static(&g.stream()) =>
+                    && !is_static_group(g) =>
             {
                 let inner = Group::new(g.delimiter(), rewrite_tokens(g.stream(), scope));
                 let mut inner_tt = TokenTree::Group(inner);
@@ -509,8 +510,13 @@ fn qualified_elsewhere(before: &[TokenTree]) -> bool {
 }
 
 /// Whether the tokens of a `go!` start with `static`: a detached goroutine.
+/// (In `go! { static X: T = ..; .. }` it starts a static item.)
 fn is_static(tokens: &TokenStream) -> bool {
     matches!(tokens.clone().into_iter().next(), Some(TokenTree::Ident(s)) if s == "static")
+}
+
+fn is_static_group(g: &Group) -> bool {
+    g.delimiter() != Delimiter::Brace && is_static(&g.stream())
 }
 
 /// Whether `tokens` invoke `go!` anywhere, other than `go!(static ..)`
@@ -524,7 +530,7 @@ fn contains_go(tokens: TokenStream) -> bool {
                 if go == "go" && p.as_char() == '!' =>
             {
                 match group {
-                    Some(TokenTree::Group(g)) if is_static(&g.stream()) => i += 3,
+                    Some(TokenTree::Group(g)) if is_static_group(g) => i += 3,
                     _ => return true,
                 }
             }

@@ -587,3 +587,15 @@ fn a_go_inside_a_static_goroutine_is_detached_too() {
     });
     assert_eq!(rx.recv_timeout(PATIENCE), Ok(10));
 }
+
+#[goscope::test]
+fn a_block_that_starts_with_a_static_item_stays_scoped() {
+    let (tx, rx) = chan(1);
+    let name = String::from("gopher");
+    let name = &name; // a borrow: compiles only in a scoped goroutine
+    go! {
+        static GREETING: &str = "hello";
+        tx.send(format!("{GREETING}, {name}")).unwrap();
+    }
+    assert_eq!(rx.recv_timeout(PATIENCE), Ok("hello, gopher".to_string()));
+}
