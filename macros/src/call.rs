@@ -22,14 +22,36 @@ pub(crate) struct Lowered {
     pub(crate) close: Span,
 }
 
+/// How the closure that runs the call later takes what was evaluated now.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Capture {
+    /// A plain closure (scoped goroutines, `defer!`): it borrows place
+    /// receivers in the mode their method needs, so each value evaluated
+    /// now is wrapped in an `Arg`, which it captures by value even when the
+    /// value is `Copy`.
+    Inferred,
+    /// A `move` closure (detached goroutines): it owns everything it
+    /// names, so the values need no wrapper (nor does a `Send` error about
+    /// one of them mention it).
+    Move,
+}
+
 /// Names for the temporaries of one lowering.
-#[derive(Default)]
 struct Temps {
     next: usize,
     now: TokenStream,
+    capture: Capture,
 }
 
 impl Temps {
+    fn new(capture: Capture) -> Temps {
+        Temps {
+            next: 0,
+            now: TokenStream::new(),
+            capture,
+        }
+    }
+
     /// Evaluates `expr` now into a fresh temporary; returns the expression
     /// that moves it out later.
     fn eval_now(&mut self, expr: &Expr) -> TokenStream {
@@ -39,6 +61,12 @@ impl Temps {
             span = Span::mixed_site().located_at(expr.span())
         );
         self.next += 1;
+        if self.capture == Capture::Move {
+            self.now.extend(quote_spanned! {expr.span()=>
+                let #name = #expr;
+            });
+            return quote!(#name);
+        }
         self.now.extend(quote_spanned! {expr.span()=>
             let #name = ::goscope::__private::Arg(#expr);
         });
@@ -78,8 +106,8 @@ impl Temps {
 /// Lowers `f(a, b)`: a callee that is a path is named later (evaluating a
 /// path has no effect); any other callee and every argument are evaluated
 /// now, left to right.
-pub(crate) fn lower_call(call: &ExprCall) -> Lowered {
-    let mut temps = Temps::default();
+pub(crate) fn lower_call(call: &ExprCall, capture: Capture) -> Lowered {
+    let mut temps = Temps::new(capture);
     let func = match &*call.func {
         path @ Expr::Path(_) => quote!(#path),
         other => {
@@ -98,8 +126,8 @@ pub(crate) fn lower_call(call: &ExprCall) -> Lowered {
 
 /// Lowers `recv.method(a, b)`: a receiver that is a place is borrowed, any
 /// other receiver is evaluated now and moved; then the arguments.
-pub(crate) fn lower_method_call(call: &ExprMethodCall) -> Lowered {
-    let mut temps = Temps::default();
+pub(crate) fn lower_method_call(call: &ExprMethodCall, capture: Capture) -> Lowered {
+    let mut temps = Temps::new(capture);
     let receiver = temps.place(&call.receiver);
     let args = arguments(&mut temps, &call.args, call.paren_token);
     let dot = &call.dot_token;

@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, Result};
 
-use crate::call::{self, first_span, last_span};
+use crate::call::{self, Capture, first_span, last_span};
 
 const EXPECTED: &str = "expression in defer! must be a function call, a macro call or a block";
 
@@ -29,15 +29,15 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     if let Some(name) = dropped_local(&input) {
         // Go's `defer close(ch)` / `defer mu.Unlock()`: `defer!(drop(x))`.
         // Evaluating `x` now would move it, and the block could no longer
-        // use it; so a hidden local owns it until the block exits (dropped
-        // in turn with the other deferred calls), and `x` becomes a
-        // reference to it for the rest of the block.
-        let owned = syn::Ident::new("__goscope_owned", Span::mixed_site());
+        // use it. Instead `x` moves into a new binding of the same name and
+        // type, declared here: locals drop in reverse order of declaration,
+        // so it drops when the block exits, in turn with the deferred calls
+        // around it, and stays usable until then. The new binding is
+        // `mut`, so `*guard += 1` works whether or not the first was.
         return quote_spanned! {name.span()=>
             #lead
-            let mut #owned = #name;
-            #[allow(unused_variables)]
-            let #name = &mut #owned;
+            #[allow(unused_mut, unused_variables)]
+            let mut #name = #name;
         };
     }
     match parse(input) {
@@ -137,8 +137,8 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Defer> {
         close,
     };
     match &expr {
-        Expr::Call(c) => Ok(lowered(call::lower_call(c))),
-        Expr::MethodCall(c) => Ok(lowered(call::lower_method_call(c))),
+        Expr::Call(c) => Ok(lowered(call::lower_call(c, Capture::Inferred))),
+        Expr::MethodCall(c) => Ok(lowered(call::lower_method_call(c, Capture::Inferred))),
         // Go evaluates a deferred call's arguments now; a macro's cannot be
         // taken apart, so it runs whole at exit.
         Expr::Macro(_) => Ok(whole(TokenStream::new())),

@@ -356,7 +356,17 @@ fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream, close: Span) -> TokenS
             // dropped at the function's closing brace, as without a scope.
             let mut body = Group::new(Delimiter::Brace, inner);
             body.set_span(close);
-            let open = head[at].span();
+            // At the first `go!` that the scope is opened for: a capture
+            // error of the scope's closure (a local moved before) names it.
+            let open = tail
+                .iter()
+                .find(|stmt| contains_go(stmt.to_token_stream()))
+                .map_or_else(|| head[at].span(), Spanned::span);
+            // The closure's head too: rustc reports a capture there.
+            let ret = match ret.to_string().as_str() {
+                "-> ()" => quote_spanned!(open=> -> ()),
+                _ => ret.clone(),
+            };
             let nested = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
             quote! {
                 #(#head)*
@@ -412,6 +422,11 @@ impl VisitMut for RewriteGo<'_> {
     fn visit_item_mut(&mut self, _: &mut Item) {}
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        let braces = matches!(mac.delimiter, syn::MacroDelimiter::Brace(_));
+        if is_go_path(&mac.path) && !braces && is_static(&mac.tokens) {
+            // `go!(static ..)` is detached, and so is every `go!` in it.
+            return;
+        }
         let tokens = std::mem::take(&mut mac.tokens);
         if is_go_path(&mac.path) {
             let mut group = Group::new(
@@ -451,7 +466,10 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
     while i < tts.len() {
         match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
             (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
-                if go == "go" && bang.as_char() == '!' && !qualified_elsewhere(&tts[..i]) =>
+                if go == "go"
+                    && bang.as_char() == '!'
+                    && !qualified_elsewhere(&tts[..i])
+                    && !is_static_group(g) =>
             {
                 let inner = Group::new(g.delimiter(), rewrite_tokens(g.stream(), scope));
                 let mut inner_tt = TokenTree::Group(inner);
@@ -491,14 +509,34 @@ fn qualified_elsewhere(before: &[TokenTree]) -> bool {
     }
 }
 
-/// Whether `tokens` invoke `go!` anywhere.
+/// Whether the tokens of a `go!` start with `static`: a detached goroutine.
+/// (In `go! { static X: T = ..; .. }` it starts a static item.)
+fn is_static(tokens: &TokenStream) -> bool {
+    matches!(tokens.clone().into_iter().next(), Some(TokenTree::Ident(s)) if s == "static")
+}
+
+fn is_static_group(g: &Group) -> bool {
+    g.delimiter() != Delimiter::Brace && is_static(&g.stream())
+}
+
+/// Whether `tokens` invoke `go!` anywhere, other than `go!(static ..)`
+/// (which, with the `go!`s in it, borrows nothing from the scope).
 fn contains_go(tokens: TokenStream) -> bool {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
-    tts.iter().enumerate().any(|(i, tt)| match tt {
-        TokenTree::Ident(go) => {
-            go == "go" && matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+    let mut i = 0;
+    while i < tts.len() {
+        match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
+            (TokenTree::Ident(go), Some(TokenTree::Punct(p)), group)
+                if go == "go" && p.as_char() == '!' =>
+            {
+                match group {
+                    Some(TokenTree::Group(g)) if is_static_group(g) => i += 3,
+                    _ => return true,
+                }
+            }
+            (TokenTree::Group(g), ..) if contains_go(g.stream()) => return true,
+            _ => i += 1,
         }
-        TokenTree::Group(g) => contains_go(g.stream()),
-        _ => false,
-    })
+    }
+    false
 }

@@ -5,7 +5,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, ExprClosure, Stmt};
 
-use crate::call::{self, Lowered, first_span, last_span};
+use crate::call::{self, Capture, Lowered, first_span, last_span};
 
 /// The marker that the scope attributes put in front of a `go!`'s tokens:
 /// `go!(@scoped __goscope_scope { ... })`, naming the scope to spawn into and
@@ -14,7 +14,8 @@ const MARKER: &str = "scoped";
 
 /// A parsed `go!` invocation.
 struct Go {
-    /// The scope to spawn into, or `None` for a detached goroutine.
+    /// The scope to spawn into, or `None` for a detached goroutine (outside
+    /// the scope attributes, or `go!(static ..)`).
     scope: Option<Ident>,
     body: Body,
 }
@@ -48,6 +49,21 @@ impl Go {
                 (input, braces)
             }
         };
+        // `go!(static ..)`: detached, whatever the scope. (In braces,
+        // `static` starts a static item of the block.)
+        let (scope, tokens) = match split_static(&tokens) {
+            Some((keyword, rest)) if !braces => {
+                if rest.is_empty() {
+                    return Err(Error::new(
+                        keyword,
+                        "go!(static ..) needs something to run: write `go!(static f(x))`, `go!(static move || ...)` or `go!(static { ... })`",
+                    )
+                    .into());
+                }
+                (None, rest)
+            }
+            _ => (scope, tokens),
+        };
         let body = if braces {
             let (open, close) = match &marked {
                 Some(group) => (group.span_open(), group.span_close()),
@@ -60,8 +76,12 @@ impl Go {
             Body::Block(stmts, open, close)
         } else {
             let mut invalid = None;
+            let capture = match scope {
+                Some(_) => Capture::Inferred,
+                None => Capture::Move,
+            };
             let parsed = (|input: ParseStream<'_>| {
-                parse_expr_form(input).map_err(|err| {
+                parse_expr_form(input, capture).map_err(|err| {
                     // syn wants its own error back; keep the `Invalid` aside.
                     let error = err.error.clone();
                     invalid = Some(err);
@@ -137,6 +157,17 @@ impl Go {
     }
 }
 
+/// `static` and the tokens after it, when `tokens` start with `static`.
+fn split_static(tokens: &TokenStream) -> Option<(Span, TokenStream)> {
+    let mut tokens = tokens.clone().into_iter();
+    match tokens.next() {
+        Some(TokenTree::Ident(keyword)) if keyword == "static" => {
+            Some((keyword.span(), tokens.collect()))
+        }
+        _ => None,
+    }
+}
+
 /// Recognises `@scoped IDENT GROUP`.
 fn split_marker(input: TokenStream) -> Option<(Ident, proc_macro2::Group)> {
     let mut tokens = input.into_iter();
@@ -200,7 +231,7 @@ fn empty_error() -> Error {
 }
 
 /// Parses the parenthesised forms: a call, a method call or a closure.
-fn parse_expr_form(input: ParseStream<'_>) -> Result<Body, Invalid> {
+fn parse_expr_form(input: ParseStream<'_>, capture: Capture) -> Result<Body, Invalid> {
     if input.is_empty() {
         return Err(empty_error().into());
     }
@@ -225,8 +256,8 @@ fn parse_expr_form(input: ParseStream<'_>) -> Result<Body, Invalid> {
         }
     };
     match expr {
-        Expr::Call(call) => Ok(Body::Call(call::lower_call(&call))),
-        Expr::MethodCall(call) => Ok(Body::Call(call::lower_method_call(&call))),
+        Expr::Call(call) => Ok(Body::Call(call::lower_call(&call, capture))),
+        Expr::MethodCall(call) => Ok(Body::Call(call::lower_method_call(&call, capture))),
         Expr::Closure(closure) => {
             if let Expr::Call(call) = &*closure.body {
                 if matches!(&*call.func, Expr::Block(_)) && call.args.is_empty() {

@@ -20,12 +20,34 @@ use proc_macro::TokenStream;
 /// | `go!(recv.method(a))` | the method call; a place receiver (`x`, `x.field`, `x[i]`) is borrowed, any other is evaluated now and moved |
 /// | `go!(move \|\| ...)`, `go!(\|\| ...)` | the closure as written |
 /// | `go! { ... }` | the block, as a `move` closure (Go's `go func() { ... }()`) |
+/// | `go!(static f(a))`, `go!(static move \|\| ...)`, `go!(static { ... })` | the same, always detached |
 ///
 /// Inside a function marked `#[goscope::main]`, `#[goscope::scoped]` or
 /// `#[goscope::test]` the goroutine is scoped: it may borrow the function's
 /// locals, and the function returns only after it has finished. Anywhere
 /// else it is detached: it must own what it uses (`'static`), and it ends
 /// when the process ends.
+///
+/// `go!(static ..)` starts a detached goroutine anywhere, also inside those
+/// functions: the function does not wait for it, so it must own what it
+/// uses. This is how a Go function abandons goroutines: the first response
+/// wins, a timeout gives up on slow work, a canceller waits on stdin.
+///
+/// # Receivers: borrowed or moved
+///
+/// In `go!(recv.method(a))` a receiver that is a place (`x`, `x.field`,
+/// `x[i]`) is used where it is, not evaluated now:
+///
+/// - in a **scoped** goroutine it is borrowed when `method` takes `&self`
+///   or `&mut self` (until the function joins its goroutines), and moved
+///   into the goroutine when `method` takes `self`;
+/// - in a **detached** goroutine (outside the attributes, or
+///   `go!(static ..)`) it is always moved into the goroutine, which must
+///   own it, even when `method` takes `&self`: clone it first
+///   (`let e2 = e.clone(); go!(static e2.call())`) or share an `Arc`.
+///
+/// Any other receiver (`make().method()`, `x.field()`) is evaluated now and
+/// moved, like the arguments.
 ///
 /// The goroutine's function returns `()` or `Result<(), E>`; an `Err`
 /// becomes a panic. A scoped goroutine's panic resumes, with its payload, in
@@ -82,6 +104,19 @@ pub fn go(input: TokenStream) -> TokenStream {
 ///
 /// - A receive arm binds `Option<T>`: `None` once the channel is closed and
 ///   drained, like Go's `v, ok := <-ch`.
+/// - The pattern of a receive arm may be refutable, as in `let ... else`:
+///   `Some(v) = <-rx`, `Some(Msg::Quit) = <-rx`, `None = <-done`. When the
+///   value received does not match (typically `None`: the channel is
+///   closed), the value is consumed all the same (dropped), and the arm is
+///   off for the rest of this `select!`, which goes on waiting on the other
+///   arms: Go's idiom of setting a finished channel to nil. A `select!`
+///   whose arms are all off and that has no `default` blocks forever, like
+///   Go's `select` over nil channels (the deadlock detector reports it if
+///   nothing else runs). An arm with a plain binding (`v`, `_`) or no
+///   pattern costs nothing extra.
+/// - In goscope a channel closes when its last `Sender` is dropped, which
+///   includes a goroutine that owned it returning; so where Go code relies
+///   on a channel that is never closed, write `Some(v) = <-rx`.
 /// - Every channel operand and send value is evaluated exactly once, in
 ///   source order, when the `select!` is entered.
 /// - Among the arms that are ready, one is chosen uniformly at random.
@@ -94,6 +129,36 @@ pub fn go(input: TokenStream) -> TokenStream {
 ///   that nobody will ever receive); its value is dropped with the `select!`.
 ///
 /// # Examples
+///
+/// Go by Example's `select`: each goroutine sends once and returns, which
+/// closes its channel; `Some(..)` turns a closed channel's arm off, so the
+/// second round waits for the other message.
+///
+/// ```
+/// use goscope::prelude::*;
+///
+/// #[goscope::main]
+/// fn main() {
+///     let (c1_tx, c1) = chan(0);
+///     let (c2_tx, c2) = chan(0);
+///     go! {
+///         sleep(Duration::from_millis(10));
+///         c1_tx.send("one").unwrap();
+///     }
+///     go! {
+///         sleep(Duration::from_millis(20));
+///         c2_tx.send("two").unwrap();
+///     }
+///     for _ in 0..2 {
+///         select! {
+///             Some(msg1) = <-c1 => println!("received {msg1}"),
+///             Some(msg2) = <-c2 => println!("received {msg2}"),
+///         }
+///     }
+/// }
+/// ```
+///
+/// Sends and receives in one loop:
 ///
 /// ```
 /// use goscope::prelude::*;
@@ -128,9 +193,22 @@ pub fn select(input: TokenStream) -> TokenStream {
 /// receiver is borrowed until the block ends. A macro call or a block runs
 /// whole at exit.
 ///
+/// A receiver that is a place (`x`, `x.field`, `x[i]`) is borrowed until
+/// the block exits when the method takes `&self` or `&mut self`, and moved
+/// now when it takes `self`: after `defer!(conn.close())` with a
+/// `close(self)`, `conn` cannot be used (Go would run `Close` on the value
+/// `conn` held at the `defer`). To keep using it, defer something that
+/// borrows (`defer!(conn.shutdown())` with `&self`), or `defer!(drop(conn))`
+/// with the closing in `conn`'s `Drop`.
+///
 /// `defer!(drop(x))` is Go's `defer close(ch)` (or `defer mu.Unlock()`):
 /// `x` is dropped when the block exits, in turn with the other deferred
-/// calls, and stays usable until then (through a `&mut` reference to it).
+/// calls, and stays usable until then with its own type. It does so by
+/// moving `x` into a new binding of the same name, declared at the
+/// `defer!`; that binding is mutable, so `let n = m.lock().unwrap();
+/// defer!(drop(n)); *n += 1;` works, and `x` itself need not be `mut`
+/// (if it is, rustc says that it "does not need to be mutable": right, and
+/// the only way to silence it is to drop the `mut`).
 ///
 /// `defer!` is a statement: it binds the deferred call to the enclosing
 /// block, so it cannot be used as a value.

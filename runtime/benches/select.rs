@@ -15,9 +15,10 @@
 //! }
 //! ```
 //!
-//! The group `select_2way_buffered` holds `goscope` (`goscope::select!`) and
-//! `crossbeam` (`crossbeam_channel::select!`, the raw twin, on std scoped
-//! threads). The producers are started once per sample (`iter_custom`).
+//! The group `select_2way_buffered` holds `goscope` (`goscope::select!`),
+//! `goscope_some_pattern` (the same with refutable arms, `Some(v) = <-a`)
+//! and `crossbeam` (`crossbeam_channel::select!`, the raw twin, on std
+//! scoped threads). The producers are started once per sample (`iter_custom`).
 //!
 //! Run with `cargo bench -p goscope --bench select`.
 
@@ -52,6 +53,24 @@ fn goscope_select(n: u64) {
         sum += goscope::select! {
             v = <-a => v.unwrap(),
             v = <-b => v.unwrap(),
+        };
+    }
+    black_box(sum);
+}
+
+/// [`goscope_select`] with refutable arms, `Some(v) = <-a`: each value
+/// received is tested against the pattern.
+#[goscope::scoped]
+fn goscope_select_some(n: u64) {
+    let (a_tx, a) = chan(CAP);
+    let (b_tx, b) = chan(CAP);
+    go!(produce(&a_tx, n / 2));
+    go!(produce(&b_tx, n - n / 2));
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += goscope::select! {
+            Some(v) = <-a => v,
+            Some(v) = <-b => v,
         };
     }
     black_box(sum);
@@ -92,6 +111,7 @@ fn select_2way(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for (name, run) in [
         ("goscope", goscope_select as fn(u64)),
+        ("goscope_some_pattern", goscope_select_some),
         ("crossbeam", crossbeam_select),
     ] {
         group.bench_function(name, |b| {

@@ -38,12 +38,15 @@
 //! | --- | --- |
 //! | `go f(x)` | [`go!(f(x))`](go!) |
 //! | `go func() { ... }()` | `go! { ... }` |
+//! | `go f(x)` in a function that returns without waiting for it | [`go!(static f(x))`](go!) |
 //! | `ch := make(chan T, n)` | `let (tx, rx) = chan::<T>(n);` ([`chan`]) |
 //! | `ch <- v` | `tx.send(v)` ([`Sender::send`]) |
 //! | `v, ok := <-ch` | `let v = rx.recv();` (`Option<T>`, [`Receiver::recv`]) |
 //! | `for v := range ch` | `for v in &rx` |
 //! | `close(ch)` | `drop(tx)` (the last [`Sender`]) |
 //! | `select { case v := <-ch: ... }` | [`select! { v = <-rx => ... }`](select!) |
+//! | a `select` case on a channel nobody closes | [`Some(v) = <-rx => ...`](select!) (off once `rx` closes) |
+//! | `ch = nil` to turn a `select` case off | a refutable pattern, or [`never()`](fn@never) |
 //! | `defer f(x)` | [`defer!(f(x))`](defer!) |
 //! | `var wg sync.WaitGroup` | `let wg = WaitGroup::new();` ([`WaitGroup`]) |
 //! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
@@ -65,7 +68,10 @@
 //!   goroutine that owns its data, as in Go.
 //! - **A channel closes when its last [`Sender`] is dropped.** There is no
 //!   `close`, so a send on a closed channel and a double close, both run-time
-//!   panics in Go, do not compile.
+//!   panics in Go, do not compile. A goroutine that owned a sender closes
+//!   its channel when it returns, even where the Go original never closes
+//!   it: in `select!`, `Some(v) = <-rx` turns that arm off instead of taking
+//!   the closed channel's `None` again and again.
 //! - **`defer!` runs at the end of the enclosing block**, Rust's unit of
 //!   cleanup, not at function exit. At the top level of a function the two
 //!   are the same.
@@ -111,6 +117,7 @@ pub use crate::chan::{
     TryRecvError, TrySendError, chan, never,
 };
 pub use crate::sched::goroutine::{Outcome, num_goroutine};
+pub use crate::sched::scope::Scope;
 pub use crate::sync::WaitGroup;
 pub use crate::time::{after, sleep, tick};
 
@@ -155,7 +162,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::chan::select::{
-        Arm, RecvArm, RecvOperand, SendArm, SendOperand, select, send_value,
+        Accept, Always, Arm, Matching, RecvArm, RecvOperand, SendArm, SendOperand, select,
+        send_value,
     };
     pub use crate::defer::{Defer, defer};
     pub use crate::sched::goroutine::go_detached;

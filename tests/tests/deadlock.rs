@@ -68,6 +68,7 @@ fn deadlocks_are_reported_with_go_dump_and_exit_status_2() {
         ),
         ("deadlock_wait_group", &["[sync.WaitGroup.Wait]"]),
         ("deadlock_select", &["[select]"]),
+        ("deadlock_select_all_arms_off", &["[select]"]),
         (
             "deadlock_main_returns",
             &["[scope: waiting for its goroutines]", "[chan receive]"],
@@ -162,6 +163,28 @@ fn goroutines_of_a_deadlocked_test_are_ended_and_listed() {
         a_tx.send(1).unwrap();
     }
     wg.wait();
+}
+
+#[goscope::test]
+#[should_panic(expected = "[select]")]
+fn a_select_whose_arms_are_all_off_is_a_deadlock() {
+    let (tx, rx) = chan::<i32>(0);
+    drop(tx);
+    select! {
+        Some(v) = <-rx => println!("{v}"),
+    }
+}
+
+#[goscope::test]
+#[should_panic(expected = "[select]")]
+fn a_select_whose_timer_arm_turned_off_is_a_deadlock() {
+    // The timer's value does not match `None`: once it fires, nothing but
+    // another goroutine could end this select, and there is none.
+    let (_tx, rx) = chan::<i32>(0);
+    select! {
+        None = <-after(Duration::from_millis(1)) => {}
+        Some(v) = <-rx => println!("{v}"),
+    }
 }
 
 /// Outside any scope attribute, `go!` starts a detached goroutine.

@@ -501,3 +501,101 @@ fn num_goroutine_counts_live_goroutines_and_main() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// `go!(static ..)`: a detached goroutine, also inside a scope.
+
+/// A replica that answers once `gate` opens, then says how its answer went.
+fn slow_replica(gate: Receiver<()>, answer: Sender<&'static str>, said: Sender<&'static str>) {
+    gate.recv();
+    let outcome = match answer.send("slow") {
+        Ok(()) => "slow replica: answer taken",
+        Err(_) => "slow replica: nobody was listening",
+    };
+    said.send(outcome).unwrap();
+}
+
+/// Pike's "first response wins": every replica runs in a `static`
+/// goroutine, so the function returns with the first answer and abandons
+/// the others (with plain `go!` it would wait for all of them).
+#[goscope::scoped]
+fn first_response(gate: Receiver<()>, said: Sender<&'static str>) -> &'static str {
+    let (answer_tx, answers) = chan(0);
+    let fast = answer_tx.clone();
+    go!(static move || fast.send("fast"));
+    go!(static slow_replica(gate, answer_tx, said));
+    answers.recv().expect("a replica answers")
+}
+
+#[goscope::test]
+fn a_scoped_fn_returns_while_its_static_goroutine_is_still_blocked() {
+    let (gate_tx, gate) = chan::<()>(0);
+    let (said_tx, said) = chan(1);
+    let (result_tx, result) = chan(1);
+    // In its own goroutine, so that a `first_response` that waited for the
+    // slow replica (blocked until the gate opens, below) fails the bounded
+    // wait instead of hanging the test.
+    go!(static move || result_tx.send(first_response(gate, said_tx)));
+    assert_eq!(result.recv_timeout(PATIENCE), Ok("fast"));
+    // The slow replica outlived `first_response`: it is still there to take
+    // this, and its answer finds the channel closed.
+    gate_tx.send(()).unwrap();
+    assert_eq!(
+        said.recv_timeout(PATIENCE),
+        Ok("slow replica: nobody was listening")
+    );
+}
+
+#[goscope::test]
+fn every_static_form_runs_detached_inside_a_scope() {
+    let (tx, rx) = chan(3);
+    let owned = String::from("owned");
+    let (tx1, tx2) = (tx.clone(), tx.clone());
+    go!(static move || tx1.send(1).unwrap());
+    go!(static owned_worker(2, tx2));
+    go!(static {
+        // A block is a `move` closure: it owns `owned` and `tx`.
+        assert_eq!(owned, "owned");
+        tx.send(3).unwrap();
+    });
+    let mut got: Vec<u32> = rx.iter().take(3).collect();
+    got.sort_unstable();
+    assert_eq!(got, [1, 3, 20]); // `owned_worker` sends ten times its id
+}
+
+#[test]
+fn static_forms_work_outside_a_scope_too() {
+    let (tx, rx) = chan(2);
+    let tx1 = tx.clone();
+    go!(static owned_worker(1, tx1));
+    go!(static {
+        tx.send(2).unwrap();
+    });
+    let mut got: Vec<u32> = rx.iter().collect();
+    got.sort_unstable();
+    assert_eq!(got, [2, 10]);
+}
+
+#[goscope::test]
+fn a_go_inside_a_static_goroutine_is_detached_too() {
+    let (tx, rx) = chan(1);
+    go!(static {
+        // Not in the test's scope: this goroutine owns what it uses, and
+        // may outlive the one that started it.
+        let (inner_tx, inner) = chan(1);
+        go!(move || inner_tx.send(5));
+        tx.send(inner.recv().unwrap() * 2).unwrap();
+    });
+    assert_eq!(rx.recv_timeout(PATIENCE), Ok(10));
+}
+
+#[goscope::test]
+fn a_block_that_starts_with_a_static_item_stays_scoped() {
+    let (tx, rx) = chan(1);
+    let name = String::from("gopher");
+    let name = &name; // a borrow: compiles only in a scoped goroutine
+    go! {
+        static GREETING: &str = "hello";
+        tx.send(format!("{GREETING}, {name}")).unwrap();
+    }
+    assert_eq!(rx.recv_timeout(PATIENCE), Ok("hello, gopher".to_string()));
+}

@@ -579,3 +579,256 @@ fn the_value_of_a_send_arm_that_lost_is_dropped_before_the_body_runs() {
     };
     assert!(seen_in_body, "the unsent value was still alive in the body");
 }
+
+// Refutable receive patterns: `Some(v) = <-rx`, `None = <-rx`, ...
+
+/// Go by Example's `select` (gobyexample.com/select, CC BY 3.0), ported
+/// line by line: each goroutine sends once and returns, which in goscope
+/// closes its channel. With `msg1 = <-c1` the second round would take the
+/// closed `c1` (`None`); `Some(msg1) = <-c1` turns that arm off instead, and
+/// the round waits for `c2`, as Go does.
+#[goscope::test]
+fn go_by_example_select_receives_each_message_once() {
+    let (c1_tx, c1) = chan::<&str>(0);
+    let (c2_tx, c2) = chan::<&str>(0);
+    go! {
+        sleep(Duration::from_millis(100));
+        c1_tx.send("one").unwrap();
+    }
+    go! {
+        sleep(Duration::from_millis(200));
+        c2_tx.send("two").unwrap();
+    }
+    let mut printed = Vec::new();
+    for _ in 0..2 {
+        select! {
+            Some(msg1) = <-c1 => printed.push(format!("received {msg1}")),
+            Some(msg2) = <-c2 => printed.push(format!("received {msg2}")),
+        }
+    }
+    // Go prints them in this order because of the sleeps; a loaded machine
+    // may wake the goroutines in the other order, so the order is not
+    // asserted: each message exactly once is.
+    printed.sort();
+    assert_eq!(printed, ["received one", "received two"]);
+}
+
+#[goscope::test]
+fn a_closed_channel_turns_its_arm_off_and_the_select_waits_for_the_others() {
+    let (c1_tx, c1) = chan::<&str>(0);
+    let (c2_tx, c2) = chan::<&str>(0);
+    let (chosen_tx, chosen) = chan(1);
+    drop(c1_tx); // c1 is closed: always ready, with `None`
+    go!(move || {
+        let got = select! {
+            Some(msg) = <-c1 => msg,
+            Some(msg) = <-c2 => msg,
+        };
+        chosen_tx.send(got)
+    });
+    // Bounded wait: the closed `c1` does not end the select; it must still
+    // be waiting for `c2`.
+    assert_eq!(chosen.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+    c2_tx.send("two").unwrap();
+    assert_eq!(chosen.recv_timeout(PATIENCE), Ok("two"));
+}
+
+/// Sends `values` on `tx` and returns, closing the channel.
+fn produce(tx: Sender<i32>, values: std::ops::Range<i32>) {
+    for v in values {
+        tx.send(v).unwrap();
+    }
+}
+
+#[goscope::test]
+fn fan_in_drains_every_producer_then_times_out_without_spinning() {
+    let (a_tx, a) = chan(0);
+    let (b_tx, b) = chan(0);
+    let (c_tx, c) = chan(0);
+    // Different counts: the producers finish, and their channels close, at
+    // different times while the loop below runs.
+    go!(produce(a_tx, 0..3));
+    go!(produce(b_tx, 10..20));
+    go!(produce(c_tx, 100..101));
+    let mut got = Vec::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        select! {
+            Some(v) = <-a => got.push(v),
+            Some(v) = <-b => got.push(v),
+            Some(v) = <-c => got.push(v),
+            // Only reached once all three are closed (their arms are off):
+            // the producers send back to back, far faster than this.
+            <-after(Duration::from_secs(2)) => break,
+        }
+    }
+    got.sort_unstable();
+    let expected: Vec<i32> = (0..3).chain(10..20).chain(100..101).collect();
+    assert_eq!(got, expected);
+    // One round per value and one for the timeout: a closed channel never
+    // makes a round of its own (with `v = <-a` they would spin for 2 s).
+    assert_eq!(rounds, expected.len() + 1);
+}
+
+#[goscope::test]
+fn fan_in_drains_every_producer_then_takes_default() {
+    let (a_tx, a) = chan(3);
+    let (b_tx, b) = chan(10);
+    let (c_tx, c) = chan(1);
+    let wg = WaitGroup::new();
+    wg.add(3);
+    for (tx, values) in [(a_tx, 0..3), (b_tx, 10..20), (c_tx, 100..101)] {
+        let wg = &wg;
+        go! {
+            defer!(wg.done());
+            produce(tx, values);
+        }
+    }
+    wg.wait(); // every channel holds its values and is closed
+    let mut got = Vec::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        select! {
+            Some(v) = <-a => got.push(v),
+            Some(v) = <-b => got.push(v),
+            Some(v) = <-c => got.push(v),
+            default => break,
+        }
+    }
+    got.sort_unstable();
+    let expected: Vec<i32> = (0..3).chain(10..20).chain(100..101).collect();
+    assert_eq!(got, expected);
+    assert_eq!(rounds, expected.len() + 1, "a closed channel made a round");
+}
+
+#[test]
+fn a_none_arm_fires_only_on_close() {
+    let (data_tx, data) = chan::<i32>(10);
+    let (done_tx, done) = chan::<()>(10);
+    for round in 0..50 {
+        // A value on `done` does not match `None`: it turns the arm off
+        // (consumed) and the select takes the data.
+        done_tx.send(()).unwrap();
+        data_tx.send(round).unwrap();
+        let got = select! {
+            None = <-done => None,
+            v = <-data => v,
+        };
+        assert_eq!(got, Some(round));
+        // Whichever arm was polled first, `done` holds nothing for the next
+        // round: drain it if the data arm won before `done` was looked at.
+        let _ = done.try_recv();
+    }
+    drop(done_tx);
+    let got = select! {
+        None = <-done => "closed",
+        v = <-data => unreachable!("no data: {v:?}"),
+    };
+    assert_eq!(got, "closed");
+}
+
+#[test]
+fn a_value_that_does_not_match_is_consumed() {
+    #[derive(Debug, PartialEq)]
+    enum Msg {
+        Work(i32),
+        Quit,
+    }
+    let (tx, rx) = chan(2);
+    tx.send(Msg::Work(1)).unwrap();
+    tx.send(Msg::Quit).unwrap();
+    // `Work(1)` is received, refused by the pattern and dropped; the arm is
+    // off for the rest of this select, which takes `default`.
+    let got = select! {
+        Some(Msg::Quit) = <-rx => "quit",
+        default => "default",
+    };
+    assert_eq!(got, "default");
+    // A new select! starts with every arm on: `Quit` is next.
+    let got = select! {
+        Some(Msg::Quit) = <-rx => "quit",
+        default => "default",
+    };
+    assert_eq!(got, "quit");
+    assert_eq!(rx.try_recv(), Err(goscope::TryRecvError::Empty));
+}
+
+#[test]
+fn a_refutable_arm_with_default_never_takes_a_closed_channel() {
+    let (tx, rx) = chan::<i32>(1);
+    tx.send(7).unwrap();
+    drop(tx);
+    let take = || {
+        select! {
+            Some(v) = <-rx => Some(v),
+            default => None,
+        }
+    };
+    assert_eq!(take(), Some(7));
+    for _ in 0..10 {
+        assert_eq!(take(), None, "the closed channel's arm was chosen");
+    }
+}
+
+#[test]
+fn refutable_arms_bind_like_let() {
+    let (tx, rx) = chan::<(String, i32)>(2);
+    let (pair_tx, pairs) = chan::<Option<i32>>(2);
+    tx.send(("a".into(), 1)).unwrap();
+    pair_tx.send(Some(2)).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        select! {
+            Some((mut s, n)) = <-rx => {
+                s.push('!'); // `mut` on a binding works as in `let`
+                seen.push(format!("{s}{n}"));
+            }
+            Some(Some(n @ 1..=5)) | Some(Some(n @ 10..)) = <-pairs => seen.push(n.to_string()),
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["2", "a!1"]);
+}
+
+#[test]
+fn control_flow_in_refutable_arms_acts_on_the_enclosing_code() {
+    let (tx, rx) = chan(10);
+    for i in 1..=6 {
+        tx.send(i).unwrap();
+    }
+    drop(tx);
+    let mut odds = Vec::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        select! {
+            Some(v) = <-rx => {
+                if v % 2 == 1 {
+                    odds.push(v);
+                    continue;
+                }
+                if v == 6 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(odds, [1, 3, 5]);
+    assert_eq!(rounds, 6);
+
+    fn first_above(rx: &Receiver<i32>, floor: i32) -> Result<i32, &'static str> {
+        loop {
+            select! {
+                Some(v) = <-rx => if v > floor { return Ok(v) },
+                <-after(PATIENCE) => Err("timed out")?,
+            }
+        }
+    }
+    let (tx, rx) = chan(3);
+    for v in [1, 5, 9] {
+        tx.send(v).unwrap();
+    }
+    assert_eq!(first_above(&rx, 4), Ok(5));
+}

@@ -24,10 +24,11 @@
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
-use syn::Error;
 use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Error, Pat, PatIdent};
 
-use super::parse::{Case, Select};
+use super::parse::{Case, Select, takes_anything};
 
 pub(crate) fn expand(select: &Select) -> TokenStream {
     let ident =
@@ -55,14 +56,42 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                 operands.extend(quote_spanned! {span=>
                     let #ch = &(#chan);
                 });
-                arms.extend(quote_spanned! {span=>
-                    let mut #op = ::goscope::__private::RecvArm::new(
-                        ::goscope::__private::RecvOperand::receiver(#ch),
-                    );
-                });
+                let receiver =
+                    quote_spanned!(span=> ::goscope::__private::RecvOperand::receiver(#ch));
                 let bind = match pat {
-                    Some(pat) => quote!(let #pat = #op.take();),
-                    None => quote!(::goscope::__private::release(#op);),
+                    None => {
+                        arms.extend(quote_spanned! {span=>
+                            let mut #op = ::goscope::__private::RecvArm::new(#receiver);
+                        });
+                        quote!(::goscope::__private::release(#op);)
+                    }
+                    Some(pat) if takes_anything(pat) => {
+                        arms.extend(quote_spanned! {span=>
+                            let mut #op = ::goscope::__private::RecvArm::new(#receiver);
+                        });
+                        quote!(let #pat = #op.take();)
+                    }
+                    Some(pat) => {
+                        // The pattern tests each value received; the arm
+                        // completes only with a value that matches, so the
+                        // `else` never runs.
+                        let test = pattern_test(pat);
+                        // `let` takes a top-level or-pattern only in
+                        // parentheses.
+                        let pat = match pat {
+                            Pat::Or(_) => quote!((#pat)),
+                            _ => quote!(#pat),
+                        };
+                        arms.extend(quote_spanned! {span=>
+                            let mut #op = ::goscope::__private::RecvArm::matching(#receiver, #test);
+                        });
+                        quote! {
+                            #[allow(irrefutable_let_patterns)]
+                            let #pat = #op.take() else {
+                                ::core::unreachable!("select!: a received value that does not match its arm's pattern")
+                            };
+                        }
+                    }
                 };
                 chosen_arms.push((i, bind, body));
                 ops.push(op);
@@ -154,4 +183,50 @@ fn errors_as_value(errors: Error) -> TokenStream {
         *last = parens;
     }
     out.into_iter().collect()
+}
+
+/// `|received: &Option<T>| matches!(received, pat)`, for a refutable
+/// receive pattern. A pattern with bindings is matched through the
+/// reference, so its bindings (unused here) borrow; `mut` and `ref` on them,
+/// which the binding in the arm's body keeps, are dropped here. A pattern
+/// without bindings is matched on the value itself, in place (nothing is
+/// moved), so that a constant of type `Option<T>` works too (`STOP = <-rx`):
+/// a constant pattern does not see through references.
+fn pattern_test(pat: &Pat) -> TokenStream {
+    let mut test = pat.clone();
+    let mut strip = StripBindingModes { binds: false };
+    strip.visit_pat_mut(&mut test);
+    let received = format_ident!("__goscope_received", span = Span::mixed_site());
+    let scrutinee = match strip.binds {
+        true => quote!(#received),
+        false => quote!(*#received),
+    };
+    quote_spanned! {pat.span()=>
+        |#received: &_| match #scrutinee {
+            #[allow(unused_variables)]
+            #test => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+}
+
+/// Drops `mut` and `ref` from a pattern's bindings, noting whether it binds
+/// a name at all: `v`, `mut v`, `ref v`, `v @ ..`. A capitalised name alone
+/// is taken for a constant or a variant (`None`, `STOP`).
+struct StripBindingModes {
+    binds: bool,
+}
+
+impl VisitMut for StripBindingModes {
+    fn visit_pat_ident_mut(&mut self, pat: &mut PatIdent) {
+        let name = pat.ident.to_string();
+        self.binds |= pat.by_ref.is_some()
+            || pat.mutability.is_some()
+            || pat.subpat.is_some()
+            || name.starts_with(|c: char| c == '_' || c.is_lowercase());
+        pat.by_ref = None;
+        pat.mutability = None;
+        visit_mut::visit_pat_ident_mut(self, pat);
+    }
 }

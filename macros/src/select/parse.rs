@@ -1,5 +1,5 @@
-//! Parsing `select!` arms: `v = <-rx => ...`, `<-rx => ...`,
-//! `tx <- v => ...`, `default => ...`.
+//! Parsing `select!` arms: `v = <-rx => ...`, `Some(v) = <-rx => ...`,
+//! `<-rx => ...`, `tx <- v => ...`, `default => ...`.
 //!
 //! Parsing never gives up on the whole `select!`: a bad arm is reported and
 //! skipped (or, when only its punctuation is wrong, kept), and parsing goes
@@ -457,12 +457,13 @@ fn parse_expr(tts: &[TokenTree]) -> syn::Result<Expr> {
     })
 }
 
-/// The left of `= <-rx` must be a binding: it receives an `Option<T>`.
+/// The left of `= <-rx`: a pattern over the received `Option<T>`, either a
+/// binding (`v`, `_`) or a refutable pattern (`Some(v)`, `None`).
 fn parse_binding(lhs: &[TokenTree], eq: &TokenTree) -> syn::Result<Pat> {
     if lhs.is_empty() {
         return Err(Error::new_spanned(
             eq,
-            "expected a name to bind the received value to: `v = <-rx`",
+            "expected a pattern to bind the received value to: `v = <-rx` or `Some(v) = <-rx`",
         ));
     }
     if lhs.iter().any(|tt| is_punct(Some(tt), ',')) {
@@ -471,18 +472,30 @@ fn parse_binding(lhs: &[TokenTree], eq: &TokenTree) -> syn::Result<Pat> {
             "Go's `v, ok := <-ch` is `v = <-ch` in goscope: `v` is an `Option<T>`, `None` once the channel is closed and drained",
         ));
     }
-    let Ok(pat) = Pat::parse_single.parse2(tokens(lhs)) else {
-        return Err(Error::new_spanned(
-            tokens(lhs),
-            "expected a name to bind the received value to: `v = <-rx`",
-        ));
-    };
-    match &pat {
-        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => Ok(pat),
-        Pat::Wild(_) => Ok(pat),
-        _ => Err(Error::new_spanned(
-            pat.to_token_stream(),
-            "a receive binds an `Option<T>` to a name: write `v = <-rx` and match on `v` in the arm's body",
-        )),
+    Pat::parse_multi_with_leading_vert
+        .parse2(tokens(lhs))
+        .map_err(|_| {
+            Error::new_spanned(
+                tokens(lhs),
+                "expected a pattern for the received `Option<T>`: `v = <-rx`, `Some(v) = <-rx` or `None = <-rx`",
+            )
+        })
+}
+
+/// Whether a receive arm's pattern takes every `Option<T>` without a test:
+/// `_`, or a plain binding (`v`, `mut v`, `ref v`). A capitalised name may
+/// be a constant or a variant (`None`), so it is tested like any other
+/// pattern. Such arms cost nothing over an arm with no pattern.
+pub(crate) fn takes_anything(pat: &Pat) -> bool {
+    match pat {
+        Pat::Wild(_) => true,
+        Pat::Ident(p) if p.subpat.is_none() => {
+            p.by_ref.is_some()
+                || p.mutability.is_some()
+                || p.ident
+                    .to_string()
+                    .starts_with(|c: char| c == '_' || c.is_lowercase())
+        }
+        _ => false,
     }
 }

@@ -17,14 +17,17 @@ pub trait Arm<'a> {
     /// Performs the operation if it can complete without blocking.
     fn try_complete(&mut self) -> bool;
     /// Registers the operation with a blocking select; false if the arm can
-    /// never become ready (a send whose receivers are all gone).
+    /// never become ready (a send whose receivers are all gone, a receive
+    /// whose pattern refused a value).
     fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
     where
         'a: 's;
     /// Completes the operation chosen by the blocking select; false if it
-    /// turned out not to be possible after all (receivers gone meanwhile).
+    /// turned out not to be possible after all (receivers gone meanwhile)
+    /// or its pattern refused the value received (the arm is then off).
     fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool;
-    /// Whether time alone makes the arm ready (`after`, `tick`).
+    /// Whether time alone makes the arm ready (`after`, `tick`), while the
+    /// arm is still on.
     fn is_timer(&self) -> bool;
     /// Completes the arm as if its channel were closed, if it is a receive
     /// (for a goroutine that is already unwinding and cannot stop by
@@ -111,20 +114,77 @@ pub fn send_value<T>(_: &Sender<T>, value: T) -> T {
     value
 }
 
-/// A receive arm: `v = <-rx` or `<-rx`.
+/// A receive arm: `v = <-rx`, `<-rx`, or one with a refutable pattern,
+/// `Some(v) = <-rx`.
+///
+/// `A` decides whether a received value is taken: [`Always`] for a binding
+/// that accepts anything (the check compiles away), [`Matching`] for a
+/// refutable pattern. A value that is not taken is consumed all the same
+/// and disables the arm for the rest of its `select!` (Go's idiom of setting
+/// a finished channel to nil).
 #[allow(missing_debug_implementations)]
-pub struct RecvArm<'a, T> {
+pub struct RecvArm<'a, T, A = Always> {
     rx: &'a Receiver<T>,
     /// `Some(received)` once the arm has completed.
     got: Option<Option<T>>,
+    accepts: A,
+    /// Set once a value was refused: the arm is never ready again.
+    disabled: bool,
 }
 
-impl<'a, T> RecvArm<'a, T> {
-    /// A receive on `rx`.
-    pub fn new(rx: &'a Receiver<T>) -> Self {
-        RecvArm { rx, got: None }
-    }
+/// What a receive arm's pattern accepts.
+pub trait Accept<T> {
+    /// Whether the arm takes `received` (`None`: the channel is closed).
+    fn accepts(&self, received: &Option<T>) -> bool;
+}
 
+/// The pattern of a receive arm that accepts every value (`v`, `_`, none).
+#[derive(Debug, Clone, Copy)]
+pub struct Always;
+
+impl<T> Accept<T> for Always {
+    #[inline(always)]
+    fn accepts(&self, _: &Option<T>) -> bool {
+        true
+    }
+}
+
+/// The refutable pattern of a receive arm, as a test on the received value.
+#[derive(Debug, Clone, Copy)]
+pub struct Matching<F>(F);
+
+impl<T, F: Fn(&Option<T>) -> bool> Accept<T> for Matching<F> {
+    #[inline(always)]
+    fn accepts(&self, received: &Option<T>) -> bool {
+        (self.0)(received)
+    }
+}
+
+impl<'a, T> RecvArm<'a, T, Always> {
+    /// A receive on `rx` that takes every value.
+    pub fn new(rx: &'a Receiver<T>) -> Self {
+        RecvArm {
+            rx,
+            got: None,
+            accepts: Always,
+            disabled: false,
+        }
+    }
+}
+
+impl<'a, T, F: Fn(&Option<T>) -> bool> RecvArm<'a, T, Matching<F>> {
+    /// A receive on `rx` that takes only the values `pattern` accepts.
+    pub fn matching(rx: &'a Receiver<T>, pattern: F) -> Self {
+        RecvArm {
+            rx,
+            got: None,
+            accepts: Matching(pattern),
+            disabled: false,
+        }
+    }
+}
+
+impl<T, A> RecvArm<'_, T, A> {
     /// What the completed receive produced: `None` when the channel was
     /// closed.
     pub fn take(self) -> Option<T> {
@@ -132,36 +192,56 @@ impl<'a, T> RecvArm<'a, T> {
     }
 }
 
-impl<'a, T> Arm<'a> for RecvArm<'a, T> {
-    fn try_complete(&mut self) -> bool {
-        match self.rx.inner.try_recv() {
-            Ok(v) => self.got = Some(Some(v)),
-            Err(cb::TryRecvError::Disconnected) => self.got = Some(None),
-            Err(cb::TryRecvError::Empty) => return false,
+impl<'a, T, A: Accept<T>> RecvArm<'a, T, A> {
+    /// Keeps `received` if the pattern accepts it; otherwise drops it and
+    /// disables the arm. Returns whether the arm completed.
+    #[inline(always)]
+    fn offer(&mut self, received: Option<T>) -> bool {
+        if self.accepts.accepts(&received) {
+            self.got = Some(received);
+            true
+        } else {
+            self.disabled = true;
+            false
         }
-        true
+    }
+}
+
+impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
+    fn try_complete(&mut self) -> bool {
+        if self.disabled {
+            return false;
+        }
+        match self.rx.inner.try_recv() {
+            Ok(v) => self.offer(Some(v)),
+            Err(cb::TryRecvError::Disconnected) => self.offer(None),
+            Err(cb::TryRecvError::Empty) => false,
+        }
     }
 
     fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
     where
         'a: 's,
     {
+        if self.disabled {
+            return false;
+        }
         sel.recv(&self.rx.inner);
         true
     }
 
     fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool {
-        self.got = Some(op.recv(&self.rx.inner).ok());
-        true
+        let received = op.recv(&self.rx.inner).ok();
+        self.offer(received)
     }
 
     fn is_timer(&self) -> bool {
-        self.rx.flavor == Flavor::Timer
+        !self.disabled && self.rx.flavor == Flavor::Timer
     }
 
     fn close(&mut self) -> bool {
-        self.got = Some(None);
-        true
+        // Only if its pattern takes a closed channel's `None`.
+        !self.disabled && self.offer(None)
     }
 }
 
@@ -283,28 +363,50 @@ fn settle<'a>(arms: &mut [&mut dyn Arm<'a>]) -> Option<usize> {
 
 /// No arm is ready: block in crossbeam's select until one is. The deadlock
 /// detector is told, unless an arm is a timer (time alone ends the wait).
+/// A timer arm whose pattern refuses its value turns the wait into one the
+/// detector is told about.
 #[cold]
 fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'static>) -> usize {
-    // A timer arm means time alone will end the wait: not blocked, but
-    // still ended by a cancellation.
-    let what = if arms.iter().any(|arm| arm.is_timer()) {
-        Wait::SelectTimer
-    } else {
-        Wait::Select
-    };
-    detect::block(what, site, None, |interrupt| wait_for_arm(arms, interrupt))
+    if arms.iter().any(|arm| arm.is_timer()) {
+        // Time alone will end the wait: not blocked, but still ended by a
+        // cancellation.
+        let chosen = detect::block(Wait::SelectTimer, site, None, |interrupt| {
+            wait_for_arm(arms, interrupt, true)
+        });
+        if let Some(i) = chosen {
+            return i;
+        }
+        // Every timer arm turned itself off: now only another goroutine can
+        // end the wait, and the detector must know.
+    }
+    detect::block(Wait::Select, site, None, |interrupt| {
+        loop {
+            if let Some(i) = wait_for_arm(arms, interrupt, false) {
+                break i;
+            }
+        }
+    })
 }
 
 /// Blocks until an arm completes; returns its index. `interrupt` is ready
 /// when this goroutine may have to stop: its scope was cancelled, or it is
-/// part of a deadlock in a test (see `detect::block`).
-fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], interrupt: Option<&cb::Receiver<()>>) -> usize {
+/// part of a deadlock in a test (see `detect::block`). A `timed` wait gives
+/// up (`None`) once no timer arm is left on.
+fn wait_for_arm<'a>(
+    arms: &mut [&mut dyn Arm<'a>],
+    interrupt: Option<&cb::Receiver<()>>,
+    timed: bool,
+) -> Option<usize> {
     loop {
+        if timed && !arms.iter().any(|arm| arm.is_timer()) {
+            return None;
+        }
         let (mut sel, registered) = register(arms);
         let interrupt_index = interrupt.map(|interrupt| sel.recv(interrupt));
         if registered.is_empty() && interrupt_index.is_none() {
-            // Every arm is a send whose receivers are all gone: nothing can
-            // ever be ready (as a Go select whose sends nobody receives).
+            // Every arm is off (a send whose receivers are all gone, a
+            // receive whose pattern refused a value): nothing can ever be
+            // ready, as in a Go select over nil channels.
             block_forever();
         }
         let op = sel.select();
@@ -316,7 +418,7 @@ fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], interrupt: Option<&cb::Receiv
                         // In a deferred call while unwinding: a second unwind
                         // would abort; a receive arm ends as if closed.
                         if let Some(i) = arms.iter_mut().position(|arm| arm.close()) {
-                            return i;
+                            return Some(i);
                         }
                     }
                     detect::abort();
@@ -327,7 +429,7 @@ fn wait_for_arm<'a>(arms: &mut [&mut dyn Arm<'a>], interrupt: Option<&cb::Receiv
         }
         let i = registered[op.index()];
         if arms[i].complete(op) {
-            return i;
+            return Some(i);
         }
     }
 }

@@ -172,7 +172,10 @@ pub(crate) fn current_id() -> u64 {
 #[track_caller]
 pub fn go_detached<F, R>(f: F)
 where
-    F: FnOnce() -> R + Send + 'static, // Send: runs on another thread; 'static: detached (no #[goscope::main]), owns its data
+    // One bound a line: rustc quotes the line of the one not met.
+    F: FnOnce() -> R
+        + Send // runs on another thread
+        + 'static, // detached (fn not #[goscope::scoped], or go!(static)): nothing waits for it: move/clone/Arc its data
     R: Outcome,
 {
     let job: Job = Box::new(move || {

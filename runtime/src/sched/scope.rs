@@ -13,12 +13,78 @@ use crate::sched::goroutine::{self, Outcome};
 use crate::sched::join::Join;
 use crate::sched::pool::Job;
 
-/// A scope of goroutines that may borrow anything that outlives `'env`.
+/// The goroutines of a `#[goscope::main]`, `#[goscope::scoped]` or
+/// `#[goscope::test]` function, which it waits for before it returns.
 ///
-/// Created by [`scope`], which the `#[goscope::main]`, `#[goscope::scoped]` and
-/// `#[goscope::test]` attributes call; `go!` inside those functions spawns into
-/// the innermost scope. The design follows `std::thread::scope`, but keeps the
-/// panic payload of a goroutine instead of replacing it.
+/// You never name a `Scope`: the attributes open one for the function's
+/// body (and a nested one after each top-level `let` that a later `go!`
+/// may borrow), and `go!` inside the function starts its goroutine in the
+/// innermost one. It shows up in borrow errors, as
+/// `&'1 goscope::Scope<'1, '_>`:
+///
+/// - `'scope` (the `'1`) is how long the scope's goroutines may run: until
+///   the function, or the part of its body after the `let` that opened the
+///   scope, has finished and joined them. Whatever a goroutine borrows must
+///   live at least that long. A local of a loop body or of an inner block
+///   does not (it is dropped at the end of each iteration or block, while
+///   the goroutine may still run): give the goroutine its own copy (`go!`
+///   moves its arguments; `.clone()` or an `Arc`), or declare the value at
+///   the top level of the function.
+/// - `'env` (the `'_`) is the lifetime of everything the scope's goroutines
+///   may borrow: the function's parameters and its top-level locals
+///   declared before the `go!`.
+///
+/// A goroutine the function must not wait for (first response wins, a
+/// timeout that abandons slow work) is started with `go!(static ..)`: it is
+/// detached, not part of the scope, and must own what it uses.
+///
+/// The design follows [`std::thread::scope`], but a goroutine's panic
+/// resumes in the function with its own payload.
+///
+/// # Examples
+///
+/// ```
+/// use goscope::prelude::*;
+///
+/// #[goscope::scoped]
+/// fn total(parts: &[Vec<u32>]) -> u32 {
+///     let (tx, rx) = chan(parts.len());
+///     for part in parts {
+///         // Borrows `part` (from the parameter) and `tx`: both outlive
+///         // the scope, which `total` joins before it returns.
+///         go!(sum_into(part, &tx));
+///     }
+///     rx.iter().take(parts.len()).sum()
+/// }
+///
+/// fn sum_into(part: &[u32], out: &Sender<u32>) {
+///     out.send(part.iter().sum()).unwrap();
+/// }
+///
+/// # fn main() {
+/// assert_eq!(total(&[vec![1, 2], vec![3]]), 6);
+/// # }
+/// ```
+///
+/// A goroutine may not borrow a local of a loop body: the loop drops it
+/// while the goroutine may still run.
+///
+/// ```compile_fail,E0597
+/// use goscope::prelude::*;
+///
+/// #[goscope::scoped]
+/// fn show_all(lines: &[&str]) {
+///     for (i, line) in lines.iter().enumerate() {
+///         let numbered = format!("{i}: {line}");
+///         go!(println_ref(&numbered)); // error: `numbered` does not live long enough
+///     }
+/// }
+///
+/// fn println_ref(s: &str) {
+///     println!("{s}");
+/// }
+/// # fn main() {}
+/// ```
 pub struct Scope<'scope, 'env: 'scope> {
     state: Arc<ScopeState>,
     /// Invariance over `'scope`, as std's scope: spawned closures may not
@@ -128,11 +194,15 @@ where
 
 impl<'scope, 'env> Scope<'scope, 'env> {
     /// Starts a goroutine that runs `f` and may borrow anything that
-    /// outlives the scope.
+    /// outlives the scope: what `go!` does inside a scope.
+    #[doc(hidden)]
     #[track_caller]
     pub fn spawn<F, R>(&'scope self, f: F)
     where
-        F: FnOnce() -> R + Send + 'scope, // Send: runs on another thread; 'scope: borrows only locals that outlive the scope
+        // One bound a line: rustc quotes the line of the one not met.
+        F: FnOnce() -> R
+            + Send // runs on another thread
+            + 'scope, // the function waits for it at its end: borrow only what outlives that (not a loop body's locals)
         R: Outcome,
     {
         self.state.join.spawned();

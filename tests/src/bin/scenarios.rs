@@ -15,6 +15,7 @@ fn main() {
         "deadlock_wait_group" => deadlock_wait_group(),
         "deadlock_select" => deadlock_select(),
         "deadlock_main_returns" => deadlock_main_returns(),
+        "deadlock_select_all_arms_off" => deadlock_select_all_arms_off(),
         "ok_sleeping" => ok_sleeping(),
         "ok_foreign_thread" => ok_foreign_thread(),
         "ok_computing" => ok_computing(),
@@ -79,6 +80,20 @@ fn deadlock_select() {
     select! {
         v = <-a => println!("{v:?}"),
         b <- 1 => println!("sent"),
+    }
+}
+
+/// A select! whose refutable arms are all turned off by closed channels,
+/// and no `default`: Go's select over nil channels, which blocks forever.
+#[goscope::main]
+fn deadlock_select_all_arms_off() {
+    let (a_tx, a) = chan::<i32>(0);
+    let (b_tx, b) = chan::<i32>(1);
+    b_tx.send(-1).unwrap(); // refused by `Some(0..)`: turns its arm off too
+    drop((a_tx, b_tx));
+    select! {
+        Some(v) = <-a => println!("{v}"),
+        Some(v @ 0..) = <-b => println!("{v}"),
     }
 }
 

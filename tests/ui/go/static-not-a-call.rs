@@ -1,0 +1,5 @@
+use goscope::prelude::*;
+
+fn main() {
+    go!(static 42);
+}

@@ -1,0 +1,6 @@
+use goscope::prelude::*;
+
+#[goscope::main]
+fn main() {
+    go!(static);
+}

@@ -1,9 +1,0 @@
-use goscope::prelude::*;
-
-fn main() {
-    let (_tx, rx) = chan::<i32>(1);
-    select! {
-        Some(v) = <-rx => println!("{v}"),
-        default => {}
-    }
-}
