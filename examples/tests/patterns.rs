@@ -1,6 +1,6 @@
 //! Runs the Go concurrency pattern examples (`generator`, `pipeline`,
-//! `prime_sieve`, `timeouts`, `rate_limiting`, `bounded_parallelism`) and
-//! checks their output.
+//! `prime_sieve`, `timeouts`, `rate_limiting`, `bounded_parallelism`,
+//! `google_search`) and checks their output.
 
 use std::fs;
 use std::io::Read;
@@ -15,13 +15,14 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The examples this test runs.
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "generator",
     "pipeline",
     "prime_sieve",
     "timeouts",
     "rate_limiting",
     "bounded_parallelism",
+    "google_search",
 ];
 
 /// The path of example `name`, built from its current source.
@@ -346,4 +347,46 @@ fn bounded_parallelism_reports_errors() {
     let out = run("bounded_parallelism", &[missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", out.stderr);
     assert!(out.stderr.starts_with("error: "), "stderr:\n{}", out.stderr);
+}
+
+#[test]
+fn google_search() {
+    let run = run("google_search", &[]).success("google_search");
+    let mut lines = run.lines();
+    // Go's output: `timed out` first if the 80 ms ran out, then the results
+    // that came in time, then the elapsed time.
+    let timed_out = lines.first() == Some(&"timed out");
+    if timed_out {
+        lines.remove(0);
+    }
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    let results = lines[0]
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .expect("the results in brackets");
+    let kinds: Vec<&str> = results
+        .split(" result for \"golang\"")
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    // At most one result of each kind (the first replica wins), from one of
+    // its two replicas; all three unless the search timed out.
+    let mut seen: Vec<&str> = kinds
+        .iter()
+        .map(|k| k.trim_end_matches(['1', '2']))
+        .collect();
+    for kind in &seen {
+        assert!(["web", "image", "video"].contains(kind), "{}", run.stdout);
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), kinds.len(), "a kind twice: {}", run.stdout);
+    if !timed_out {
+        assert_eq!(kinds.len(), 3, "{}", run.stdout);
+    }
+    assert!(
+        lines[1].ends_with("ms") || lines[1].ends_with('s'),
+        "the elapsed time: {}",
+        run.stdout
+    );
 }
