@@ -78,6 +78,9 @@ pub(crate) enum Wait {
     Select,
     Group,
     Scope,
+    MutexLock,
+    RwLockRLock,
+    RwLockLock,
 }
 
 impl fmt::Display for Wait {
@@ -89,6 +92,9 @@ impl fmt::Display for Wait {
             Wait::Select => "select",
             Wait::Group => "sync.WaitGroup.Wait",
             Wait::Scope => "scope: waiting for its goroutines",
+            Wait::MutexLock => "sync.Mutex.Lock",
+            Wait::RwLockRLock => "sync.RWMutex.RLock",
+            Wait::RwLockLock => "sync.RWMutex.Lock",
         })
     }
 }
