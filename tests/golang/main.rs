@@ -1,7 +1,8 @@
-//! Go's own channel tests, ported to goscope.
+//! Go's own channel and lock tests, ported to goscope.
 //!
 //! One module per program of Go's test suite (`test/chan/*.go`,
-//! `test/closedchan.go`, `test/chancap.go`, `test/fixedbugs/issue4313.go`),
+//! `test/closedchan.go`, `test/chancap.go`, `test/fixedbugs/issue4313.go`,
+//! `src/sync/mutex_test.go`, `src/sync/rwmutex_test.go`),
 //! each crediting its origin, plus [`chan_test`]: stress tests written after
 //! the ideas of Go's `src/runtime/chan_test.go`. Every port checks the facts
 //! the Go program checks, through goscope's DSL (`go!`, `select!`, `defer!`,
@@ -32,6 +33,8 @@ mod doubleselect;
 mod fifo;
 mod goroutines;
 mod issue4313;
+mod mutex_test;
+mod rwmutex_test;
 mod select;
 mod select3;
 mod select6;

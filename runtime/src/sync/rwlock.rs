@@ -230,7 +230,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         self.state
             .fetch_update(Ordering::Acquire, Ordering::Relaxed, |s| {
-                read_lockable(s).then_some(s + 1)
+                read_lockable(s).then(|| s + 1)
             })
             .ok()
             .map(|_| RwLockReadGuard {
