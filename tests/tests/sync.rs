@@ -268,37 +268,34 @@ fn a_stream_of_readers_does_not_starve_a_writer() {
 }
 
 #[goscope::test]
-fn a_mutex_relocked_in_a_loop_does_not_starve_a_waiter() {
-    // Go's starvation mode: a goroutine that unlocks and relocks at once
-    // would win every race against a waiter that must first wake up.
-    let lock = &Mutex::new(0);
-    let stop = &AtomicBool::new(false);
-    let (holding_tx, holding) = chan(1);
+fn a_waiter_past_a_millisecond_is_handed_the_mutex() {
+    // Go's starvation mode: a waiter that has waited over 1 ms gets the
+    // lock from the unlock itself, so a goroutine that unlocks and relocks
+    // at once (here: `try_lock` right after the unlock) cannot win it
+    // again. The waits are about time (the 1 ms threshold): the goroutine is
+    // given 100 ms to queue up; a lock without the hand-over lets the
+    // relock win nearly always, since the waiter must first wake up.
+    let lock = &Mutex::new(Vec::new());
+    let (locking_tx, locking) = chan(1);
+    let mut held = lock.lock();
     go! {
-        let mut told = false;
-        while !stop.load(Ordering::Relaxed) {
-            let _g = lock.lock();
-            if !told {
-                holding_tx.send(()).unwrap();
-                told = true;
-            }
-            let until = Instant::now() + Duration::from_micros(100);
-            while Instant::now() < until {
-                std::hint::spin_loop();
-            }
-        }
+        locking_tx.send(()).unwrap();
+        lock.lock().push("waiter");
     }
-    holding.recv().unwrap();
-    let (done_tx, done) = chan(1);
-    go! {
-        for _ in 0..10 {
-            *lock.lock() += 1;
-        }
-        done_tx.send(()).unwrap();
+    locking.recv().unwrap();
+    sleep(Duration::from_millis(100));
+    held.push("holder");
+    drop(held);
+    assert!(
+        lock.try_lock().is_none(),
+        "the holder relocked past a waiter that had waited 100 ms"
+    );
+    let deadline = Instant::now() + PATIENCE;
+    while lock.lock().len() < 2 {
+        assert!(Instant::now() < deadline, "the waiter never got the lock");
+        std::thread::yield_now();
     }
-    let result = done.recv_timeout(PATIENCE);
-    stop.store(true, Ordering::Relaxed);
-    assert_eq!(result, Ok(()), "the waiter never got the mutex");
+    assert_eq!(*lock.lock(), ["holder", "waiter"]);
 }
 
 #[goscope::test]
