@@ -56,6 +56,11 @@ use crate::lock;
 pub(crate) use report::describe;
 
 mod report;
+#[cfg(unix)]
+mod signal;
+
+#[cfg(unix)]
+pub(crate) use signal::dump_on_sigquit;
 
 /// How long every goroutine must stay blocked before a deadlock is reported.
 pub(crate) const GRACE: Duration = Duration::from_millis(200);
