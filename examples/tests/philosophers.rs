@@ -26,7 +26,14 @@ fn example_path() -> PathBuf {
     BUILT.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "-p", "examples", "--example", "philosophers"]);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "examples",
+            "--example",
+            "philosophers",
+        ]);
         match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") => {}
             Some("release") => {
@@ -114,5 +121,8 @@ fn left_fork_first_deadlocks_and_is_reported() {
         + 1;
     let waiting = format!("[sync.Mutex.Lock]:\n\t{SOURCE}:{line}:");
     assert_eq!(stderr.matches(&waiting).count(), 5, "{stderr}");
-    assert!(stderr.contains("goroutine 1 [sync.WaitGroup.Wait]:"), "{stderr}");
+    assert!(
+        stderr.contains("goroutine 1 [sync.WaitGroup.Wait]:"),
+        "{stderr}"
+    );
 }

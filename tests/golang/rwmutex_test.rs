@@ -22,7 +22,12 @@ use std::time::Instant;
 use goscope::prelude::*;
 use goscope::sync::RwLock;
 
-fn parallel_reader(m: &RwLock<()>, clocked: &Sender<bool>, cunlock: &Receiver<bool>, cdone: &Sender<bool>) {
+fn parallel_reader(
+    m: &RwLock<()>,
+    clocked: &Sender<bool>,
+    cunlock: &Receiver<bool>,
+    cdone: &Sender<bool>,
+) {
     let g = m.read();
     clocked.send(true).unwrap();
     cunlock.recv();

@@ -146,12 +146,20 @@ fn the_philosophers_deadlock_on_sync_mutex_is_reported_every_time() {
     for (run, (name, out)) in run_all(&runs).into_iter().enumerate() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "run {run}: {stderr}");
-        assert!(stderr.contains(&format!("{HEADER}\n\n")), "run {run}: {stderr}");
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("eats"), "{name}");
+        assert!(
+            stderr.contains(&format!("{HEADER}\n\n")),
+            "run {run}: {stderr}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("eats"),
+            "{name}"
+        );
         let entries = entries(&stderr);
         assert_eq!(entries.len(), 6, "run {run}: {stderr}");
         assert!(
-            entries[0].0.starts_with("goroutine 1 [scope: waiting for its goroutines]"),
+            entries[0]
+                .0
+                .starts_with("goroutine 1 [scope: waiting for its goroutines]"),
             "run {run}: {stderr}"
         );
         for (head, body) in &entries[1..] {

@@ -79,11 +79,17 @@ fn sigquit_prints_every_goroutine_and_exits_with_status_2() {
     let at = |needle: &str| format!("\t{SCENARIOS}:{}:", line_of(needle));
     let created = |needle: &str| format!("created by go! in goroutine 1\n{}", at(needle));
     let expected = [
-        format!("goroutine 1 [sync.RWMutex.Lock]:\n{}", at("*rw.write() += 1")),
+        format!(
+            "goroutine 1 [sync.RWMutex.Lock]:\n{}",
+            at("*rw.write() += 1")
+        ),
         "main goroutine".to_string(),
         format!("goroutine 2 [chan receive]:\n{}", at("never.recv();")),
         created("go!(hold_and_wait("),
-        format!("goroutine 3 [sync.Mutex.Lock]:\n{}", at("*mutex.lock() += 1")),
+        format!(
+            "goroutine 3 [sync.Mutex.Lock]:\n{}",
+            at("*mutex.lock() += 1")
+        ),
         created("go!(wait_for_mutex("),
         "goroutine 4 [running]:\ncreated by go! in goroutine 1".to_string(),
         at("go!(report_ready("),

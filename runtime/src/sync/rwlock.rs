@@ -9,7 +9,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::waiter::{Wake, Waiter};
+use super::waiter::{Waiter, Wake};
 use crate::detect::{self, Interrupt, Wait};
 
 // The state word: the low 30 bits count the readers holding the lock, or
