@@ -457,7 +457,7 @@ impl<T: ?Sized> RwLock<T> {
                 (WRITE_LOCKED | queue.bits(), Grant::Nobody)
             } else if held == 0
                 && !queue.writers.is_empty()
-                && !(writer_left && !queue.readers.is_empty())
+                && (!writer_left || queue.readers.is_empty())
             {
                 let more = if queue.writers.len() > 1 {
                     WRITERS_WAITING
