@@ -48,6 +48,8 @@ const CONTENDED: u32 = 2;
 /// fn main() {
 ///     let counter = Mutex::new(0);
 ///     let wg = WaitGroup::new();
+///     // `go! { .. }` moves what it names: share by reference.
+///     let (counter, wg) = (&counter, &wg);
 ///     for _ in 0..10 {
 ///         wg.add(1);
 ///         go! {
@@ -167,7 +169,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// #[goscope::main]
     /// fn main() {
-    ///     let seen = Mutex::new(Vec::new());
+    ///     let seen = &Mutex::new(Vec::new());
     ///     for i in 0..3 {
     ///         go! { seen.lock().push(i); }
     ///     }

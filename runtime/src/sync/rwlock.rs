@@ -57,7 +57,7 @@ fn read_lockable(state: u32) -> bool {
 ///
 /// #[goscope::main]
 /// fn main() {
-///     let config = RwLock::new(String::from("v1"));
+///     let config = &RwLock::new(String::from("v1"));
 ///     for _ in 0..3 {
 ///         go! { assert!(config.read().starts_with('v')); }
 ///     }
