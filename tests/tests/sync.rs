@@ -45,6 +45,26 @@ fn mutex_excludes_under_contention() {
 }
 
 #[goscope::test]
+fn waiters_of_many_locks_each_get_their_own() {
+    // More locks than the wait table has queues (64): locks share queues,
+    // and each unlock must wake a waiter of its own lock, never another's.
+    const LOCKS: usize = 200;
+    let locks: Vec<Mutex<usize>> = (0..LOCKS).map(Mutex::new).collect();
+    let (got_tx, got) = chan(LOCKS);
+    let mut guards: Vec<_> = locks.iter().map(Mutex::lock).collect();
+    let (locks, got_tx) = (&locks, &got_tx);
+    for i in 0..LOCKS {
+        go! { got_tx.send(*locks[i].lock()).unwrap(); }
+    }
+    // Release them last to first: each release lets exactly its waiter in.
+    while let Some(guard) = guards.pop() {
+        let i = *guard;
+        drop(guard);
+        assert_eq!(got.recv_timeout(PATIENCE), Ok(i));
+    }
+}
+
+#[goscope::test]
 fn lock_waits_until_the_guard_is_dropped() {
     let lock = &Mutex::new(Vec::new());
     let (locked_tx, locked) = chan(1);

@@ -1,7 +1,6 @@
 //! Go's `sync.Mutex`, with Rust's guard.
 
 use std::cell::UnsafeCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -9,7 +8,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::waiter::{Waiter, Wake};
+use super::waiter::{self, Kind, Queue, Waiter, Wake};
 use crate::detect::{self, Interrupt, Wait};
 
 /// Unlocked.
@@ -72,9 +71,10 @@ const CONTENDED: u32 = 2;
 /// });
 /// ```
 pub struct Mutex<T: ?Sized> {
+    /// The goroutines waiting for it are in a table shared by all locks
+    /// ([`waiter::queue`]), keyed by its address: a `Mutex` is its state
+    /// word and its data, as `std`'s.
     state: AtomicU32,
-    /// Goroutines waiting for the lock, in order.
-    waiters: std::sync::Mutex<VecDeque<Arc<Waiter>>>,
     data: UnsafeCell<T>,
 }
 
@@ -133,7 +133,6 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
             state: AtomicU32::new(UNLOCKED),
-            waiters: std::sync::Mutex::new(VecDeque::new()),
             data: UnsafeCell::new(value),
         }
     }
@@ -228,6 +227,11 @@ impl<T: ?Sized> Mutex<T> {
         self.data.get_mut()
     }
 
+    /// Its queue of waiters, locked.
+    fn waiters(&self) -> Queue {
+        waiter::queue(std::ptr::from_ref(self).cast::<()>() as usize)
+    }
+
     /// Releases the lock (the guard's drop).
     #[inline]
     fn unlock(&self) {
@@ -259,7 +263,7 @@ impl<T: ?Sized> Mutex<T> {
             let mut woken_before = false;
             loop {
                 {
-                    let mut waiters = crate::lock(&self.waiters);
+                    let mut waiters = self.waiters();
                     // Taking the lock as `CONTENDED` (not knowing whether
                     // others wait) makes its unlock look at the queue.
                     if self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED {
@@ -271,9 +275,9 @@ impl<T: ?Sized> Mutex<T> {
                     if woken_before {
                         // Go's rule: a waiter that lost the race after being
                         // woken goes back to the front.
-                        waiters.push_front(Arc::clone(&waiter));
+                        waiters.push_front(Kind::Lock, &waiter);
                     } else {
-                        waiters.push_back(Arc::clone(&waiter));
+                        waiters.push_back(Kind::Lock, &waiter);
                     }
                 }
                 match waiter.park(abort.is_some()) {
@@ -293,13 +297,13 @@ impl<T: ?Sized> Mutex<T> {
     #[cold]
     #[inline(never)]
     fn unlock_contended(&self) {
-        let mut waiters = crate::lock(&self.waiters);
-        let Some(first) = waiters.front() else {
+        let mut waiters = self.waiters();
+        let Some(first) = waiters.front(Kind::Lock) else {
             return;
         };
         if !first.starving() {
             // Let it race for the lock with goroutines arriving now.
-            let first = waiters.pop_front();
+            let first = waiters.pop_front(Kind::Lock);
             first.into_iter().for_each(|w| w.wake());
             return;
         }
@@ -318,7 +322,7 @@ impl<T: ?Sized> Mutex<T> {
                 .compare_exchange(state, new, order, Ordering::Relaxed)
             {
                 Ok(UNLOCKED) => {
-                    if let Some(w) = waiters.pop_front() {
+                    if let Some(w) = waiters.pop_front(Kind::Lock) {
                         w.grant();
                     }
                     return;
@@ -333,13 +337,13 @@ impl<T: ?Sized> Mutex<T> {
     /// otherwise it was woken or handed the lock, which passes to the next.
     #[cold]
     fn leave(&self, waiter: &Arc<Waiter>) {
-        let mut waiters = crate::lock(&self.waiters);
-        if let Some(i) = waiters.iter().position(|w| Arc::ptr_eq(w, waiter)) {
-            waiters.remove(i);
+        let mut waiters = self.waiters();
+        if waiters.remove(waiter) {
+            // Out of the queue, not woken: nothing else to do.
         } else if waiter.granted() {
             drop(waiters);
             self.unlock();
-        } else if let Some(next) = waiters.pop_front() {
+        } else if let Some(next) = waiters.pop_front(Kind::Lock) {
             // It was woken to retry: pass that wake-up on.
             next.wake();
         }

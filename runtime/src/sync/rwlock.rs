@@ -1,7 +1,6 @@
 //! Go's `sync.RWMutex`, with Rust's guards.
 
 use std::cell::UnsafeCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
@@ -9,7 +8,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::waiter::{Waiter, Wake};
+use super::waiter::{self, Kind, Queue, Waiter, Wake};
 use crate::detect::{self, Interrupt, Wait};
 
 // The state word: the low 30 bits count the readers holding the lock, or
@@ -75,30 +74,22 @@ fn read_lockable(state: u32) -> bool {
 /// });
 /// ```
 pub struct RwLock<T: ?Sized> {
+    /// The goroutines waiting for it are in a table shared by all locks
+    /// ([`waiter::queue`]), keyed by its address.
     state: AtomicU32,
-    queue: std::sync::Mutex<Queue>,
     data: UnsafeCell<T>,
 }
 
-/// The goroutines waiting for an [`RwLock`].
-#[derive(Debug)]
-struct Queue {
-    readers: Vec<Arc<Waiter>>,
-    writers: VecDeque<Arc<Waiter>>,
-}
-
-impl Queue {
-    /// The waiting bits that say who is queued.
-    fn bits(&self) -> u32 {
-        let mut bits = 0;
-        if !self.readers.is_empty() {
-            bits |= READERS_WAITING;
-        }
-        if !self.writers.is_empty() {
-            bits |= WRITERS_WAITING;
-        }
-        bits
+/// The waiting bits that say who is queued.
+fn bits(queue: &Queue) -> u32 {
+    let mut bits = 0;
+    if !queue.is_empty(Kind::Read) {
+        bits |= READERS_WAITING;
     }
+    if !queue.is_empty(Kind::Write) {
+        bits |= WRITERS_WAITING;
+    }
+    bits
 }
 
 // SAFETY: the lock owns its `T`. Read guards give out `&T` to any number of
@@ -159,10 +150,6 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             state: AtomicU32::new(0),
-            queue: std::sync::Mutex::new(Queue {
-                readers: Vec::new(),
-                writers: VecDeque::new(),
-            }),
             data: UnsafeCell::new(value),
         }
     }
@@ -306,6 +293,11 @@ impl<T: ?Sized> RwLock<T> {
         self.data.get_mut()
     }
 
+    /// Its queue of waiters, locked.
+    fn waiters(&self) -> Queue {
+        waiter::queue(std::ptr::from_ref(self).cast::<()>() as usize)
+    }
+
     #[inline]
     fn read_unlock(&self) {
         let state = self.state.fetch_sub(1, Ordering::Release) - 1;
@@ -338,7 +330,7 @@ impl<T: ?Sized> RwLock<T> {
         let interrupt: Arc<dyn Interrupt> = waiter.clone();
         detect::block(Wait::RwLockRLock, site, Some(interrupt), |abort| {
             {
-                let mut queue = crate::lock(&self.queue);
+                let mut queue = self.waiters();
                 let mut state = self.state.load(Ordering::Relaxed);
                 loop {
                     // Under the queue mutex, queued readers do not matter:
@@ -365,7 +357,7 @@ impl<T: ?Sized> RwLock<T> {
                         }
                     }
                 }
-                queue.readers.push(Arc::clone(&waiter));
+                queue.push_back(Kind::Read, &waiter);
             }
             // Readers are never woken to retry: the lock is handed to them.
             match waiter.park(abort.is_some()) {
@@ -406,7 +398,7 @@ impl<T: ?Sized> RwLock<T> {
         let interrupt: Arc<dyn Interrupt> = waiter.clone();
         detect::block(Wait::RwLockLock, site, Some(interrupt), |abort| {
             {
-                let mut queue = crate::lock(&self.queue);
+                let mut queue = self.waiters();
                 let mut state = self.state.load(Ordering::Relaxed);
                 loop {
                     let (new, order) = if state == 0 {
@@ -423,7 +415,7 @@ impl<T: ?Sized> RwLock<T> {
                         Err(now) => state = now,
                     }
                 }
-                queue.writers.push_back(Arc::clone(&waiter));
+                queue.push_back(Kind::Write, &waiter);
             }
             match waiter.park(abort.is_some()) {
                 Wake::Granted | Wake::Retry => {}
@@ -448,40 +440,40 @@ impl<T: ?Sized> RwLock<T> {
             Writer,
             Readers,
         }
-        let mut queue = crate::lock(&self.queue);
+        let mut queue = self.waiters();
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
             let held = state & MASK;
             let (new, grant) = if held == WRITE_LOCKED {
                 // A writer holds it: its unlock comes back here.
-                (WRITE_LOCKED | queue.bits(), Grant::Nobody)
+                (WRITE_LOCKED | bits(&queue), Grant::Nobody)
             } else if held == 0
-                && !queue.writers.is_empty()
-                && (!writer_left || queue.readers.is_empty())
+                && !queue.is_empty(Kind::Write)
+                && (!writer_left || queue.is_empty(Kind::Read))
             {
-                let more = if queue.writers.len() > 1 {
+                let more = if queue.len(Kind::Write) > 1 {
                     WRITERS_WAITING
                 } else {
                     0
                 };
-                let readers = if queue.readers.is_empty() {
+                let readers = if queue.is_empty(Kind::Read) {
                     0
                 } else {
                     READERS_WAITING
                 };
                 (WRITE_LOCKED | more | readers, Grant::Writer)
-            } else if !queue.readers.is_empty() && (held == 0 || queue.writers.is_empty()) {
-                let writers = if queue.writers.is_empty() {
+            } else if !queue.is_empty(Kind::Read) && (held == 0 || queue.is_empty(Kind::Write)) {
+                let writers = if queue.is_empty(Kind::Write) {
                     0
                 } else {
                     WRITERS_WAITING
                 };
-                let count = held + queue.readers.len() as u32;
+                let count = held + queue.len(Kind::Read) as u32;
                 (count | writers, Grant::Readers)
             } else {
                 // Readers hold it and a writer waits (the last reader out
                 // comes back here), or nobody waits.
-                (held | queue.bits(), Grant::Nobody)
+                (held | bits(&queue), Grant::Nobody)
             };
             match self
                 .state
@@ -491,11 +483,11 @@ impl<T: ?Sized> RwLock<T> {
                     match grant {
                         Grant::Nobody => {}
                         Grant::Writer => {
-                            if let Some(w) = queue.writers.pop_front() {
+                            if let Some(w) = queue.pop_front(Kind::Write) {
                                 w.grant();
                             }
                         }
-                        Grant::Readers => queue.readers.drain(..).for_each(|r| r.grant()),
+                        Grant::Readers => queue.drain(Kind::Read).iter().for_each(|r| r.grant()),
                     }
                     return;
                 }
@@ -508,21 +500,13 @@ impl<T: ?Sized> RwLock<T> {
     /// otherwise it was handed the lock, and gives it back.
     #[cold]
     fn leave(&self, waiter: &Arc<Waiter>, reader: bool) {
-        let mut queue = crate::lock(&self.queue);
-        let queued = if reader {
-            let i = queue.readers.iter().position(|w| Arc::ptr_eq(w, waiter));
-            i.map(|i| queue.readers.swap_remove(i))
-        } else {
-            let i = queue.writers.iter().position(|w| Arc::ptr_eq(w, waiter));
-            i.and_then(|i| queue.writers.remove(i))
-        };
-        drop(queue);
+        let queued = self.waiters().remove(waiter);
         match queued {
             // Its leaving may let others in (readers behind a writer that
             // gave up), and its bit may have to go.
-            Some(_) => self.dispatch(false),
-            None if reader => self.read_unlock(),
-            None => self.write_unlock(),
+            true => self.dispatch(false),
+            false if reader => self.read_unlock(),
+            false => self.write_unlock(),
         }
     }
 }

@@ -112,3 +112,122 @@ impl Interrupt for Waiter {
         self.thread.unpark();
     }
 }
+
+/// What a queued goroutine waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A [`Mutex`](super::Mutex).
+    Lock,
+    /// An [`RwLock`](super::RwLock), for reading.
+    Read,
+    /// An [`RwLock`](super::RwLock), for writing.
+    Write,
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: usize,
+    kind: Kind,
+    waiter: Arc<Waiter>,
+}
+
+/// How many queues the table has: locks hash into them by address.
+const BUCKETS: usize = 64;
+
+/// The wait queues of every lock, keyed by the lock's address (as
+/// `parking_lot` does), so that a lock holds only its state word and its
+/// data, as `std`'s does. A lock's address is stable while anyone waits
+/// for it: waiters borrow it.
+static TABLE: [std::sync::Mutex<Vec<Entry>>; BUCKETS] =
+    [const { std::sync::Mutex::new(Vec::new()) }; BUCKETS];
+
+/// The queue of the lock at `key`, locked: the lock's slow paths run under
+/// it, which orders their changes of the lock's waiting bits against
+/// queueing.
+pub(super) fn queue(key: usize) -> Queue {
+    // Fibonacci hashing of the address: locks side by side in a `Vec` land
+    // in different buckets.
+    let bucket = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+    Queue {
+        entries: crate::lock(&TABLE[bucket as usize]),
+        key,
+    }
+}
+
+/// One lock's waiters, in the order they queued (see [`queue`]).
+pub(super) struct Queue {
+    entries: std::sync::MutexGuard<'static, Vec<Entry>>,
+    key: usize,
+}
+
+impl Queue {
+    fn mine(&self, kind: Kind) -> impl Iterator<Item = (usize, &Entry)> {
+        let key = self.key;
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.key == key && e.kind == kind)
+    }
+
+    pub(super) fn push_back(&mut self, kind: Kind, waiter: &Arc<Waiter>) {
+        self.entries.push(Entry {
+            key: self.key,
+            kind,
+            waiter: Arc::clone(waiter),
+        });
+    }
+
+    /// Queues `waiter` ahead of the others of its kind.
+    pub(super) fn push_front(&mut self, kind: Kind, waiter: &Arc<Waiter>) {
+        let at = self
+            .mine(kind)
+            .next()
+            .map_or(self.entries.len(), |(i, _)| i);
+        let entry = Entry {
+            key: self.key,
+            kind,
+            waiter: Arc::clone(waiter),
+        };
+        self.entries.insert(at, entry);
+    }
+
+    pub(super) fn front(&self, kind: Kind) -> Option<&Arc<Waiter>> {
+        self.mine(kind).next().map(|(_, e)| &e.waiter)
+    }
+
+    pub(super) fn pop_front(&mut self, kind: Kind) -> Option<Arc<Waiter>> {
+        let i = self.mine(kind).next()?.0;
+        Some(self.entries.remove(i).waiter)
+    }
+
+    pub(super) fn len(&self, kind: Kind) -> usize {
+        self.mine(kind).count()
+    }
+
+    pub(super) fn is_empty(&self, kind: Kind) -> bool {
+        self.mine(kind).next().is_none()
+    }
+
+    /// Takes every waiter of `kind` out, in order.
+    pub(super) fn drain(&mut self, kind: Kind) -> Vec<Arc<Waiter>> {
+        let key = self.key;
+        let mut taken = Vec::new();
+        self.entries.retain(|e| {
+            let mine = e.key == key && e.kind == kind;
+            if mine {
+                taken.push(Arc::clone(&e.waiter));
+            }
+            !mine
+        });
+        taken
+    }
+
+    /// Takes `waiter` out if it is still queued; whether it was.
+    pub(super) fn remove(&mut self, waiter: &Arc<Waiter>) -> bool {
+        let found = self
+            .entries
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.waiter, waiter));
+        found.map(|i| self.entries.remove(i)).is_some()
+    }
+}
