@@ -53,8 +53,8 @@ fn waiters_of_many_locks_each_get_their_own() {
     let (got_tx, got) = chan(LOCKS);
     let mut guards: Vec<_> = locks.iter().map(Mutex::lock).collect();
     let (locks, got_tx) = (&locks, &got_tx);
-    for i in 0..LOCKS {
-        go! { got_tx.send(*locks[i].lock()).unwrap(); }
+    for lock in locks {
+        go! { got_tx.send(*lock.lock()).unwrap(); }
     }
     // Release them last to first: each release lets exactly its waiter in.
     while let Some(guard) = guards.pop() {
@@ -358,4 +358,13 @@ fn goroutines_waiting_for_a_lock_are_ended_with_a_deadlocked_test() {
     }
     go! { *rw.write() += 1; }
     rx.recv();
+}
+
+#[test]
+fn locks_are_no_bigger_than_std_locks() {
+    // The waiters live in a shared table, not in the lock.
+    use std::mem::size_of;
+    assert_eq!(size_of::<Mutex<()>>(), 4);
+    assert!(size_of::<Mutex<u64>>() <= size_of::<std::sync::Mutex<u64>>());
+    assert!(size_of::<RwLock<u64>>() <= size_of::<std::sync::RwLock<u64>>());
 }
