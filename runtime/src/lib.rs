@@ -178,13 +178,16 @@ pub mod __private {
         pub leak_check: bool,
     }
 
-    /// Runs `main`'s body as goroutine 1 inside a scope.
+    /// Runs `main`'s body as goroutine 1 inside a scope; on Unix, `SIGQUIT`
+    /// prints the goroutine dump and exits with status 2, as in Go.
     #[track_caller]
     pub fn main<'env, F, T>(config: Config, f: F) -> T
     where
         F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
     {
         let root = crate::detect::enter_root(true, config.deadlock);
+        #[cfg(unix)]
+        crate::detect::dump_on_sigquit();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scope(f))) {
             Ok(value) => value,
             Err(_) => {

@@ -1,9 +1,10 @@
-//! Go's own channel tests, ported to goscope, and the tests of Go's
-//! `context`, `errgroup` and `time` packages ([`context_test`],
-//! [`errgroup_test`], [`sleep_test`]).
+//! Go's own channel and lock tests, and the tests of Go's `context`,
+//! `errgroup` and `time` packages ([`context_test`], [`errgroup_test`],
+//! [`sleep_test`]), ported to goscope.
 //!
 //! One module per program of Go's test suite (`test/chan/*.go`,
-//! `test/closedchan.go`, `test/chancap.go`, `test/fixedbugs/issue4313.go`),
+//! `test/closedchan.go`, `test/chancap.go`, `test/fixedbugs/issue4313.go`,
+//! `src/sync/mutex_test.go`, `src/sync/rwmutex_test.go`),
 //! each crediting its origin, plus [`chan_test`]: stress tests written after
 //! the ideas of Go's `src/runtime/chan_test.go`. Every port checks the facts
 //! the Go program checks, through goscope's DSL (`go!`, `select!`, `defer!`,
@@ -36,6 +37,8 @@ mod errgroup_test;
 mod fifo;
 mod goroutines;
 mod issue4313;
+mod mutex_test;
+mod rwmutex_test;
 mod select;
 mod select3;
 mod select6;

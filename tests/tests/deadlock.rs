@@ -114,6 +114,7 @@ fn busy_sleeping_and_foreign_threads_are_never_taken_for_blocked() {
         ("ok_computing", "computed true"),
         ("ok_std_mutex", "mutex ok"),
         ("ok_soak", "soak passes true"),
+        ("ok_sync_mutex_computing", "sync mutex ok true"),
     ];
     let names: Vec<_> = expected.iter().map(|e| e.0).collect();
     for ((name, out), (_, line)) in run_all(&names).into_iter().zip(expected) {
@@ -121,6 +122,53 @@ fn busy_sleeping_and_foreign_threads_are_never_taken_for_blocked() {
         assert!(out.status.success(), "{name}: {stderr}");
         assert!(!stderr.contains(HEADER), "{name}: false report: {stderr}");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), line, "{name}");
+    }
+}
+
+/// The line of the scenarios' source that contains `needle` (1-based).
+fn line_of(needle: &str) -> usize {
+    let source = include_str!("../src/bin/scenarios.rs");
+    let index = source
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} is not in {SCENARIOS}"));
+    index + 1
+}
+
+#[test]
+fn the_philosophers_deadlock_on_sync_mutex_is_reported_every_time() {
+    // Ten runs of the dining philosophers whose `goscope::sync::Mutex` forks
+    // deadlock: every run is reported with the five philosophers waiting in
+    // `[sync.Mutex.Lock]` at the right-fork `lock()`, each created by the
+    // `go!` in main.
+    let right_fork = format!("\t{SCENARIOS}:{}:", line_of("let _right = forks"));
+    let go_site = format!("\t{SCENARIOS}:{}:", line_of("go!(philosopher("));
+    let runs = vec!["deadlock_philosophers"; 10];
+    for (run, (name, out)) in run_all(&runs).into_iter().enumerate() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "run {run}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{HEADER}\n\n")),
+            "run {run}: {stderr}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("eats"),
+            "{name}"
+        );
+        let entries = entries(&stderr);
+        assert_eq!(entries.len(), 6, "run {run}: {stderr}");
+        assert!(
+            entries[0]
+                .0
+                .starts_with("goroutine 1 [scope: waiting for its goroutines]"),
+            "run {run}: {stderr}"
+        );
+        for (head, body) in &entries[1..] {
+            assert!(head.ends_with(" [sync.Mutex.Lock]:"), "run {run}: {stderr}");
+            assert!(body[0].starts_with(&right_fork), "run {run}: {stderr}");
+            assert_eq!(body[1], "created by go! in goroutine 1", "run {run}");
+            assert!(body[2].starts_with(&go_site), "run {run}: {stderr}");
+        }
     }
 }
 

@@ -57,6 +57,11 @@ use crate::sched::cancel::{Cancelled, Token};
 pub(crate) use report::describe;
 
 mod report;
+#[cfg(unix)]
+mod signal;
+
+#[cfg(unix)]
+pub(crate) use signal::dump_on_sigquit;
 
 /// How long every goroutine must stay blocked before a deadlock is reported.
 pub(crate) const GRACE: Duration = Duration::from_millis(200);
@@ -85,6 +90,9 @@ pub(crate) enum Wait {
     ChanReceiveTimer,
     /// A `select!` with a timer arm: ends by time alone.
     SelectTimer,
+    MutexLock,
+    RwLockRLock,
+    RwLockLock,
 }
 
 impl Wait {
@@ -108,6 +116,9 @@ impl fmt::Display for Wait {
             Wait::Group => "sync.WaitGroup.Wait",
             Wait::Scope => "scope: waiting for its goroutines",
             Wait::Sleep => "sleep",
+            Wait::MutexLock => "sync.Mutex.Lock",
+            Wait::RwLockRLock => "sync.RWMutex.RLock",
+            Wait::RwLockLock => "sync.RWMutex.Lock",
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Programs for the deadlock detector's tests (`tests/deadlock.rs` runs each
 //! as a child process): `scenarios NAME`. Those named `deadlock_*` must be
-//! reported (exit status 2); those named `ok_*` must finish normally.
+//! reported (exit status 2); those named `ok_*` must finish normally;
+//! `sigquit_dump` runs until `tests/sigquit.rs` sends it `SIGQUIT`.
 use goscope::prelude::*;
+use goscope::sync::RwLock;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -22,6 +24,9 @@ fn main() {
         "ok_std_mutex" => ok_std_mutex(),
         "ok_soak" => ok_soak(),
         "deadlock_after_a_payload_drop_panicked" => deadlock_after_a_payload_drop_panicked(),
+        "deadlock_philosophers" => deadlock_philosophers(),
+        "ok_sync_mutex_computing" => ok_sync_mutex_computing(),
+        "sigquit_dump" => sigquit_dump(),
         other => {
             eprintln!("unknown scenario {other:?}");
             std::process::exit(64);
@@ -267,5 +272,107 @@ fn two_bombs() {
         go! {
             std::panic::panic_any(Bomb)
         }
+    }
+}
+
+/// The dining philosophers with `goscope::sync::Mutex` forks, made to
+/// deadlock every time: each takes its left fork, waits until all five hold
+/// one, then reaches for its right fork, which its neighbour holds.
+#[goscope::main]
+fn deadlock_philosophers() {
+    const N: usize = 5;
+    let forks: Vec<_> = (0..N).map(|_| goscope::sync::Mutex::new(())).collect();
+    let seated = WaitGroup::new();
+    seated.add(N as isize);
+    for i in 0..N {
+        go!(philosopher(i, &forks, &seated));
+    }
+}
+
+fn philosopher(i: usize, forks: &[goscope::sync::Mutex<()>], seated: &WaitGroup) {
+    let _left = forks[i].lock();
+    seated.done();
+    seated.wait();
+    let _right = forks[(i + 1) % forks.len()].lock();
+    println!("philosopher {i} eats");
+}
+
+/// A goroutine waits for a `goscope::sync::Mutex` that main holds while main
+/// waits for a goroutine that computes for 3 s without calling goscope.
+#[goscope::main]
+fn ok_sync_mutex_computing() {
+    let lock = goscope::sync::Mutex::new(0);
+    let guard = lock.lock();
+    let wg = WaitGroup::new();
+    let result = AtomicU64::new(0);
+    wg.add(1);
+    go!(compute_for(Duration::from_secs(3), &wg, &result));
+    go!(bump_sync(&lock));
+    wg.wait();
+    drop(guard);
+    println!("sync mutex ok {}", result.load(Ordering::Relaxed) > 0);
+}
+
+fn bump_sync(lock: &goscope::sync::Mutex<i32>) {
+    *lock.lock() += 1;
+}
+
+fn compute_for(d: Duration, wg: &WaitGroup, result: &AtomicU64) {
+    defer!(wg.done());
+    let start = Instant::now();
+    let mut x = 1u64;
+    while start.elapsed() < d {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+    }
+    result.store(x | 1, Ordering::Relaxed);
+}
+
+/// Runs until killed, in states a `SIGQUIT` dump must show: main waits to
+/// write-lock an `RwLock` that goroutine 2 reads, goroutine 2 waits on a
+/// channel holding that read lock and a `Mutex`, goroutine 3 waits for the
+/// `Mutex`, and goroutine 4 computes (so no deadlock is reported). Goroutine
+/// 4 prints `ready` once main is queued for the write lock (seen from
+/// outside: `try_read` then fails) and goroutines 2 and 3 are at their
+/// blocking calls.
+#[goscope::main]
+fn sigquit_dump() {
+    let rw = RwLock::new(0);
+    let mutex = goscope::sync::Mutex::new(0);
+    let (_never_tx, never) = chan::<()>(0);
+    let (at_tx, at) = chan::<&str>(2);
+    go!(hold_and_wait(&rw, &mutex, &never, &at_tx));
+    // Goroutine 2 holds both locks before the others start.
+    assert_eq!(at.recv(), Some("holding"));
+    go!(wait_for_mutex(&mutex, &at_tx));
+    go!(report_ready(&rw, &at));
+    *rw.write() += 1;
+}
+
+fn hold_and_wait(
+    rw: &RwLock<i32>,
+    mutex: &goscope::sync::Mutex<i32>,
+    never: &Receiver<()>,
+    at: &Sender<&str>,
+) {
+    let _read = rw.read();
+    let _held = mutex.lock();
+    at.send("holding").unwrap();
+    never.recv();
+}
+
+fn wait_for_mutex(mutex: &goscope::sync::Mutex<i32>, at: &Sender<&str>) {
+    at.send("locking").unwrap();
+    *mutex.lock() += 1;
+}
+
+fn report_ready(rw: &RwLock<i32>, at: &Receiver<&str>) {
+    assert_eq!(at.recv(), Some("locking"));
+    while rw.try_read().is_some() {
+        std::thread::yield_now();
+    }
+    println!("ready");
+    let mut x = 1u64;
+    loop {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
     }
 }
