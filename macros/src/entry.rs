@@ -298,8 +298,13 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
         .into_iter()
         .partition(|s| matches!(s, Stmt::Item(_)));
 
+    let mut defers = 0;
+    let steps = stmts
+        .into_iter()
+        .map(|stmt| Step::new(stmt, &mut defers))
+        .collect();
     let ret = closure_return(&f.sig.output);
-    let body = nest(&stmts, &scope, &ret, f.block.brace_token.span.close());
+    let body = nest(steps, &scope, &ret, f.block.brace_token.span.close());
     let entry = kind.entry();
     let config = match kind {
         Kind::Scoped => TokenStream::new(),
@@ -336,33 +341,176 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
     }
 }
 
-/// The statements from the first `let` on that a later `go!` may borrow go
-/// into a nested scope. `close` is the function body's closing brace.
-fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream, close: Span) -> TokenStream {
-    let split = stmts.iter().enumerate().position(|(i, stmt)| {
-        matches!(stmt, Stmt::Local(_))
-            && stmts[i + 1..]
-                .iter()
-                .any(|later| contains_go(later.to_token_stream()))
-    });
-    match split {
-        None => quote!(#(#stmts)*),
-        Some(at) => {
-            let (head, tail) = stmts.split_at(at + 1);
-            let inner = nest(tail, scope, ret, close);
-            // User spans, not the attribute's: rustc names the captured
-            // locals in borrow errors only for closures written in user
-            // code, and a local borrowed for too long is then reported as
-            // dropped at the function's closing brace, as without a scope.
-            let mut body = Group::new(Delimiter::Brace, inner);
-            body.set_span(close);
-            let open = head[at].span();
-            let nested = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
-            quote! {
-                #(#head)*
-                #nested
+/// One top-level statement of the body, and what the nesting needs to know
+/// about it.
+struct Step {
+    tokens: TokenStream,
+    span: Span,
+    /// A `let`: what it binds.
+    binds: Option<Vec<Ident>>,
+    /// It starts a goroutine in the scope (a rewritten `go!`).
+    spawns: bool,
+    /// A top-level `defer!`, now naming its guard.
+    defer: Option<TopDefer>,
+}
+
+/// A top-level `defer!`: its guard (for `defer!(drop(x))`, the owner of
+/// `x`) is moved into every nested scope opened after it, so that it drops
+/// at the end of the innermost body, before any scope joins.
+struct TopDefer {
+    guard: Ident,
+    /// `x` in `defer!(drop(x))`: the body goes on using `x`, a `&mut` to the
+    /// owner, so each nested scope declares it again (unless a later `let`
+    /// shadowed it).
+    dropped: Option<Ident>,
+}
+
+impl Step {
+    /// `defers`: how many top-level `defer!`s came before.
+    fn new(mut stmt: Stmt, defers: &mut usize) -> Step {
+        let binds = match &stmt {
+            Stmt::Local(local) => {
+                let mut names = BoundNames(Vec::new());
+                names.visit_pat_mut(&mut local.pat.clone());
+                Some(names.0)
+            }
+            _ => None,
+        };
+        let defer = match &mut stmt {
+            Stmt::Macro(syn::StmtMacro { mac, .. })
+            | Stmt::Expr(syn::Expr::Macro(syn::ExprMacro { mac, .. }), _)
+                if is_defer_path(&mac.path) =>
+            {
+                *defers += 1;
+                Some(mark_defer(mac, *defers - 1))
+            }
+            _ => None,
+        };
+        let tokens = stmt.to_token_stream();
+        Step {
+            span: stmt.span(),
+            spawns: spawns(tokens.clone()),
+            tokens,
+            binds,
+            defer,
+        }
+    }
+}
+
+/// Names a top-level `defer!`'s guard: `defer!(@guard __goscope_deferN (..))`.
+fn mark_defer(mac: &mut syn::Macro, n: usize) -> TopDefer {
+    let guard = quote::format_ident!("__goscope_defer{}", n, span = Span::mixed_site());
+    let tokens = std::mem::take(&mut mac.tokens);
+    let dropped = crate::defer::dropped_local(&tokens);
+    let mut group = Group::new(delimiter(&mac.delimiter), tokens);
+    group.set_span(mac.delimiter.span().join());
+    let marker = Ident::new(crate::defer::GUARD_MARKER, Span::call_site());
+    mac.tokens = quote!(@#marker #guard #group);
+    TopDefer { guard, dropped }
+}
+
+fn is_defer_path(path: &syn::Path) -> bool {
+    crate::call::path_is(path, &[&["defer"], &["goscope", "defer"]])
+}
+
+/// The names a `let` pattern binds.
+struct BoundNames(Vec<Ident>);
+
+impl VisitMut for BoundNames {
+    fn visit_pat_ident_mut(&mut self, pat: &mut syn::PatIdent) {
+        self.0.push(pat.ident.clone());
+        syn::visit_mut::visit_pat_ident_mut(self, pat);
+    }
+}
+
+/// A level of nesting: its statements, and what it takes over from the
+/// levels around it.
+struct Level {
+    /// Where the `let` that made the level necessary starts.
+    open: Span,
+    /// Moves the outer levels' deferred calls in.
+    carried: TokenStream,
+    stmts: Vec<TokenStream>,
+}
+
+/// A statement that starts a goroutine after a `let` opens a nested scope,
+/// so that the goroutine may borrow every local declared so far: consecutive
+/// `let`s share one scope, and the nesting is only as deep as lets and
+/// goroutines alternate. Every top-level `defer!` guard is moved into each
+/// nested scope opened after it, so all of them drop, in reverse order, at
+/// the end of the innermost body: after the tail expression, before the
+/// first join. `close` is the function body's closing brace.
+fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> TokenStream {
+    let mut levels = vec![Level {
+        open: close,
+        carried: TokenStream::new(),
+        stmts: Vec::new(),
+    }];
+    // The top-level deferred calls so far, oldest first, and whether a
+    // later `let` shadowed the local that a `defer!(drop(x))` names.
+    let mut deferred: Vec<(TopDefer, bool)> = Vec::new();
+    let mut last_let: Option<Span> = None;
+    for step in steps {
+        if let Some(open) = last_let.filter(|_| step.spawns) {
+            last_let = None;
+            let carried = deferred.iter().map(|(d, shadowed)| carry(d, *shadowed));
+            levels.push(Level {
+                open,
+                carried: quote!(#(#carried)*),
+                stmts: Vec::new(),
+            });
+        }
+        if let Some(names) = &step.binds {
+            last_let = Some(step.span);
+            for (d, shadowed) in &mut deferred {
+                *shadowed |= d.dropped.as_ref().is_some_and(|x| names.contains(x));
             }
         }
+        if let Some(d) = step.defer {
+            deferred.push((d, false));
+        }
+        if let Some(level) = levels.last_mut() {
+            level.stmts.push(step.tokens);
+        }
+    }
+    // Innermost first: each level ends by running the next one in its own
+    // scope.
+    let outermost = levels.remove(0);
+    let mut inner = TokenStream::new();
+    for Level {
+        open,
+        carried,
+        stmts,
+    } in levels.into_iter().rev()
+    {
+        let body = quote!(#carried #(#stmts)* #inner);
+        // User spans, not the attribute's: rustc names the captured locals
+        // in borrow errors only for closures written in user code, and a
+        // local borrowed for too long is then reported as dropped at the
+        // function's closing brace, as without a scope.
+        let mut body = Group::new(Delimiter::Brace, body);
+        body.set_span(close);
+        inner = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
+    }
+    let stmts = outermost.stmts;
+    quote!(#(#stmts)* #inner)
+}
+
+/// Moves a deferred call's guard into a nested scope, and gives the body
+/// back the local that a `defer!(drop(x))` keeps usable.
+fn carry(d: &TopDefer, shadowed: bool) -> TokenStream {
+    let guard = &d.guard;
+    match &d.dropped {
+        Some(x) if !shadowed => quote! {
+            #[allow(unused_mut)]
+            let mut #guard = #guard;
+            #[allow(unused_variables)]
+            let #x = &mut #guard;
+        },
+        _ => quote! {
+            #[allow(clippy::redundant_locals)]
+            let #guard = #guard;
+        },
     }
 }
 
@@ -491,14 +639,26 @@ fn qualified_elsewhere(before: &[TokenTree]) -> bool {
     }
 }
 
-/// Whether `tokens` invoke `go!` anywhere.
-fn contains_go(tokens: TokenStream) -> bool {
+/// Whether `tokens` start a goroutine in the function's scope: a `go!` that
+/// [`RewriteGo`] pointed at it (not one in a nested item, nor another
+/// crate's `go!`).
+fn spawns(tokens: TokenStream) -> bool {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
     tts.iter().enumerate().any(|(i, tt)| match tt {
-        TokenTree::Ident(go) => {
-            go == "go" && matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
-        }
-        TokenTree::Group(g) => contains_go(g.stream()),
+        TokenTree::Ident(go) if go == "go" => match (tts.get(i + 1), tts.get(i + 2)) {
+            (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args)))
+                if bang.as_char() == '!' =>
+            {
+                let mut args = args.stream().into_iter();
+                matches!(
+                    (args.next(), args.next()),
+                    (Some(TokenTree::Punct(at)), Some(TokenTree::Ident(marker)))
+                        if at.as_char() == '@' && marker == "scoped"
+                )
+            }
+            _ => false,
+        },
+        TokenTree::Group(g) => spawns(g.stream()),
         _ => false,
     })
 }
