@@ -597,6 +597,12 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
     let mut out = Vec::with_capacity(tts.len());
     let mut i = 0;
     while i < tts.len() {
+        if let Some(end) = item_end(&tts, i) {
+            // A nested item is not in the scope, as in `RewriteGo`.
+            out.extend(tts[i..end].iter().cloned());
+            i = end;
+            continue;
+        }
         match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
             (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
                 if go == "go" && bang.as_char() == '!' && !qualified_elsewhere(&tts[..i]) =>
@@ -624,6 +630,76 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
         }
     }
     out.into_iter().collect()
+}
+
+/// If `tts[i..]` starts an item (`fn f`, `impl`, `mod m`, `trait T`,
+/// `struct S`, `enum E`, `union U`, `const X:`, `static X:`,
+/// `macro_rules! m`), the index just past it. `const fn` is found at its
+/// `fn`; `const { .. }`, `*const T`, `fn(u8)` types, `'static` and
+/// `go!(static ..)` are not items. Closures are not items either: they stay
+/// in the scope.
+fn item_end(tts: &[TokenTree], i: usize) -> Option<usize> {
+    let TokenTree::Ident(keyword) = &tts[i] else {
+        return None;
+    };
+    if i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == '\'') {
+        return None; // a lifetime: `'static`
+    }
+    let ident_at = |j: usize| matches!(tts.get(j), Some(TokenTree::Ident(_)));
+    let punct_at =
+        |j: usize, c: char| matches!(tts.get(j), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    match keyword.to_string().as_str() {
+        "fn" | "mod" | "trait" | "struct" | "enum" | "union" if ident_at(i + 1) => {
+            Some(item_body_end(tts, i + 1))
+        }
+        "impl" => Some(item_body_end(tts, i + 1)),
+        "const" | "static" => {
+            let mut name = i + 1;
+            if matches!(tts.get(name), Some(TokenTree::Ident(m)) if m == "mut") {
+                name += 1;
+            }
+            let named = ident_at(name) && punct_at(name + 1, ':') && !punct_at(name + 2, ':');
+            // `const X: T = ..;` ends at its `;`.
+            named.then(|| {
+                tts[name..]
+                    .iter()
+                    .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                    .map_or(tts.len(), |at| name + at + 1)
+            })
+        }
+        "macro_rules" if punct_at(i + 1, '!') && ident_at(i + 2) => {
+            let end = (i + 4).min(tts.len());
+            Some(if punct_at(end, ';') { end + 1 } else { end })
+        }
+        _ => None,
+    }
+}
+
+/// Where an item that starts at `from` ends: just past its `{ .. }` body,
+/// or its `;` (`struct S(u8);`, `mod m;`), not counting braces inside
+/// generics (`Foo<{ N }>`).
+fn item_body_end(tts: &[TokenTree], from: usize) -> usize {
+    let mut angles = 0usize;
+    for (j, tt) in tts.iter().enumerate().skip(from) {
+        match tt {
+            TokenTree::Punct(p) if p.as_char() == '<' => angles += 1,
+            TokenTree::Punct(p) if p.as_char() == '>' => {
+                // `->` and `=>` are not closing brackets.
+                let arrow = matches!(&tts[j - 1], TokenTree::Punct(q)
+                    if (q.as_char() == '-' || q.as_char() == '=')
+                        && q.spacing() == proc_macro2::Spacing::Joint);
+                if !arrow {
+                    angles = angles.saturating_sub(1);
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == ';' && angles == 0 => return j + 1,
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace && angles == 0 => {
+                return j + 1;
+            }
+            _ => {}
+        }
+    }
+    tts.len()
 }
 
 /// `other::go!` is somebody else's macro.
