@@ -9,6 +9,8 @@ mod defer;
 mod entry;
 mod go;
 mod select;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
