@@ -566,3 +566,22 @@ fn top_level_defers_run_before_the_join_on_panic() {
         ]
     );
 }
+
+/// A `let` after `defer!(drop(tx))` that shadows `tx`: the nested scopes
+/// carry the deferred drop, and the body sees the user's new `tx`.
+#[goscope::scoped]
+fn shadow_the_dropped_sender(out: &AtomicI32) -> i32 {
+    let (tx, rx) = chan(1);
+    defer!(drop(tx));
+    let tx = 40;
+    let total = AtomicI32::new(0);
+    go!(consume(&rx, &total, out));
+    tx + 2
+}
+
+#[goscope::test]
+fn a_let_that_shadows_the_dropped_local_keeps_its_own_value() {
+    let out = AtomicI32::new(-1);
+    assert_eq!(shadow_the_dropped_sender(&out), 42);
+    assert_eq!(out.load(Ordering::SeqCst), 0, "closed without a value");
+}
