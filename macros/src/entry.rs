@@ -4,9 +4,11 @@
 //! #[goscope::main]
 //! fn main() -> R {
 //!     let a = ..;
-//!     go!(f(&a));
 //!     let b = ..;
+//!     defer!(f(&a));
 //!     go!(g(&a, &b));
+//!     let c = ..;
+//!     go!(h(&c));
 //!     tail
 //! }
 //! ```
@@ -15,22 +17,35 @@
 //! fn main() -> R {
 //!     ::goscope::__private::main(|__goscope_scope| -> R {
 //!         let a = ..;
+//!         let b = ..;
+//!         defer!(@guard __goscope_defer0 (f(&a)));
 //!         ::goscope::__private::scope(|__goscope_scope| -> R {
-//!             go!(@scoped __goscope_scope (f(&a)));
-//!             let b = ..;
+//!             let __goscope_defer0 = __goscope_defer0;
+//!             go!(@scoped __goscope_scope (g(&a, &b)));
+//!             let c = ..;
 //!             ::goscope::__private::scope(|__goscope_scope| -> R {
-//!                 go!(@scoped __goscope_scope (g(&a, &b)));
+//!                 let __goscope_defer0 = __goscope_defer0;
+//!                 go!(@scoped __goscope_scope (h(&c)));
 //!                 tail
 //!             })
 //!         })
 //!     })
 //! }
 //! ```
-//! Each top-level `let` that a later `go!` may borrow opens a nested scope,
+//! A statement that starts a goroutine after a `let` opens a nested scope,
 //! so every local outlives the scope that joins its borrowers; locals of
 //! inner blocks (a loop body) do not, and borrowing them stays a compile
-//! error. The closures carry the function's return type, so `return` and
-//! `?` keep their meaning.
+//! error. Consecutive `let`s share one scope: the nesting is only as deep as
+//! lets and goroutines alternate (rustc's `recursion_limit` counts it, about
+//! 120 alternations by default). The closures carry the function's return
+//! type, so `return` and `?` keep their meaning.
+//!
+//! A top-level `defer!` runs when the body finishes, before the function
+//! waits for its goroutines, as Go runs defers at return: its guard moves
+//! into every scope opened after it and drops, with the others in reverse
+//! order, at the end of the innermost body, after the tail expression and
+//! before the first join. So `defer!(drop(tx))` (Go's `defer close(ch)`)
+//! ends goroutines that range over the channel wherever it stands.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
