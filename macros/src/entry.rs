@@ -516,12 +516,17 @@ fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> Toke
 fn carry(d: &TopDefer, shadowed: bool) -> TokenStream {
     let guard = &d.guard;
     match &d.dropped {
-        Some(x) if !shadowed => quote! {
-            #[allow(unused_mut)]
-            let mut #guard = #guard;
-            #[allow(unused_variables)]
-            let #x = &mut #guard;
-        },
+        // At the user's `x`: a goroutine that borrows `x` in a nested
+        // scope, which the deferred drop would outlive, is an error there.
+        Some(x) if !shadowed => {
+            let mut owner = guard.clone();
+            owner.set_span(guard.span().located_at(x.span()));
+            quote_spanned! {x.span()=>
+                let mut #owner = #owner;
+                #[allow(unused_variables)]
+                let #x = &mut #owner;
+            }
+        }
         _ => quote! {
             #[allow(clippy::redundant_locals)]
             let #guard = #guard;
