@@ -36,9 +36,11 @@
 //! so every local outlives the scope that joins its borrowers; locals of
 //! inner blocks (a loop body) do not, and borrowing them stays a compile
 //! error. Consecutive `let`s share one scope: the nesting is only as deep as
-//! lets and goroutines alternate (rustc's `recursion_limit` counts it, about
-//! 120 alternations by default). The closures carry the function's return
-//! type, so `return` and `?` keep their meaning.
+//! lets and goroutines alternate. Past 64 levels (rustc counts nested
+//! instantiations of `scope` against `recursion_limit`, 128 by default) a
+//! level passes `scope` a `&mut dyn FnMut` instead of its closure. The
+//! closures carry the function's return type, so `return` and `?` keep
+//! their meaning.
 //!
 //! A top-level `defer!` runs when the body finishes, before the function
 //! waits for its goroutines, as Go runs defers at return: its guard moves
@@ -319,7 +321,8 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
         .map(|stmt| Step::new(stmt, &mut defers))
         .collect();
     let ret = closure_return(&f.sig.output);
-    let body = nest(steps, &scope, &ret, f.block.brace_token.span.close());
+    let (body, deep) = nest(steps, &scope, &ret, f.block.brace_token.span.close());
+    let deep = deep.then(deep_scope_items);
     let entry = kind.entry();
     let config = match kind {
         Kind::Scoped => TokenStream::new(),
@@ -335,6 +338,7 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
     let block = quote_spanned! {span=>
         {
             #(#items)*
+            #deep
             ::goscope::__private::#entry(#config |#scope| #ret { #body })
         }
     };
@@ -455,7 +459,9 @@ struct Level {
 /// nested scope opened after it, so all of them drop, in reverse order, at
 /// the end of the innermost body: after the tail expression, before the
 /// first join. `close` is the function body's closing brace.
-fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> TokenStream {
+///
+/// Returns the body, and whether it needs [`deep_scope_items`].
+fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> (TokenStream, bool) {
     let mut levels = vec![Level {
         open: close,
         carried: TokenStream::new(),
@@ -491,12 +497,16 @@ fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> Toke
     // Innermost first: each level ends by running the next one in its own
     // scope.
     let outermost = levels.remove(0);
+    let mut deep = false;
     let mut inner = TokenStream::new();
-    for Level {
-        open,
-        carried,
-        stmts,
-    } in levels.into_iter().rev()
+    for (
+        at,
+        Level {
+            open,
+            carried,
+            stmts,
+        },
+    ) in levels.into_iter().enumerate().rev()
     {
         let body = quote!(#carried #(#stmts)* #inner);
         // User spans, not the attribute's: rustc names the captured locals
@@ -505,10 +515,79 @@ fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> Toke
         // function's closing brace, as without a scope.
         let mut body = Group::new(Delimiter::Brace, body);
         body.set_span(close);
-        inner = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
+        let closure = quote_spanned!(open=> |#scope| #ret #body);
+        inner = match return_type(ret).filter(|_| at >= DIRECT_LEVELS) {
+            Some(ty) => {
+                deep = true;
+                deep_scope(closure, &ty, open)
+            }
+            None => quote_spanned!(open=> ::goscope::__private::scope(#closure)),
+        };
     }
     let stmts = outermost.stmts;
-    quote!(#(#stmts)* #inner)
+    (quote!(#(#stmts)* #inner), deep)
+}
+
+/// How many nested scopes call `scope` with their closure directly. rustc
+/// instantiates `scope` inside the previous one for each, and stops at
+/// `recursion_limit` (128 by default); deeper ones go through a
+/// `&mut dyn FnMut`, one instance for all of them.
+const DIRECT_LEVELS: usize = 64;
+
+/// `R` of `-> R` in [`closure_return`]'s output, if it has one.
+fn return_type(ret: &TokenStream) -> Option<TokenStream> {
+    let mut tokens = ret.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Punct(dash)), Some(TokenTree::Punct(gt)))
+            if dash.as_char() == '-' && gt.as_char() == '>' =>
+        {
+            Some(tokens.collect())
+        }
+        _ => None,
+    }
+}
+
+/// A nested scope past [`DIRECT_LEVELS`]: `scope` gets a `&mut dyn FnMut`
+/// that runs the level's closure once, so rustc instantiates `scope` once
+/// for all of them, and the chain of closures is all that grows.
+fn deep_scope(closure: TokenStream, ty: &TokenStream, open: Span) -> TokenStream {
+    let once = Ident::new("__goscope_once", Span::mixed_site());
+    let body = Ident::new("__GoscopeBody", Span::mixed_site());
+    let f = Ident::new("__goscope_f", Span::mixed_site());
+    let s = Ident::new("__goscope_s", Span::mixed_site());
+    let run = Ident::new("__goscope_run", Span::mixed_site());
+    quote_spanned! {open=>
+        {
+            let mut #f = #once(#closure);
+            let #run: #body<'_, '_, #ty> = &mut |#s| match ::core::option::Option::take(&mut #f) {
+                ::core::option::Option::Some(#f) => #f(#s),
+                // `scope` calls its closure exactly once.
+                ::core::option::Option::None => ::core::unreachable!(),
+            };
+            ::goscope::__private::scope(#run)
+        }
+    }
+}
+
+/// The items [`deep_scope`] names, at the top of the function's body: the
+/// type of a scope's body behind a `&mut dyn FnMut`, and a function that
+/// gives a level's closure the signature `scope` requires (rustc infers a
+/// closure's signature only where it is passed to such a bound), ready to
+/// be taken and called once.
+fn deep_scope_items() -> TokenStream {
+    let once = Ident::new("__goscope_once", Span::mixed_site());
+    let body = Ident::new("__GoscopeBody", Span::mixed_site());
+    quote! {
+        type #body<'a, 'env, T> = &'a mut (dyn for<'s> ::core::ops::FnMut(
+            &'s ::goscope::__private::Scope<'s, 'env>,
+        ) -> T + 'a);
+        fn #once<'env, F, T>(f: F) -> ::core::option::Option<F>
+        where
+            F: for<'s> ::core::ops::FnOnce(&'s ::goscope::__private::Scope<'s, 'env>) -> T,
+        {
+            ::core::option::Option::Some(f)
+        }
+    }
 }
 
 /// Moves a deferred call's guard into a nested scope, and gives the body

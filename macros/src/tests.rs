@@ -462,3 +462,39 @@ fn go_in_other_macros_tokens_skips_nested_items() {
         "{out}"
     );
 }
+
+/// Past 64 nested scopes the levels go through a `&mut dyn FnMut`; a
+/// return type that a closure cannot name keeps the direct form.
+#[test]
+fn deep_nesting_switches_to_dyn_scopes() {
+    // syn parses 70 nested closures recursively: more than a test thread's
+    // stack in a debug build (rustc gives a proc macro a larger one).
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(deep_nesting)
+        .expect("a thread for the deep expansion")
+        .join()
+        .expect("the deep expansion checked out");
+}
+
+fn deep_nesting() {
+    let body: String = (0..70)
+        .map(|i| format!("let x{i} = {i}; go!(f(&x{i}));"))
+        .collect();
+    for (sig, deep) in [("fn f() -> u8", true), ("fn f() -> impl Sized", false)] {
+        let item = format!("{sig} {{ {body} 0 }}");
+        let out = crate::entry::expand(Kind::Scoped, TokenStream::new(), item.parse().unwrap());
+        check(
+            "#[goscope::scoped]",
+            &item.parse().unwrap(),
+            &out,
+            Output::File,
+        );
+        let text = out.to_string();
+        assert_eq!(text.contains("__goscope_once"), deep, "{sig}");
+        // The function's own scope and the first 64 nested levels call
+        // `scope` with their closure.
+        let direct = text.matches(":: scope (| __goscope_scope |").count();
+        assert_eq!(direct, 1 + if deep { 64 } else { 70 }, "{sig}");
+    }
+}
