@@ -176,26 +176,33 @@ pub(crate) fn allow_lints() -> TokenStream {
 /// there is none (rust-analyzer, tokens made by another macro), it goes by
 /// the input: one expression is the call form, anything else a block.
 pub(crate) fn invoked_with_braces(input: &proc_macro2::TokenStream) -> bool {
-    let from_source = proc_macro::Span::call_site()
-        .source_text()
-        .and_then(|text| {
-            let bang = text.find('!')?;
-            let open = text[bang + 1..].trim_start().chars().next()?;
-            Some(open == '{')
-        });
+    let from_source = source_text().and_then(|text| {
+        let bang = text.find('!')?;
+        let open = text[bang + 1..].trim_start().chars().next()?;
+        Some(open == '{')
+    });
     from_source.unwrap_or_else(|| syn::parse2::<syn::Expr>(input.clone()).is_err())
 }
 
 /// The macro's input as the user wrote it (`f(x)` in `go!(f(x))`), for
 /// suggestions that quote it back.
 pub(crate) fn input_text() -> Option<String> {
-    let text = proc_macro::Span::call_site().source_text()?;
+    let text = source_text()?;
     let bang = text.find('!')?;
     let inner = text[bang + 1..].trim();
     let mut chars = inner.chars();
     chars.next()?;
     chars.next_back()?;
     Some(chars.as_str().trim().to_owned())
+}
+
+/// The invocation's source text, when the compiler has it. `None` outside a
+/// macro expansion (the crate's unit tests call the expansions directly).
+fn source_text() -> Option<String> {
+    if !proc_macro::is_available() {
+        return None;
+    }
+    proc_macro::Span::call_site().source_text()
 }
 
 /// Where `tokens` start, for spans; the call site if there are none.

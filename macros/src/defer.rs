@@ -1,6 +1,6 @@
 //! `defer!`: Go's `defer`, at the exit of the enclosing block.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, Result};
@@ -19,7 +19,25 @@ struct Defer {
     close: Span,
 }
 
+/// The marker that the scope attributes put in front of a top-level
+/// `defer!`'s tokens: `defer!(@guard __goscope_defer0 (..))` names the
+/// guard (or, for `defer!(drop(x))`, the owner of `x`), so that the
+/// attribute can move it into the nested scopes it opens after this point
+/// and the deferred call runs before the function waits for its goroutines.
+pub(crate) const GUARD_MARKER: &str = "guard";
+
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let (guard, input, braces) = match split_marker(input) {
+        Ok((guard, group)) => {
+            let braces = group.delimiter() == Delimiter::Brace;
+            (guard, group.stream(), braces)
+        }
+        Err(input) => {
+            let braces = call::invoked_with_braces(&input);
+            let guard = syn::Ident::new("__goscope_defer", Span::mixed_site());
+            (guard, input, braces)
+        }
+    };
     // `defer!` must bind a guard in the enclosing block, so it expands to
     // statements. Used as a value (`let g = defer!(..)`), rustc parses the
     // expansion as one expression: the leading `();` makes that expression
@@ -33,21 +51,24 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         // type, declared here: locals drop in reverse order of declaration,
         // so it drops when the block exits, in turn with the deferred calls
         // around it, and stays usable until then. The new binding is
-        // `mut`, so `*guard += 1` works whether or not the first was.
+        // `mut`, so `*guard += 1` works whether or not the first was. (At
+        // the top level of a scoped function the attribute carries it into
+        // the nested scopes, under the guard's name once a later `let`
+        // shadows `x`.)
+        let _ = guard;
         return quote_spanned! {name.span()=>
             #lead
             #[allow(unused_mut, unused_variables)]
             let mut #name = #name;
         };
     }
-    match parse(input) {
+    match parse(input, braces) {
         Ok(Defer {
             now,
             later,
             span,
             close,
         }) => {
-            let guard = syn::Ident::new("__goscope_defer", Span::mixed_site());
             // A plain closure: it runs in this frame, so it borrows what it
             // names and moves only the values evaluated now.
             let mut closure = Group::new(Delimiter::Parenthesis, quote_spanned!(span=> || #later));
@@ -67,8 +88,22 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
+/// Recognises `@guard IDENT GROUP`; gives the input back otherwise.
+fn split_marker(input: TokenStream) -> std::result::Result<(syn::Ident, Group), TokenStream> {
+    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
+    match &tokens[..] {
+        [
+            TokenTree::Punct(at),
+            TokenTree::Ident(marker),
+            TokenTree::Ident(guard),
+            TokenTree::Group(group),
+        ] if at.as_char() == '@' && marker == GUARD_MARKER => Ok((guard.clone(), group.clone())),
+        _ => Err(input),
+    }
+}
+
 /// `drop(x)` (or `mem::drop(x)`) of a plain local `x`: the name.
-fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
+pub(crate) fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
     let Ok(Expr::Call(call)) = syn::parse2::<Expr>(input.clone()) else {
         return None;
     };
@@ -92,8 +127,8 @@ fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
 }
 
 /// Splits the input into what runs now and the deferred call.
-fn parse(input: TokenStream) -> Result<Defer> {
-    if call::invoked_with_braces(&input) {
+fn parse(input: TokenStream, braces: bool) -> Result<Defer> {
+    if braces {
         let (span, close) = (first_span(&input), last_span(&input));
         let stmts = Block::parse_within.parse2(input)?;
         let mut block = Group::new(Delimiter::Brace, quote!(#(#stmts)*));

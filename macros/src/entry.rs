@@ -4,9 +4,11 @@
 //! #[goscope::main]
 //! fn main() -> R {
 //!     let a = ..;
-//!     go!(f(&a));
 //!     let b = ..;
+//!     defer!(f(&a));
 //!     go!(g(&a, &b));
+//!     let c = ..;
+//!     go!(h(&c));
 //!     tail
 //! }
 //! ```
@@ -15,22 +17,37 @@
 //! fn main() -> R {
 //!     ::goscope::__private::main(|__goscope_scope| -> R {
 //!         let a = ..;
+//!         let b = ..;
+//!         defer!(@guard __goscope_defer0 (f(&a)));
 //!         ::goscope::__private::scope(|__goscope_scope| -> R {
-//!             go!(@scoped __goscope_scope (f(&a)));
-//!             let b = ..;
+//!             let __goscope_defer0 = __goscope_defer0;
+//!             go!(@scoped __goscope_scope (g(&a, &b)));
+//!             let c = ..;
 //!             ::goscope::__private::scope(|__goscope_scope| -> R {
-//!                 go!(@scoped __goscope_scope (g(&a, &b)));
+//!                 let __goscope_defer0 = __goscope_defer0;
+//!                 go!(@scoped __goscope_scope (h(&c)));
 //!                 tail
 //!             })
 //!         })
 //!     })
 //! }
 //! ```
-//! Each top-level `let` that a later `go!` may borrow opens a nested scope,
+//! A statement that starts a goroutine after a `let` opens a nested scope,
 //! so every local outlives the scope that joins its borrowers; locals of
 //! inner blocks (a loop body) do not, and borrowing them stays a compile
-//! error. The closures carry the function's return type, so `return` and
-//! `?` keep their meaning.
+//! error. Consecutive `let`s share one scope: the nesting is only as deep as
+//! lets and goroutines alternate. Past 64 levels (rustc counts nested
+//! instantiations of `scope` against `recursion_limit`, 128 by default) a
+//! level passes `scope` a `&mut dyn FnMut` instead of its closure. The
+//! closures carry the function's return type, so `return` and `?` keep
+//! their meaning.
+//!
+//! A top-level `defer!` runs when the body finishes, before the function
+//! waits for its goroutines, as Go runs defers at return: its guard moves
+//! into every scope opened after it and drops, with the others in reverse
+//! order, at the end of the innermost body, after the tail expression and
+//! before the first join. So `defer!(drop(tx))` (Go's `defer close(ch)`)
+//! ends goroutines that range over the channel wherever it stands.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
@@ -298,8 +315,14 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
         .into_iter()
         .partition(|s| matches!(s, Stmt::Item(_)));
 
+    let mut defers = 0;
+    let steps = stmts
+        .into_iter()
+        .map(|stmt| Step::new(stmt, &mut defers))
+        .collect();
     let ret = closure_return(&f.sig.output);
-    let body = nest(&stmts, &scope, &ret, f.block.brace_token.span.close());
+    let (body, deep) = nest(steps, &scope, &ret, f.block.brace_token.span.close());
+    let deep = deep.then(deep_scope_items);
     let entry = kind.entry();
     let config = match kind {
         Kind::Scoped => TokenStream::new(),
@@ -315,6 +338,7 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
     let block = quote_spanned! {span=>
         {
             #(#items)*
+            #deep
             ::goscope::__private::#entry(#config |#scope| #ret { #body })
         }
     };
@@ -336,43 +360,281 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
     }
 }
 
-/// The statements from the first `let` on that a later `go!` may borrow go
-/// into a nested scope. `close` is the function body's closing brace.
-fn nest(stmts: &[Stmt], scope: &Ident, ret: &TokenStream, close: Span) -> TokenStream {
-    let split = stmts.iter().enumerate().position(|(i, stmt)| {
-        matches!(stmt, Stmt::Local(_))
-            && stmts[i + 1..]
-                .iter()
-                .any(|later| contains_go(later.to_token_stream()))
-    });
-    match split {
-        None => quote!(#(#stmts)*),
-        Some(at) => {
-            let (head, tail) = stmts.split_at(at + 1);
-            let inner = nest(tail, scope, ret, close);
-            // User spans, not the attribute's: rustc names the captured
-            // locals in borrow errors only for closures written in user
-            // code, and a local borrowed for too long is then reported as
-            // dropped at the function's closing brace, as without a scope.
-            let mut body = Group::new(Delimiter::Brace, inner);
-            body.set_span(close);
-            // At the first `go!` that the scope is opened for: a capture
-            // error of the scope's closure (a local moved before) names it.
-            let open = tail
-                .iter()
-                .find(|stmt| contains_go(stmt.to_token_stream()))
-                .map_or_else(|| head[at].span(), Spanned::span);
-            // The closure's head too: rustc reports a capture there.
-            let ret = match ret.to_string().as_str() {
-                "-> ()" => quote_spanned!(open=> -> ()),
-                _ => ret.clone(),
-            };
-            let nested = quote_spanned!(open=> ::goscope::__private::scope(|#scope| #ret #body));
-            quote! {
-                #(#head)*
-                #nested
+/// One top-level statement of the body, and what the nesting needs to know
+/// about it.
+struct Step {
+    tokens: TokenStream,
+    span: Span,
+    /// A `let`: what it binds.
+    binds: Option<Vec<Ident>>,
+    /// It starts a goroutine in the scope (a rewritten `go!`).
+    spawns: bool,
+    /// A top-level `defer!`, now naming its guard.
+    defer: Option<TopDefer>,
+}
+
+/// A top-level `defer!`: its guard (for `defer!(drop(x))`, the owner of
+/// `x`) is moved into every nested scope opened after it, so that it drops
+/// at the end of the innermost body, before any scope joins.
+struct TopDefer {
+    guard: Ident,
+    /// `x` in `defer!(drop(x))`: the body goes on using `x`, a `&mut` to the
+    /// owner, so each nested scope declares it again (unless a later `let`
+    /// shadowed it).
+    dropped: Option<Ident>,
+}
+
+impl Step {
+    /// `defers`: how many top-level `defer!`s came before.
+    fn new(mut stmt: Stmt, defers: &mut usize) -> Step {
+        let binds = match &stmt {
+            Stmt::Local(local) => {
+                let mut names = BoundNames(Vec::new());
+                names.visit_pat_mut(&mut local.pat.clone());
+                Some(names.0)
+            }
+            _ => None,
+        };
+        let defer = match &mut stmt {
+            Stmt::Macro(syn::StmtMacro { mac, .. })
+            | Stmt::Expr(syn::Expr::Macro(syn::ExprMacro { mac, .. }), _)
+                if is_defer_path(&mac.path) =>
+            {
+                *defers += 1;
+                Some(mark_defer(mac, *defers - 1))
+            }
+            _ => None,
+        };
+        let tokens = stmt.to_token_stream();
+        Step {
+            span: stmt.span(),
+            spawns: spawns(tokens.clone()),
+            tokens,
+            binds,
+            defer,
+        }
+    }
+}
+
+/// Names a top-level `defer!`'s guard: `defer!(@guard __goscope_deferN (..))`.
+fn mark_defer(mac: &mut syn::Macro, n: usize) -> TopDefer {
+    let guard = quote::format_ident!("__goscope_defer{}", n, span = Span::mixed_site());
+    let tokens = std::mem::take(&mut mac.tokens);
+    let dropped = crate::defer::dropped_local(&tokens);
+    let mut group = Group::new(delimiter(&mac.delimiter), tokens);
+    group.set_span(mac.delimiter.span().join());
+    let marker = Ident::new(crate::defer::GUARD_MARKER, Span::call_site());
+    mac.tokens = quote!(@#marker #guard #group);
+    TopDefer { guard, dropped }
+}
+
+fn is_defer_path(path: &syn::Path) -> bool {
+    crate::call::path_is(path, &[&["defer"], &["goscope", "defer"]])
+}
+
+/// The names a `let` pattern binds.
+struct BoundNames(Vec<Ident>);
+
+impl VisitMut for BoundNames {
+    fn visit_pat_ident_mut(&mut self, pat: &mut syn::PatIdent) {
+        self.0.push(pat.ident.clone());
+        syn::visit_mut::visit_pat_ident_mut(self, pat);
+    }
+}
+
+/// A level of nesting: its statements, and what it takes over from the
+/// levels around it.
+struct Level {
+    /// Where the `let` that made the level necessary starts.
+    open: Span,
+    /// Moves the outer levels' deferred calls in.
+    carried: TokenStream,
+    stmts: Vec<TokenStream>,
+}
+
+/// A statement that starts a goroutine after a `let` opens a nested scope,
+/// so that the goroutine may borrow every local declared so far: consecutive
+/// `let`s share one scope, and the nesting is only as deep as lets and
+/// goroutines alternate. Every top-level `defer!` guard is moved into each
+/// nested scope opened after it, so all of them drop, in reverse order, at
+/// the end of the innermost body: after the tail expression, before the
+/// first join. `close` is the function body's closing brace.
+///
+/// Returns the body, and whether it needs [`deep_scope_items`].
+fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> (TokenStream, bool) {
+    let mut levels = vec![Level {
+        open: close,
+        carried: TokenStream::new(),
+        stmts: Vec::new(),
+    }];
+    // The top-level deferred calls so far, oldest first, and whether a
+    // later `let` shadowed the local that a `defer!(drop(x))` names.
+    let mut deferred: Vec<(TopDefer, bool)> = Vec::new();
+    let mut last_let: Option<Span> = None;
+    for step in steps {
+        if last_let.is_some() && step.spawns {
+            last_let = None;
+            // At the first `go!` the scope is opened for: a capture error of
+            // the scope's closure (a local moved before) names it.
+            let open = step.span;
+            let carried = deferred.iter().map(|(d, shadowed)| carry(d, *shadowed));
+            levels.push(Level {
+                open,
+                carried: quote!(#(#carried)*),
+                stmts: Vec::new(),
+            });
+        }
+        if let Some(names) = &step.binds {
+            last_let = Some(step.span);
+            for (d, shadowed) in &mut deferred {
+                if let Some(x) = d
+                    .dropped
+                    .as_ref()
+                    .filter(|x| !*shadowed && names.contains(x))
+                {
+                    *shadowed = true;
+                    if let Some(level) = levels.last_mut() {
+                        level.stmts.push(stash_shadowed(d, x));
+                    }
+                }
             }
         }
+        if let Some(d) = step.defer {
+            deferred.push((d, false));
+        }
+        if let Some(level) = levels.last_mut() {
+            level.stmts.push(step.tokens);
+        }
+    }
+    // Innermost first: each level ends by running the next one in its own
+    // scope.
+    let outermost = levels.remove(0);
+    let mut deep = false;
+    let mut inner = TokenStream::new();
+    for (
+        at,
+        Level {
+            open,
+            carried,
+            stmts,
+        },
+    ) in levels.into_iter().enumerate().rev()
+    {
+        let body = quote!(#carried #(#stmts)* #inner);
+        // User spans, not the attribute's: rustc names the captured locals
+        // in borrow errors only for closures written in user code, and a
+        // local borrowed for too long is then reported as dropped at the
+        // function's closing brace, as without a scope.
+        let mut body = Group::new(Delimiter::Brace, body);
+        body.set_span(close);
+        // The closure's head too: rustc reports a capture there.
+        let ret = match ret.to_string().as_str() {
+            "-> ()" => quote_spanned!(open=> -> ()),
+            _ => ret.clone(),
+        };
+        let closure = quote_spanned!(open=> |#scope| #ret #body);
+        inner = match return_type(&ret).filter(|_| at >= DIRECT_LEVELS) {
+            Some(ty) => {
+                deep = true;
+                deep_scope(closure, &ty, open)
+            }
+            None => quote_spanned!(open=> ::goscope::__private::scope(#closure)),
+        };
+    }
+    let stmts = outermost.stmts;
+    (quote!(#(#stmts)* #inner), deep)
+}
+
+/// How many nested scopes call `scope` with their closure directly. rustc
+/// instantiates `scope` inside the previous one for each, and stops at
+/// `recursion_limit` (128 by default); deeper ones go through a
+/// `&mut dyn FnMut`, one instance for all of them.
+const DIRECT_LEVELS: usize = 64;
+
+/// `R` of `-> R` in [`closure_return`]'s output, if it has one.
+fn return_type(ret: &TokenStream) -> Option<TokenStream> {
+    let mut tokens = ret.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Punct(dash)), Some(TokenTree::Punct(gt)))
+            if dash.as_char() == '-' && gt.as_char() == '>' =>
+        {
+            Some(tokens.collect())
+        }
+        _ => None,
+    }
+}
+
+/// A nested scope past [`DIRECT_LEVELS`]: `scope` gets a `&mut dyn FnMut`
+/// that runs the level's closure once, so rustc instantiates `scope` once
+/// for all of them, and the chain of closures is all that grows.
+fn deep_scope(closure: TokenStream, ty: &TokenStream, open: Span) -> TokenStream {
+    let once = Ident::new("__goscope_once", Span::mixed_site());
+    let body = Ident::new("__GoscopeBody", Span::mixed_site());
+    let f = Ident::new("__goscope_f", Span::mixed_site());
+    let s = Ident::new("__goscope_s", Span::mixed_site());
+    let run = Ident::new("__goscope_run", Span::mixed_site());
+    quote_spanned! {open=>
+        {
+            let mut #f = #once(#closure);
+            let #run: #body<'_, '_, #ty> = &mut |#s| match ::core::option::Option::take(&mut #f) {
+                ::core::option::Option::Some(#f) => #f(#s),
+                // `scope` calls its closure exactly once.
+                ::core::option::Option::None => ::core::unreachable!(),
+            };
+            ::goscope::__private::scope(#run)
+        }
+    }
+}
+
+/// The items [`deep_scope`] names, at the top of the function's body: the
+/// type of a scope's body behind a `&mut dyn FnMut`, and a function that
+/// gives a level's closure the signature `scope` requires (rustc infers a
+/// closure's signature only where it is passed to such a bound), ready to
+/// be taken and called once.
+fn deep_scope_items() -> TokenStream {
+    let once = Ident::new("__goscope_once", Span::mixed_site());
+    let body = Ident::new("__GoscopeBody", Span::mixed_site());
+    quote! {
+        type #body<'a, 'env, T> = &'a mut (dyn for<'s> ::core::ops::FnMut(
+            &'s ::goscope::__private::Scope<'s, 'env>,
+        ) -> T + 'a);
+        fn #once<'env, F, T>(f: F) -> ::core::option::Option<F>
+        where
+            F: for<'s> ::core::ops::FnOnce(&'s ::goscope::__private::Scope<'s, 'env>) -> T,
+        {
+            ::core::option::Option::Some(f)
+        }
+    }
+}
+
+/// Moves a deferred call's guard into a nested scope, and gives the body
+/// back the local that a `defer!(drop(x))` keeps usable.
+fn carry(d: &TopDefer, shadowed: bool) -> TokenStream {
+    let guard = &d.guard;
+    match &d.dropped {
+        // At the user's `x`, moved in under its own name: a goroutine that
+        // borrows `x` in a nested scope, which the deferred drop would
+        // outlive, is an error there.
+        Some(x) if !shadowed => quote_spanned! {x.span()=>
+            #[allow(unused_mut, unused_variables, clippy::redundant_locals)]
+            let mut #x = #x;
+        },
+        // A shadowed `x` went to its guard's name (see [`stash_shadowed`]).
+        _ => quote! {
+            #[allow(unused_mut, clippy::redundant_locals)]
+            let mut #guard = #guard;
+        },
+    }
+}
+
+/// Before a `let` that shadows `x` of a top-level `defer!(drop(x))`: `x`
+/// moves to the guard's hidden name, so the nested scopes can still carry it
+/// in and drop it before the join.
+fn stash_shadowed(d: &TopDefer, x: &Ident) -> TokenStream {
+    let guard = &d.guard;
+    quote_spanned! {x.span()=>
+        #[allow(unused_mut)]
+        let mut #guard = #x;
     }
 }
 
@@ -464,6 +726,12 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
     let mut out = Vec::with_capacity(tts.len());
     let mut i = 0;
     while i < tts.len() {
+        if let Some(end) = item_end(&tts, i) {
+            // A nested item is not in the scope, as in `RewriteGo`.
+            out.extend(tts[i..end].iter().cloned());
+            i = end;
+            continue;
+        }
         match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
             (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
                 if go == "go"
@@ -496,6 +764,76 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
     out.into_iter().collect()
 }
 
+/// If `tts[i..]` starts an item (`fn f`, `impl`, `mod m`, `trait T`,
+/// `struct S`, `enum E`, `union U`, `const X:`, `static X:`,
+/// `macro_rules! m`), the index just past it. `const fn` is found at its
+/// `fn`; `const { .. }`, `*const T`, `fn(u8)` types, `'static` and
+/// `go!(static ..)` are not items. Closures are not items either: they stay
+/// in the scope.
+fn item_end(tts: &[TokenTree], i: usize) -> Option<usize> {
+    let TokenTree::Ident(keyword) = &tts[i] else {
+        return None;
+    };
+    if i > 0 && matches!(&tts[i - 1], TokenTree::Punct(p) if p.as_char() == '\'') {
+        return None; // a lifetime: `'static`
+    }
+    let ident_at = |j: usize| matches!(tts.get(j), Some(TokenTree::Ident(_)));
+    let punct_at =
+        |j: usize, c: char| matches!(tts.get(j), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    match keyword.to_string().as_str() {
+        "fn" | "mod" | "trait" | "struct" | "enum" | "union" if ident_at(i + 1) => {
+            Some(item_body_end(tts, i + 1))
+        }
+        "impl" => Some(item_body_end(tts, i + 1)),
+        "const" | "static" => {
+            let mut name = i + 1;
+            if matches!(tts.get(name), Some(TokenTree::Ident(m)) if m == "mut") {
+                name += 1;
+            }
+            let named = ident_at(name) && punct_at(name + 1, ':') && !punct_at(name + 2, ':');
+            // `const X: T = ..;` ends at its `;`.
+            named.then(|| {
+                tts[name..]
+                    .iter()
+                    .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                    .map_or(tts.len(), |at| name + at + 1)
+            })
+        }
+        "macro_rules" if punct_at(i + 1, '!') && ident_at(i + 2) => {
+            let end = (i + 4).min(tts.len());
+            Some(if punct_at(end, ';') { end + 1 } else { end })
+        }
+        _ => None,
+    }
+}
+
+/// Where an item that starts at `from` ends: just past its `{ .. }` body,
+/// or its `;` (`struct S(u8);`, `mod m;`), not counting braces inside
+/// generics (`Foo<{ N }>`).
+fn item_body_end(tts: &[TokenTree], from: usize) -> usize {
+    let mut angles = 0usize;
+    for (j, tt) in tts.iter().enumerate().skip(from) {
+        match tt {
+            TokenTree::Punct(p) if p.as_char() == '<' => angles += 1,
+            TokenTree::Punct(p) if p.as_char() == '>' => {
+                // `->` and `=>` are not closing brackets.
+                let arrow = matches!(&tts[j - 1], TokenTree::Punct(q)
+                    if (q.as_char() == '-' || q.as_char() == '=')
+                        && q.spacing() == proc_macro2::Spacing::Joint);
+                if !arrow {
+                    angles = angles.saturating_sub(1);
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == ';' && angles == 0 => return j + 1,
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace && angles == 0 => {
+                return j + 1;
+            }
+            _ => {}
+        }
+    }
+    tts.len()
+}
+
 /// `other::go!` is somebody else's macro.
 fn qualified_elsewhere(before: &[TokenTree]) -> bool {
     match before {
@@ -519,24 +857,26 @@ fn is_static_group(g: &Group) -> bool {
     g.delimiter() != Delimiter::Brace && is_static(&g.stream())
 }
 
-/// Whether `tokens` invoke `go!` anywhere, other than `go!(static ..)`
-/// (which, with the `go!`s in it, borrows nothing from the scope).
-fn contains_go(tokens: TokenStream) -> bool {
+/// Whether `tokens` start a goroutine in the function's scope: a `go!` that
+/// [`RewriteGo`] pointed at it (not one in a nested item, nor another
+/// crate's `go!`).
+fn spawns(tokens: TokenStream) -> bool {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut i = 0;
-    while i < tts.len() {
-        match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
-            (TokenTree::Ident(go), Some(TokenTree::Punct(p)), group)
-                if go == "go" && p.as_char() == '!' =>
+    tts.iter().enumerate().any(|(i, tt)| match tt {
+        TokenTree::Ident(go) if go == "go" => match (tts.get(i + 1), tts.get(i + 2)) {
+            (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args)))
+                if bang.as_char() == '!' =>
             {
-                match group {
-                    Some(TokenTree::Group(g)) if is_static_group(g) => i += 3,
-                    _ => return true,
-                }
+                let mut args = args.stream().into_iter();
+                matches!(
+                    (args.next(), args.next()),
+                    (Some(TokenTree::Punct(at)), Some(TokenTree::Ident(marker)))
+                        if at.as_char() == '@' && marker == "scoped"
+                )
             }
-            (TokenTree::Group(g), ..) if contains_go(g.stream()) => return true,
-            _ => i += 1,
-        }
-    }
-    false
+            _ => false,
+        },
+        TokenTree::Group(g) => spawns(g.stream()),
+        _ => false,
+    })
 }

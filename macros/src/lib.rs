@@ -9,6 +9,8 @@ mod defer;
 mod entry;
 mod go;
 mod select;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
@@ -214,7 +216,12 @@ pub fn select(input: TokenStream) -> TokenStream {
 /// block, so it cannot be used as a value.
 ///
 /// Go defers to the end of the function; goscope uses Rust's block scope. At
-/// the top level of a function the two are the same.
+/// the top level of a function the two are the same. In a function marked
+/// `#[goscope::main]`, `#[goscope::scoped]` or `#[goscope::test]`, a
+/// top-level `defer!` runs when the body finishes (after its tail
+/// expression), before the function waits for its goroutines, wherever it
+/// stands among the `let`s: `defer!(drop(tx))` ends the goroutines that
+/// range over the channel, as Go's `defer close(ch)` does.
 ///
 /// # Examples
 ///
@@ -236,6 +243,35 @@ pub fn select(input: TokenStream) -> TokenStream {
 ///     ["body", "second deferred, runs first", "first deferred, runs last"]
 /// );
 /// ```
+///
+/// Go's `defer close(ch)` in a scoped function:
+///
+/// ```
+/// use goscope::prelude::*;
+///
+/// fn sum(numbers: &Receiver<i32>, total: &mut i32) {
+///     for n in numbers {
+///         *total += n;
+///     }
+/// }
+///
+/// #[goscope::scoped]
+/// fn total(of: &[i32], total: &mut i32) {
+///     let (tx, rx) = chan(0);
+///     defer!(drop(tx)); // runs before the function waits for `sum`
+///     let values = of.to_vec();
+///     go!(sum(&rx, total));
+///     for v in values {
+///         tx.send(v).unwrap();
+///     }
+/// }
+///
+/// # fn main() {
+/// let mut t = 0;
+/// total(&[1, 2, 3], &mut t);
+/// assert_eq!(t, 6);
+/// # }
+/// ```
 #[proc_macro]
 pub fn defer(input: TokenStream) -> TokenStream {
     defer::expand(input.into()).into()
@@ -248,6 +284,10 @@ pub fn defer(input: TokenStream) -> TokenStream {
 /// before the `go!`), and `main` returns only once all of them have
 /// finished. Any return type that `main` accepts works, and `return` and `?`
 /// keep their meaning.
+///
+/// When the body finishes, its tail expression has been evaluated and its
+/// top-level `defer!`s have run; then `main` waits for its goroutines (as
+/// Go's `return f()` evaluates `f()` and runs the defers before returning).
 ///
 /// # Examples
 ///

@@ -443,3 +443,34 @@ fn expansions_are_hygienic() {
     let got = shadowed::run(&rx);
     assert_eq!(got, 5 + 1 + 2 + 1110);
 }
+
+fn hello(tx: Sender<&'static str>) {
+    tx.send("hello from a nested fn").unwrap();
+}
+
+#[goscope::test]
+fn go_in_an_item_inside_another_macros_tokens_is_left_detached() {
+    // Issue 13, item 6: the `go!` in `inside` was pointed at the test's
+    // scope, which a nested `fn` cannot see (E0434). Items are not in the
+    // scope, in other macros' tokens as in the body; closures are.
+    let (tx, rx) = chan(2);
+    let sizes = vec![
+        {
+            fn inside(tx: Sender<&'static str>) {
+                go!(hello(tx));
+            }
+            inside(tx.clone());
+            1
+        },
+        {
+            let tx = &tx;
+            let send = || go!(tx.send("hello from a closure"));
+            send();
+            2
+        },
+    ];
+    assert_eq!(sizes, [1, 2]);
+    let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
+    got.sort_unstable();
+    assert_eq!(got, ["hello from a closure", "hello from a nested fn"]);
+}

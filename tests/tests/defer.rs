@@ -5,8 +5,11 @@ mod common;
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::Instant;
 
-use common::panic_message;
+use common::{PATIENCE, panic_message};
 use goscope::prelude::*;
 
 type Log = RefCell<Vec<String>>;
@@ -361,4 +364,224 @@ fn defer_drop_runs_in_turn_with_the_other_deferred_calls() {
         log.borrow_mut().push("body");
     }
     assert_eq!(*log.borrow(), ["body", "third", "dropped", "first"]);
+}
+
+// Top-level `defer!` in a scoped function: it runs when the body finishes,
+// before the function waits for its goroutines, wherever it stands among
+// the `let`s (SPEC.md, "`defer!`"). A later `let` followed by a `go!` opens
+// a nested scope, so each test puts `defer!`s at several nesting levels.
+
+/// Go's `for v := range ch`: ends when the channel is closed, then reports
+/// the total.
+fn consume(rx: &Receiver<i32>, total: &AtomicI32, out: &AtomicI32) {
+    for v in rx {
+        total.fetch_add(v, Ordering::SeqCst);
+    }
+    out.store(total.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+/// Go's `defer close(ch)` before a later `let`: the consumer borrows that
+/// later local, so it runs in a scope nested inside the level the
+/// `defer!` was written at.
+#[goscope::scoped]
+fn close_before_a_later_let(values: &[i32], out: &AtomicI32) {
+    let (tx, rx) = chan(0);
+    defer!(drop(tx));
+    let total = AtomicI32::new(0);
+    go!(consume(&rx, &total, out));
+    for &v in values {
+        tx.send(v).unwrap();
+    }
+}
+
+#[goscope::test]
+fn defer_drop_before_a_later_let_closes_the_channel_before_the_join() {
+    // Before the fix the deferred drop sat outside the scope that joins
+    // `consume`, which waited for the close: the detector's deadlock
+    // report failed this test.
+    let out = AtomicI32::new(-1);
+    close_before_a_later_let(&[1, 2, 3], &out);
+    assert_eq!(out.load(Ordering::SeqCst), 6);
+}
+
+/// Passes everything from `rx` on to `tx`, until `rx` is closed.
+fn forward(rx: &Receiver<i32>, tx: Sender<i32>) {
+    for v in rx {
+        tx.send(v * 10).unwrap();
+    }
+}
+
+/// A pipeline closed stage by stage: each `defer!(drop(..))` stands after
+/// `let`s, and the goroutines that wait for the closes are started after
+/// later `let`s, in scopes nested inside the levels the `defer!`s were
+/// written at.
+#[goscope::scoped]
+fn close_a_pipeline(values: &[i32], out: &AtomicI32) {
+    let (tx, rx) = chan(0);
+    let (first_tx, first_rx) = chan(0);
+    defer!(drop(tx));
+    go!(forward(&first_rx, tx.clone()));
+    // Runs first (LIFO): ends `forward`, which drops its clone of `tx`;
+    // then the drop of `tx` ends `consume`.
+    defer!(drop(first_tx));
+    let total = AtomicI32::new(0);
+    go!(consume(&rx, &total, out));
+    for &v in values {
+        first_tx.send(v).unwrap();
+    }
+}
+
+#[goscope::test]
+fn defer_drop_after_later_lets_closes_the_channels_before_the_join() {
+    let out = AtomicI32::new(-1);
+    close_a_pipeline(&[1, 2, 3], &out);
+    assert_eq!(out.load(Ordering::SeqCst), 60);
+}
+
+type SharedLog = Mutex<Vec<String>>;
+
+fn note(log: &SharedLog, what: impl ToString) {
+    log.lock().unwrap().push(what.to_string());
+}
+
+/// A goroutine that the function joins: it waits (bounded) until the
+/// deferred calls have run, so it ends only if they run before the join.
+fn wait_for_defers(ran: &AtomicBool, log: &SharedLog) {
+    let deadline = Instant::now() + PATIENCE;
+    while !ran.load(Ordering::SeqCst) {
+        if Instant::now() > deadline {
+            note(log, "the deferred calls did not run before the join");
+            return;
+        }
+        std::thread::yield_now();
+    }
+    note(log, "joined after the deferred calls");
+}
+
+/// How a [`defers_at_three_levels`] call leaves its body.
+#[derive(Clone, Copy, PartialEq)]
+enum Exit {
+    Tail,
+    Return,
+    Question,
+    Panic,
+}
+
+/// `defer!`s at three nesting levels (each `let` followed by a `go!` opens
+/// one), a goroutine that needs them to run before the join, and every way
+/// out of the body.
+#[goscope::scoped]
+fn defers_at_three_levels(
+    log: &SharedLog,
+    ran: &AtomicBool,
+    exit: Exit,
+) -> Result<&'static str, std::num::ParseIntError> {
+    defer! {
+        note(log, "level 0");
+        ran.store(true, Ordering::SeqCst);
+    }
+    let first = String::from("level 1");
+    go!(wait_for_defers(ran, log));
+    // Borrows `first`, declared before it at this level, until it runs.
+    defer! {
+        note(log, &first);
+    }
+    if exit == Exit::Return {
+        return Ok("returned");
+    }
+    let second = "level 2";
+    go!(note(log, "goroutine"));
+    defer!(note(log, second));
+    let n: i32 = if exit == Exit::Question { "x" } else { "2" }.parse()?;
+    if exit == Exit::Panic {
+        panic!("boom at level {n}");
+    }
+    // The tail is evaluated before the deferred calls run.
+    note(log, "tail");
+    Ok("tail")
+}
+
+fn without_goroutine(log: &SharedLog) -> Vec<String> {
+    let mut entries = log.lock().unwrap().clone();
+    entries.retain(|e| e != "goroutine");
+    entries
+}
+
+#[test]
+fn top_level_defers_run_lifo_across_nesting_levels_before_the_join() {
+    let (log, ran) = (SharedLog::default(), AtomicBool::new(false));
+    assert_eq!(defers_at_three_levels(&log, &ran, Exit::Tail), Ok("tail"));
+    assert_eq!(
+        without_goroutine(&log),
+        [
+            "tail",
+            "level 2",
+            "level 1",
+            "level 0",
+            "joined after the deferred calls"
+        ]
+    );
+}
+
+#[test]
+fn top_level_defers_run_before_the_join_on_return_and_question_mark() {
+    let (log, ran) = (SharedLog::default(), AtomicBool::new(false));
+    assert_eq!(
+        defers_at_three_levels(&log, &ran, Exit::Return),
+        Ok("returned")
+    );
+    assert_eq!(
+        without_goroutine(&log),
+        ["level 1", "level 0", "joined after the deferred calls"]
+    );
+
+    let (log, ran) = (SharedLog::default(), AtomicBool::new(false));
+    assert!(defers_at_three_levels(&log, &ran, Exit::Question).is_err());
+    assert_eq!(
+        without_goroutine(&log),
+        [
+            "level 2",
+            "level 1",
+            "level 0",
+            "joined after the deferred calls"
+        ]
+    );
+}
+
+#[test]
+fn top_level_defers_run_before_the_join_on_panic() {
+    let (log, ran) = (SharedLog::default(), AtomicBool::new(false));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        defers_at_three_levels(&log, &ran, Exit::Panic)
+    }));
+    let payload = result.expect_err("the body panicked");
+    assert_eq!(panic_message(&*payload), "boom at level 2");
+    assert_eq!(
+        without_goroutine(&log),
+        [
+            "level 2",
+            "level 1",
+            "level 0",
+            "joined after the deferred calls"
+        ]
+    );
+}
+
+/// A `let` after `defer!(drop(tx))` that shadows `tx`: the nested scopes
+/// carry the deferred drop, and the body sees the user's new `tx`.
+#[goscope::scoped]
+fn shadow_the_dropped_sender(out: &AtomicI32) -> i32 {
+    let (tx, rx) = chan(1);
+    defer!(drop(tx));
+    let tx = 40;
+    let total = AtomicI32::new(0);
+    go!(consume(&rx, &total, out));
+    tx + 2
+}
+
+#[goscope::test]
+fn a_let_that_shadows_the_dropped_local_keeps_its_own_value() {
+    let out = AtomicI32::new(-1);
+    assert_eq!(shadow_the_dropped_sender(&out), 42);
+    assert_eq!(out.load(Ordering::SeqCst), 0, "closed without a value");
 }
