@@ -53,8 +53,12 @@
 //! | `time.NewTimer(d)`, `time.NewTicker(d)`, `time.AfterFunc(d, f)` | [`time::Timer::new(d)`](time::Timer::new), [`time::Ticker::new(d)`](time::Ticker::new), [`time::after_func(d, f)`](time::after_func) |
 //! | `context.Background()`, `context.WithCancel(ctx)`, `WithTimeout`, `WithDeadline` | [`context::Context::background()`](context::Context::background), [`ctx.with_cancel()`](context::Context::with_cancel), [`with_timeout`](context::Context::with_timeout), [`with_deadline`](context::Context::with_deadline) |
 //! | `errgroup.Group`, `errgroup.WithContext(ctx)` | [`errgroup::Group::new()`](errgroup::Group::new), [`errgroup::Group::with_context(&ctx)`](errgroup::Group::with_context) |
+//! | `sync.Mutex`, `sync.RWMutex` | [`sync::Mutex`], [`sync::RwLock`] (Rust's guards, no poisoning, seen by deadlock reports) |
+//! | `sync.Once`, `sync/atomic`, `sync.Cond` | [`std::sync::OnceLock`], [`std::sync::atomic`], [`std::sync::Condvar`] |
+//! | a package-level channel | `static CH: LazyLock<(Sender<T>, Receiver<T>)> = LazyLock::new(\|\| chan(n));` |
 //! | a nil channel | [`never()`](fn@never) |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`](num_goroutine) |
+//! | `runtime.Gosched()` | [`std::thread::yield_now()`](std::thread::yield_now) |
 //! | `func main()` | `#[goscope::main] fn main()` |
 //!
 //! # Where goscope differs from Go, and why
