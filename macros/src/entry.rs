@@ -734,10 +734,14 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
         }
         match (&tts[i], tts.get(i + 1), tts.get(i + 2)) {
             (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
-                if go == "go"
-                    && bang.as_char() == '!'
-                    && !qualified_elsewhere(&tts[..i])
-                    && !is_static_group(g) =>
+                if go == "go" && bang.as_char() == '!' && is_static_group(g) =>
+            {
+                // `go!(static ..)` is detached, and so is every `go!` in it.
+                out.extend(tts[i..i + 3].iter().cloned());
+                i += 3;
+            }
+            (TokenTree::Ident(go), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g)))
+                if go == "go" && bang.as_char() == '!' && !qualified_elsewhere(&tts[..i]) =>
             {
                 let inner = Group::new(g.delimiter(), rewrite_tokens(g.stream(), scope));
                 let mut inner_tt = TokenTree::Group(inner);

@@ -474,3 +474,19 @@ fn go_in_an_item_inside_another_macros_tokens_is_left_detached() {
     got.sort_unstable();
     assert_eq!(got, ["hello from a closure", "hello from a nested fn"]);
 }
+
+#[goscope::test]
+fn a_go_inside_a_static_goroutine_in_another_macros_tokens_is_detached_too() {
+    // In other macros' tokens, as in the body: the `go!` inside a
+    // `go!(static ..)` is detached (it was pointed at the test's scope, which
+    // the detached closure cannot borrow).
+    let (tx, rx) = chan(1);
+    let started = vec![{
+        go!(static move || {
+            go!(hello(tx));
+        });
+        true
+    }];
+    assert_eq!(started, [true]);
+    assert_eq!(rx.recv(), Some("hello from a nested fn"));
+}

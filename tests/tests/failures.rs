@@ -284,3 +284,49 @@ fn a_deadlock_while_unwinding_fails_the_test_with_the_report() {
     }
     panic!("boom");
 }
+
+#[test]
+fn a_pending_after_func_is_no_deadlock() {
+    let out = run(&["ok_after_func_sends"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("deadlock"), "false report: {stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "fired");
+}
+
+#[test]
+fn wait_group_go_that_cannot_start_leaves_the_count_as_it_was() {
+    let out = run(&["wait_group_go_at_the_limit"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "refused true, wait returned"
+    );
+}
+
+/// A goroutine cancelled while it waits, whose deferred call then needs a
+/// lock another goroutine still holds: it waits for the lock (it cannot
+/// unwind twice), and the test fails with the owner's panic. It used to end
+/// the whole test process with status 2.
+#[goscope::test]
+#[should_panic(expected = "boom")]
+fn a_cancelled_goroutine_unwinding_waits_for_a_contended_lock() {
+    let m = &goscope::sync::Mutex::new(0);
+    let (_tx, rx) = chan::<()>(0);
+    let (held_tx, held) = chan::<()>(1);
+    go! {
+        let _g = m.lock();
+        held_tx.send(()).unwrap();
+        // Outside goscope: the cancellation cannot end this.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    held.recv();
+    go! {
+        defer! {
+            *m.lock() += 1;
+        }
+        rx.recv();
+    }
+    panic!("boom");
+}

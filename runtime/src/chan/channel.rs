@@ -209,12 +209,9 @@ impl<T> Sender<T> {
                 }
                 let _ = op.recv(interrupt);
                 if detect::aborted() {
-                    if std::thread::panicking() {
-                        // In a deferred call while unwinding: a second
-                        // unwind would abort; give the value back as if
-                        // nobody could receive it.
-                        return Err(SendError(value));
-                    }
+                    // (While unwinding, only a deadlock ends the wait, and a
+                    // send has no honest value to return: `abort` reports
+                    // and exits.)
                     detect::abort()
                 }
             }
@@ -384,8 +381,10 @@ impl<T> Receiver<T> {
                 let _ = op.recv(interrupt);
                 if detect::aborted() {
                     if std::thread::panicking() {
-                        // In a deferred call while unwinding: a second
-                        // unwind would abort; end as a closed channel does.
+                        // In a deferred call while unwinding, part of a
+                        // deadlock: a second unwind would abort; end as a
+                        // closed channel does, and the test fails with the
+                        // report.
                         return None;
                     }
                     detect::abort()

@@ -506,8 +506,13 @@ impl Drop for Unmark<'_> {
 
 /// Whether the current goroutine must stop waiting: the detector ended it
 /// (a deadlock in a test), or its scope was cancelled.
+///
+/// A goroutine that is already unwinding (a deferred call) is not stopped by
+/// a cancellation: it could not unwind again, and what it waits for may
+/// well come (a lock released by another unwinding goroutine). It goes on
+/// waiting; if nothing can ever end the wait, the detector reports it.
 pub(crate) fn aborted() -> bool {
-    detector_ended() || cancelled()
+    detector_ended() || (cancelled() && !thread::panicking())
 }
 
 /// Whether the detector has ended the current goroutine.
@@ -549,14 +554,13 @@ pub(crate) fn is_quiet(payload: &(dyn std::any::Any + Send)) -> bool {
 pub(crate) fn abort() -> ! {
     let ended = detector_ended();
     if thread::panicking() {
-        let why = if ended {
-            "is part of a deadlock"
-        } else {
-            "belongs to a cancelled scope"
-        };
+        // Only the detector stops an unwinding goroutine (see `aborted`), and
+        // this operation has nothing to return: a second unwind would abort
+        // the process, so it ends with the report instead.
+        let report = own_report().unwrap_or_default();
         eprintln!(
-            "fatal error: a goroutine blocked in a deferred call while unwinding {why}, \
-             and cannot unwind twice; exiting with status 2"
+            "{report}\nfatal error: a goroutine blocked in a deferred call while unwinding is \
+             part of a deadlock, and cannot unwind twice; exiting with status 2"
         );
         std::process::exit(2);
     }
@@ -564,6 +568,16 @@ pub(crate) fn abort() -> ! {
         std::panic::resume_unwind(Box::new(Deadlocked))
     }
     std::panic::resume_unwind(Box::new(Cancelled))
+}
+
+/// The deadlock report stored for the current goroutine's root (a test).
+fn own_report() -> Option<String> {
+    let root = INFO.try_with(std::cell::Cell::get).ok().flatten()?.root;
+    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
+    slots.iter().filter(|s| s.is_root).find_map(|s| {
+        let id = s.lock().as_ref().map(|c| c.info.id)?;
+        (id == root).then(|| lock(&s.report).clone()).flatten()
+    })
 }
 
 /// Wakes every goroutine whose scope is cancelled, wherever it waits in
@@ -729,6 +743,10 @@ fn looks_deadlocked(me: Option<u32>) -> bool {
     if !all_blocked(first) || foreign_threads(me) {
         return false;
     }
+    if PENDING_CALLS.load(Ordering::SeqCst) > 0 {
+        // An `after_func` will run: it may complete what they wait for.
+        return false;
+    }
     if flush_idle_threads() {
         // Look again once they are gone.
         return false;
@@ -740,7 +758,7 @@ fn looks_deadlocked(me: Option<u32>) -> bool {
             return false;
         }
     }
-    !runnable_threads(me) && snapshot() == first
+    !runnable_threads(me) && snapshot() == first && PENDING_CALLS.load(Ordering::SeqCst) == 0
 }
 
 /// Whether a thread goscope knows, other than the monitor, is running or
@@ -773,6 +791,19 @@ static OWN_THREADS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 pub(crate) fn own_thread() {
     if let Some(tid) = own_tid() {
         lock(&OWN_THREADS).push(tid);
+    }
+}
+
+/// `after_func` timers armed and not yet fired (Go's `checkdead` is silent
+/// while any timer is pending; goscope only for those that run code).
+static PENDING_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// An `after_func` timer was armed (`true`), or fired or stopped (`false`).
+pub(crate) fn pending_call(armed: bool) {
+    if armed {
+        PENDING_CALLS.fetch_add(1, Ordering::SeqCst);
+    } else {
+        PENDING_CALLS.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

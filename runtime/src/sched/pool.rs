@@ -118,7 +118,7 @@ pub(crate) fn hand_off(task: Task) -> io::Result<()> {
     // past the kernel's memory-mapping limit even a new thread's signal
     // stack fails to map, and std aborts the process.
     let threads = THREADS.fetch_add(1, Ordering::SeqCst);
-    if threads >= thread_limit().max {
+    if threads >= max_threads(threads) {
         THREADS.fetch_sub(1, Ordering::SeqCst);
         return Err(io::Error::other(limit_message(threads)));
     }
@@ -138,7 +138,6 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// How many goroutine threads the process can have, and why.
 #[derive(Debug, Clone, Copy)]
 struct ThreadLimit {
-    max: usize,
     max_map_count: Option<usize>,
     pid_max: Option<usize>,
     nproc: Option<usize>,
@@ -165,19 +164,33 @@ fn thread_limit() -> ThreadLimit {
                 let line = limits.lines().find(|l| l.starts_with("Max processes"))?;
                 line.split_whitespace().nth(2)?.parse().ok()
             });
-        let mapped =
-            std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count());
-        let max = max_map_count.map_or(usize::MAX, |limit| {
-            limit.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD
-        });
         ThreadLimit {
-            max,
             max_map_count,
             pid_max,
             nproc,
         }
     });
     *LIMIT
+}
+
+/// How many goroutine threads may be alive, `threads` being alive now: the
+/// memory mappings left, at [`MAPPINGS_PER_THREAD`] each. Counted at the
+/// first new thread, then again every 512 threads past half the estimate
+/// (the program maps other things meanwhile: heap arenas, files).
+fn max_threads(threads: usize) -> usize {
+    static MAX: AtomicUsize = AtomicUsize::new(0);
+    let max = MAX.load(Ordering::Relaxed);
+    if max != 0 && (threads < max / 2 || threads % 512 != 0) {
+        return max;
+    }
+    let Some(limit) = thread_limit().max_map_count else {
+        MAX.store(usize::MAX, Ordering::Relaxed);
+        return usize::MAX;
+    };
+    let mapped = std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count());
+    let max = threads + limit.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD;
+    MAX.store(max, Ordering::Relaxed);
+    max
 }
 
 /// Why `go!` cannot start another goroutine.
@@ -187,11 +200,10 @@ fn limit_message(threads: usize) -> String {
     format!(
         "the process is at its limit of OS threads ({threads} goroutine threads alive; \
          each goroutine is an OS thread using {MAPPINGS_PER_THREAD} memory mappings, so \
-         vm.max_map_count = {} allows about {}; kernel.pid_max = {}; ulimit -u = {}). \
+         vm.max_map_count = {} allows about {threads}; kernel.pid_max = {}; ulimit -u = {}). \
          Raise the limits (e.g. `sysctl -w vm.max_map_count=262144`, `ulimit -u`) or \
          start fewer goroutines (a worker pool, or a semaphore channel)",
         show(limit.max_map_count),
-        limit.max,
         show(limit.pid_max),
         show(limit.nproc),
     )

@@ -161,6 +161,10 @@ where
     // Run `f`, but catch panics so we can join the goroutines before
     // resuming: they may borrow from `f`'s environment.
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
+    // From here to the end of the join nothing may unwind: goroutines may
+    // still borrow from `f`'s environment. This is the join that makes the
+    // lifetime erasure in `spawn` sound.
+    let guard = AbortOnUnwind;
     if let Err(payload) = &result {
         if !payload.is::<Cancelled>() {
             // The owner panicked: end the goroutines that wait, so the join
@@ -168,9 +172,6 @@ where
             scope.state.cancel();
         }
     }
-    // Wait until all goroutines are finished. This is the join that makes
-    // the lifetime erasure in `spawn` sound: it must not unwind.
-    let guard = AbortOnUnwind;
     scope.state.join(Location::caller());
     std::mem::forget(guard);
     drop(owner);

@@ -264,12 +264,14 @@ impl WaitGroup {
         R: Outcome,
     {
         self.add(1);
-        let group = WaitGroup {
+        // Done however the goroutine ends: when `f` returns or panics (which
+        // then ends the process anyway), or when it never starts (the
+        // goroutine limit: the job, and this with it, is dropped unrun).
+        let done = DoneOnDrop(WaitGroup {
             inner: Arc::clone(&self.inner),
-        };
+        });
         goroutine::go_detached(move || {
-            // Done even if `f` panics (which then ends the process anyway).
-            let _done = DoneOnDrop(group);
+            let _done = done;
             f()
         });
     }

@@ -2,12 +2,14 @@
 //! semantics, served by the one timer thread (see `driver`).
 
 use std::fmt;
+use std::panic;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
 use crate::chan::{Flavor, Receiver, never};
+use crate::detect;
 use crate::lock;
 use crate::sched::goroutine;
 use crate::time::driver::{self, Fire, Key};
@@ -48,6 +50,11 @@ impl Shared {
     fn arm(self: &Arc<Self>, state: &mut State, when: Instant) {
         let target: Arc<dyn Fire> = Arc::clone(self) as Arc<dyn Fire>;
         state.key = Some(driver::schedule(when, target));
+        if let Action::Call(_) = self.action {
+            // Its function may own what a goroutine waits for (a channel
+            // end, a `CancelFunc`): no deadlock while it is pending.
+            detect::pending_call(true);
+        }
     }
 
     /// Disarms the timer and withdraws a value nobody has received; true if
@@ -57,6 +64,9 @@ impl Shared {
         if let Some(key) = state.key.take() {
             driver::unschedule(key);
             pending = true;
+            if let Action::Call(_) = self.action {
+                detect::pending_call(false);
+            }
         }
         if let Action::Send(_, rx) = &self.action {
             // The channel holds at most one value.
@@ -89,7 +99,20 @@ impl Fire for Shared {
             Action::Call(f) => {
                 let f = Arc::clone(f);
                 drop(state);
-                goroutine::go_detached(move || f());
+                let started = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+                    goroutine::go_detached(move || f());
+                }));
+                // Counted as a goroutine by now (or never to run): no longer
+                // pending.
+                detect::pending_call(false);
+                if started.is_err() {
+                    // The goroutine limit: the panic hook has printed why. As
+                    // for any detached goroutine's panic, the process ends.
+                    eprintln!(
+                        "fatal: after_func could not start its goroutine; exiting with status 2"
+                    );
+                    std::process::exit(2);
+                }
             }
         }
     }
@@ -378,7 +401,9 @@ impl Ticker {
 
     /// Turns the ticker off: Go's `ticker.Stop()`. No tick is sent after it
     /// returns, and a tick sent before and not yet received is withdrawn.
-    /// The channel is not closed, so a receive blocks.
+    /// The channel is not closed, so a receive blocks. Returns whether the
+    /// ticker was running (false once stopped, as `Timer::stop` reports a
+    /// timer that was no longer pending).
     ///
     /// # Examples
     ///
@@ -388,12 +413,17 @@ impl Ticker {
     ///
     /// let ticker = Ticker::new(Duration::from_millis(1));
     /// ticker.c().recv().unwrap();
-    /// ticker.stop();
+    /// assert!(ticker.stop());
+    /// assert!(!ticker.stop());
     /// let late = ticker.c().recv_timeout(Duration::from_millis(20));
     /// assert!(late.is_err());
     /// ```
-    pub fn stop(&self) {
-        self.shared.disarm(&mut lock(&self.shared.state));
+    pub fn stop(&self) -> bool {
+        let mut state = lock(&self.shared.state);
+        // A ticker re-arms as it fires: armed means running.
+        let running = state.key.is_some();
+        self.shared.disarm(&mut state);
+        running
     }
 
     /// Stops the ticker and restarts it with period `period`: Go's

@@ -13,6 +13,8 @@ fn main() {
         "goroutine_panics_while_main_receives" => goroutine_panics_while_main_receives(),
         "blocked_goroutines" => blocked_goroutines(),
         "ok_sender_in_thread_local" => ok_sender_in_thread_local(),
+        "ok_after_func_sends" => ok_after_func_sends(),
+        "wait_group_go_at_the_limit" => wait_group_go_at_the_limit(),
         other => {
             eprintln!("unknown scenario {other:?}");
             std::process::exit(64);
@@ -83,4 +85,40 @@ fn ok_sender_in_thread_local() {
         None => println!("recv returned None"),
         Some(v) => println!("recv returned {v}"),
     }
+}
+
+/// A pending `after_func` will send what main waits for: no deadlock (its
+/// function may own any channel end), as Go's `checkdead` stays silent while
+/// timers are pending.
+#[goscope::main]
+fn ok_after_func_sends() {
+    let (tx, rx) = chan::<&str>(1);
+    let _timer = goscope::time::after_func(Duration::from_millis(600), move || {
+        let _ = tx.try_send("fired");
+    });
+    println!("{}", rx.recv().unwrap_or("closed"));
+}
+
+/// `WaitGroup::go` at the goroutine limit: the goroutine cannot start, so
+/// the count it added must come down again, or `wait` would hang.
+#[goscope::main]
+fn wait_group_go_at_the_limit() {
+    let (release_tx, release) = chan::<()>(0);
+    // Fill the process with blocked detached goroutines up to the limit.
+    loop {
+        let release = release.clone();
+        let started = std::panic::catch_unwind(move || {
+            go!(static move || {
+                release.recv();
+            });
+        });
+        if started.is_err() {
+            break;
+        }
+    }
+    let wg = WaitGroup::new();
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wg.go(|| {}))).is_err();
+    drop(release_tx);
+    wg.wait();
+    println!("refused {refused}, wait returned");
 }
