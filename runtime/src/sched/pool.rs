@@ -180,7 +180,7 @@ fn thread_limit() -> ThreadLimit {
 fn max_threads(threads: usize) -> usize {
     static MAX: AtomicUsize = AtomicUsize::new(0);
     let max = MAX.load(Ordering::Relaxed);
-    if max != 0 && (threads < max / 2 || threads % 512 != 0) {
+    if max != 0 && (threads < max / 2 || !threads.is_multiple_of(512)) {
         return max;
     }
     let Some(limit) = thread_limit().max_map_count else {
