@@ -1,7 +1,9 @@
-//! The scheduler: goroutines, the thread pool that runs them, and scopes
-//! that join them.
+//! The scheduler: goroutines, the thread pool that runs them, scopes that
+//! join them (`join`: the count-and-join core, model-checked with loom), and
+//! the cancellation of scopes (`cancel`).
 //!
-//! Dependencies run one way: `scope` → `goroutine` → `pool` → the detector.
+//! Dependencies run one way: `scope` → `goroutine` → `pool` → the detector
+//! → `cancel`, a leaf that imports nothing of goscope's.
 
 pub(crate) mod cancel;
 pub(crate) mod goroutine;
