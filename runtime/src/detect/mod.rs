@@ -217,9 +217,6 @@ thread_local! {
     /// The live-goroutine count of the running goroutine's root, if any.
     static ROOT_LIVE: std::cell::RefCell<Option<LiveToken>> =
         const { std::cell::RefCell::new(None) };
-    /// A copy of the slot's cancellation token, read without its lock.
-    static TOKEN: std::cell::RefCell<Option<Arc<Token>>> =
-        const { std::cell::RefCell::new(None) };
 }
 
 /// One goroutine counted in its root's live count, until dropped.
@@ -335,7 +332,6 @@ pub(crate) fn spawner() -> GInfo {
 pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>, token: Option<Arc<Token>>) {
     INFO.with(|i| i.set(Some(info)));
     ROOT_LIVE.with(|r| *r.borrow_mut() = live);
-    TOKEN.with(|t| t.borrow_mut().clone_from(&token));
     *slot.lock() = Some(Current {
         info,
         blocked: None,
@@ -347,7 +343,6 @@ pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>, token: Op
 pub(crate) fn end() {
     INFO.with(|i| i.set(None));
     drop(ROOT_LIVE.with(|r| r.borrow_mut().take()));
-    drop(TOKEN.with(|t| t.borrow_mut().take()));
     SLOT.with(|s| {
         if let Some(slot) = s.borrow().as_ref() {
             *slot.lock() = None;
@@ -459,7 +454,7 @@ pub(crate) fn block<R>(
     let Some(slot) = slot else {
         return op(None);
     };
-    let (tracked, interruptible) = {
+    let (tracked, interruptible, cancelled) = {
         let mut current = slot.lock();
         let Some(c) = current.as_mut() else {
             drop(current);
@@ -475,6 +470,7 @@ pub(crate) fn block<R>(
         (
             c.info.tracked && what.is_blocking(),
             c.info.abortable || c.token.is_some(),
+            c.token.as_ref().is_some_and(|t| t.is_cancelled()),
         )
     };
     if tracked {
@@ -482,7 +478,8 @@ pub(crate) fn block<R>(
         slot.state.fetch_add(3, Ordering::SeqCst);
     }
     let _unmark = Unmark(&slot, tracked);
-    if interruptible && aborted() {
+    let stop_now = slot.aborted.load(Ordering::SeqCst) || (cancelled && !thread::panicking());
+    if interruptible && stop_now {
         // Cancelled before it could block (a canceller that came earlier
         // found nothing to wake): make the operation see it at once.
         let _ = slot.interrupt_tx.try_send(());
@@ -527,9 +524,17 @@ fn detector_ended() -> bool {
 
 /// Whether the current goroutine's scope has been cancelled.
 pub(crate) fn cancelled() -> bool {
-    TOKEN
-        .try_with(|t| t.borrow().as_ref().is_some_and(|t| t.is_cancelled()))
-        .unwrap_or(false)
+    // Read under the slot's lock (not kept in a thread-local): only waits
+    // that have been woken ask, and `go!` then sets the token once, in the
+    // slot, instead of twice.
+    with_current(|c| c.token.as_ref().is_some_and(|t| t.is_cancelled())).unwrap_or(false)
+}
+
+/// Runs `f` on the current goroutine's slot state, if this thread has one.
+fn with_current<R>(f: impl FnOnce(&Current) -> R) -> Option<R> {
+    let slot = SLOT.try_with(|s| s.borrow().clone()).ok().flatten()?;
+    let current = slot.lock();
+    current.as_ref().map(f)
 }
 
 /// The payload of the unwinding that ends a deadlocked goroutine in a test.
@@ -602,7 +607,7 @@ pub(crate) fn wake_cancelled() {
 
 /// The current goroutine's cancellation token.
 pub(crate) fn current_token() -> Option<Arc<Token>> {
-    TOKEN.with(|t| t.borrow().clone())
+    with_current(|c| c.token.clone()).flatten()
 }
 
 /// Makes `token` the current goroutine's cancellation token until the guard
@@ -610,7 +615,6 @@ pub(crate) fn current_token() -> Option<Arc<Token>> {
 /// did not start gets a guest slot for that time, so cancellation can reach
 /// it; it stays foreign to the detector.
 pub(crate) fn enter_token(token: Arc<Token>) -> TokenGuard {
-    let previous = TOKEN.with(|t| t.borrow_mut().replace(Arc::clone(&token)));
     let mut guest = None;
     let slot = SLOT.with(|s| s.borrow().clone()).unwrap_or_else(|| {
         let slot = new_slot(false, false, true);
@@ -628,9 +632,10 @@ pub(crate) fn enter_token(token: Arc<Token>) -> TokenGuard {
         guest = Some(Arc::clone(&slot));
         slot
     });
-    if let Some(c) = slot.lock().as_mut() {
-        c.token = Some(token);
-    }
+    let previous = slot
+        .lock()
+        .as_mut()
+        .and_then(|c| c.token.replace(token));
     TokenGuard {
         slot,
         previous,
@@ -648,9 +653,8 @@ pub(crate) struct TokenGuard {
 impl Drop for TokenGuard {
     fn drop(&mut self) {
         if let Some(c) = self.slot.lock().as_mut() {
-            c.token.clone_from(&self.previous);
+            c.token = self.previous.take();
         }
-        let _ = TOKEN.try_with(|t| *t.borrow_mut() = self.previous.take());
         if let Some(guest) = self.guest.take() {
             let _ = SLOT.try_with(|s| s.borrow_mut().take());
             remove_slot(&guest);
