@@ -52,7 +52,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as cb;
 
 use crate::lock;
-use crate::sched::cancel::{Cancelled, Token};
+use crate::sched::cancel::{Cancellable, Cancelled, Token};
 
 pub(crate) use report::describe;
 
@@ -159,7 +159,7 @@ struct Current {
     blocked: Option<Blocked>,
     /// The cancellation token of the innermost scope this goroutine is in:
     /// the one it was started into, or the innermost one it owns.
-    token: Option<Arc<Token>>,
+    token: Option<Arc<dyn Cancellable>>,
 }
 
 /// A thread that runs goroutines.
@@ -329,7 +329,12 @@ pub(crate) fn spawner() -> GInfo {
 }
 
 /// A goroutine starts running on this worker.
-pub(crate) fn begin(slot: &Slot, info: GInfo, live: Option<LiveToken>, token: Option<Arc<Token>>) {
+pub(crate) fn begin(
+    slot: &Slot,
+    info: GInfo,
+    live: Option<LiveToken>,
+    token: Option<Arc<dyn Cancellable>>,
+) {
     INFO.with(|i| i.set(Some(info)));
     ROOT_LIVE.with(|r| *r.borrow_mut() = live);
     *slot.lock() = Some(Current {
@@ -470,7 +475,7 @@ pub(crate) fn block<R>(
         (
             c.info.tracked && what.is_blocking(),
             c.info.abortable || c.token.is_some(),
-            c.token.as_ref().is_some_and(|t| t.is_cancelled()),
+            c.token.as_ref().is_some_and(|t| t.token().is_cancelled()),
         )
     };
     if tracked {
@@ -527,7 +532,7 @@ pub(crate) fn cancelled() -> bool {
     // Read under the slot's lock (not kept in a thread-local): only waits
     // that have been woken ask, and `go!` then sets the token once, in the
     // slot, instead of twice.
-    with_current(|c| c.token.as_ref().is_some_and(|t| t.is_cancelled())).unwrap_or(false)
+    with_current(|c| c.token.as_ref().is_some_and(|t| t.token().is_cancelled())).unwrap_or(false)
 }
 
 /// Runs `f` on the current goroutine's slot state, if this thread has one.
@@ -593,7 +598,7 @@ pub(crate) fn wake_cancelled() {
         let interrupt = {
             let current = slot.lock();
             match current.as_ref() {
-                Some(c) if c.token.as_ref().is_some_and(|t| t.is_cancelled()) => {
+                Some(c) if c.token.as_ref().is_some_and(|t| t.token().is_cancelled()) => {
                     c.blocked.as_ref().and_then(|b| b.interrupt.clone())
                 }
                 _ => continue,
@@ -607,14 +612,14 @@ pub(crate) fn wake_cancelled() {
 
 /// The current goroutine's cancellation token.
 pub(crate) fn current_token() -> Option<Arc<Token>> {
-    with_current(|c| c.token.clone()).flatten()
+    with_current(|c| c.token.as_ref().map(|t| Arc::clone(t.token()))).flatten()
 }
 
 /// Makes `token` the current goroutine's cancellation token until the guard
 /// is dropped (a scope's owner, while the scope is open). A thread goscope
 /// did not start gets a guest slot for that time, so cancellation can reach
 /// it; it stays foreign to the detector.
-pub(crate) fn enter_token(token: Arc<Token>) -> TokenGuard {
+pub(crate) fn enter_token(token: Arc<dyn Cancellable>) -> TokenGuard {
     let mut guest = None;
     let slot = SLOT.with(|s| s.borrow().clone()).unwrap_or_else(|| {
         let slot = new_slot(false, false, true);
@@ -632,10 +637,7 @@ pub(crate) fn enter_token(token: Arc<Token>) -> TokenGuard {
         guest = Some(Arc::clone(&slot));
         slot
     });
-    let previous = slot
-        .lock()
-        .as_mut()
-        .and_then(|c| c.token.replace(token));
+    let previous = slot.lock().as_mut().and_then(|c| c.token.replace(token));
     TokenGuard {
         slot,
         previous,
@@ -646,7 +648,7 @@ pub(crate) fn enter_token(token: Arc<Token>) -> TokenGuard {
 /// Restores the previous cancellation token (see [`enter_token`]).
 pub(crate) struct TokenGuard {
     slot: Arc<Slot>,
-    previous: Option<Arc<Token>>,
+    previous: Option<Arc<dyn Cancellable>>,
     guest: Option<Arc<Slot>>,
 }
 

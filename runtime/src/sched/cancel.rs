@@ -16,6 +16,15 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::lock;
 
+/// What a goroutine (or a scope's owner) keeps of the scope it is in: the
+/// scope itself, whose token it reads. A goroutine holds its scope's state
+/// already (to count itself out of it), so sharing that `Arc` costs `go!`
+/// no second reference count on another cache line.
+pub(crate) trait Cancellable: Send + Sync {
+    /// The scope's token.
+    fn token(&self) -> &Arc<Token>;
+}
+
 /// The cancellation state of one scope.
 #[derive(Debug, Default)]
 pub(crate) struct Token {

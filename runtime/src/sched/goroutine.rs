@@ -7,7 +7,7 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
 use crate::detect;
-use crate::sched::cancel::Token;
+use crate::sched::cancel::Cancellable;
 use crate::sched::pool::{self, Job, Task};
 
 /// Returns the number of goroutines that currently exist, main included.
@@ -122,7 +122,7 @@ pub(crate) fn run<R: Outcome>(f: impl FnOnce() -> R) {
 pub(crate) fn start(
     job: Job,
     go_site: &'static Location<'static>,
-    token: Option<Arc<Token>>,
+    token: Option<Arc<dyn Cancellable>>,
 ) -> io::Result<()> {
     let mut info = detect::spawner();
     info.id = detect::next_id();

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as cb;
 
 use crate::detect::{self, GInfo, LiveToken};
-use crate::sched::cancel::Token;
+use crate::sched::cancel::Cancellable;
 
 /// How long a pool thread waits for a new goroutine before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,7 +51,7 @@ pub(crate) struct Task {
     /// The live count of the goroutine's root, for leak checks.
     pub(crate) root_live: Option<LiveToken>,
     /// The cancellation token of the scope it was started into.
-    pub(crate) token: Option<Arc<Token>>,
+    pub(crate) token: Option<Arc<dyn Cancellable>>,
 }
 
 struct Pool {
