@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::detect::{self, Wait};
-use crate::sched::cancel::{Cancelled, Token};
+use crate::sched::cancel::{Cancellable, Cancelled, Token};
 use crate::sched::goroutine::{self, Outcome};
 use crate::sched::join::Join;
 use crate::sched::pool::Job;
@@ -151,13 +151,13 @@ where
     let scope = Scope {
         state: Arc::new(ScopeState {
             join: Join::new(),
-            token: Arc::clone(&token),
+            token,
         }),
         scope: PhantomData,
         env: PhantomData,
     };
     // While the scope is open, the owner's own waits are cancelled with it.
-    let owner = detect::enter_token(token);
+    let owner = detect::enter_token(Arc::clone(&scope.state) as Arc<dyn Cancellable>);
     // Run `f`, but catch panics so we can join the goroutines before
     // resuming: they may borrow from `f`'s environment.
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
@@ -239,7 +239,9 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // system.
         let job: Job =
             unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Job>(job) };
-        let token = Some(Arc::clone(&self.state.token));
+        // The scope's state, which `finish` already shares: the goroutine's
+        // way to its token.
+        let token = Some(Arc::clone(&self.state) as Arc<dyn Cancellable>);
         if let Err(e) = goroutine::start(job, Location::caller(), token) {
             // `start` has dropped the job, `f` and then `Finish`.
             panic!("go!: cannot start a goroutine: {e}");
@@ -273,6 +275,12 @@ impl Drop for AbortOnUnwind {
             eprintln!("fatal: a goscope scope's join panicked; aborting");
             std::process::abort();
         }
+    }
+}
+
+impl Cancellable for ScopeState {
+    fn token(&self) -> &Arc<Token> {
+        &self.token
     }
 }
 
