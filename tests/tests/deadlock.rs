@@ -1,13 +1,15 @@
 //! The deadlock and leak detector: programs that must be reported (run as
 //! child processes, from `src/bin/scenarios.rs`), programs that must not be,
 //! and reports under `#[goscope::test]`.
+mod common;
+
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use goscope::prelude::*;
 
 const HEADER: &str = "fatal error: all goroutines are asleep - deadlock!";
-const SCENARIOS: &str = "tests/src/bin/scenarios.rs";
+use common::{SCENARIOS, scenario_line as line_of};
 
 fn spawn(name: &str, envs: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_scenarios"))
@@ -123,16 +125,6 @@ fn busy_sleeping_and_foreign_threads_are_never_taken_for_blocked() {
         assert!(!stderr.contains(HEADER), "{name}: false report: {stderr}");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), line, "{name}");
     }
-}
-
-/// The line of the scenarios' source that contains `needle` (1-based).
-fn line_of(needle: &str) -> usize {
-    let source = include_str!("../src/bin/scenarios.rs");
-    let index = source
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} is not in {SCENARIOS}"));
-    index + 1
 }
 
 #[test]

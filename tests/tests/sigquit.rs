@@ -4,27 +4,19 @@
 //! process and signalled with `kill -QUIT` once it says it is ready.
 #![cfg(unix)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-const SCENARIOS: &str = "tests/src/bin/scenarios.rs";
+use common::{SCENARIOS, scenario_line as line_of};
 
 /// How long the child may take to get ready, and then to die: only a
 /// guard against a hang.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-/// The line of the scenarios' source that contains `needle` (1-based).
-fn line_of(needle: &str) -> usize {
-    let source = include_str!("../src/bin/scenarios.rs");
-    let index = source
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} is not in {SCENARIOS}"));
-    index + 1
-}
 
 #[test]
 fn sigquit_prints_every_goroutine_and_exits_with_status_2() {

@@ -89,3 +89,16 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         "<not a string payload>"
     }
 }
+
+/// The child-process scenarios' source file, as reports name it.
+pub(crate) const SCENARIOS: &str = "tests/src/bin/scenarios.rs";
+
+/// The line of the scenarios' source that contains `needle` (1-based).
+pub(crate) fn scenario_line(needle: &str) -> usize {
+    let source = include_str!("../../src/bin/scenarios.rs");
+    let index = source
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} is not in {SCENARIOS}"));
+    index + 1
+}
