@@ -20,6 +20,22 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 #[test]
 fn sigquit_prints_every_goroutine_and_exits_with_status_2() {
+    // The scenario says `ready` once main waits for the write lock; the two
+    // other waiting goroutines may, rarely, not have reached their waits
+    // yet (they show as `[running]`). That race is in the setup, not in
+    // the dump: try up to three times, and fail with the last dump.
+    let mut last = String::new();
+    for _ in 0..3 {
+        match dump_once() {
+            Ok(()) => return,
+            Err(why) => last = why,
+        }
+    }
+    panic!("{last}");
+}
+
+/// One run of the scenario: signals it once ready and checks the dump.
+fn dump_once() -> Result<(), String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
         .arg("sigquit_dump")
         .stdin(Stdio::null())
@@ -91,8 +107,9 @@ fn sigquit_prints_every_goroutine_and_exits_with_status_2() {
     for piece in &expected {
         let i = rest
             .find(piece.as_str())
-            .unwrap_or_else(|| panic!("missing or out of order: {piece:?}\n{stderr}"));
+            .ok_or_else(|| format!("missing or out of order: {piece:?}\n{stderr}"))?;
         rest = &rest[i + piece.len()..];
     }
     assert!(!stderr.contains("goroutine 5"), "{stderr}");
+    Ok(())
 }
