@@ -371,6 +371,15 @@ struct Step {
     spawns: bool,
     /// A top-level `defer!`, now naming its guard.
     defer: Option<TopDefer>,
+    /// A `let` with an initializer (and no `else`): the initializer, and the
+    /// `let` with it replaced by [`init_ident`], for a `let` that shadows a
+    /// deferred drop's local (see [`stash_shadowed`]).
+    init: Option<(TokenStream, TokenStream)>,
+}
+
+/// The hidden local that holds a shadowing `let`'s initializer for a moment.
+fn init_ident() -> Ident {
+    Ident::new("__goscope_init", Span::mixed_site())
 }
 
 /// A top-level `defer!`: its guard (for `defer!(drop(x))`, the owner of
@@ -405,6 +414,21 @@ impl Step {
             }
             _ => None,
         };
+        let init = match &stmt {
+            Stmt::Local(local) => local
+                .init
+                .as_ref()
+                .filter(|i| i.diverge.is_none())
+                .map(|i| {
+                    let mut rebound = local.clone();
+                    if let Some(init) = rebound.init.as_mut() {
+                        let ident = init_ident();
+                        *init.expr = syn::parse_quote!(#ident);
+                    }
+                    (i.expr.to_token_stream(), rebound.to_token_stream())
+                }),
+            _ => None,
+        };
         let tokens = stmt.to_token_stream();
         Step {
             span: stmt.span(),
@@ -412,6 +436,7 @@ impl Step {
             tokens,
             binds,
             defer,
+            init,
         }
     }
 }
@@ -484,8 +509,10 @@ fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> (Tok
                 stmts: Vec::new(),
             });
         }
+        let mut tokens = step.tokens;
         if let Some(names) = &step.binds {
             last_let = Some(step.span);
+            let mut stashes = TokenStream::new();
             for (d, shadowed) in &mut deferred {
                 if let Some(x) = d
                     .dropped
@@ -493,17 +520,27 @@ fn nest(steps: Vec<Step>, scope: &Ident, ret: &TokenStream, close: Span) -> (Tok
                     .filter(|x| !*shadowed && names.contains(x))
                 {
                     *shadowed = true;
-                    if let Some(level) = levels.last_mut() {
-                        level.stmts.push(stash_shadowed(d, x));
-                    }
+                    stashes.extend(stash_shadowed(d, x));
                 }
+            }
+            if !stashes.is_empty() {
+                // The initializer may still read the old `x`
+                // (`let tx = tx.clone();`): evaluate it first, then move
+                // `x` away, then bind.
+                tokens = match &step.init {
+                    Some((init, rebound)) => {
+                        let ident = init_ident();
+                        quote!(let #ident = #init; #stashes #rebound)
+                    }
+                    None => quote!(#stashes #tokens),
+                };
             }
         }
         if let Some(d) = step.defer {
             deferred.push((d, false));
         }
         if let Some(level) = levels.last_mut() {
-            level.stmts.push(step.tokens);
+            level.stmts.push(tokens);
         }
     }
     // Innermost first: each level ends by running the next one in its own

@@ -585,3 +585,33 @@ fn a_let_that_shadows_the_dropped_local_keeps_its_own_value() {
     assert_eq!(shadow_the_dropped_sender(&out), 42);
     assert_eq!(out.load(Ordering::SeqCst), 0, "closed without a value");
 }
+
+fn sum_into(rx: &Receiver<i32>, total: &AtomicI32) {
+    for v in rx {
+        total.fetch_add(v, Ordering::SeqCst);
+    }
+}
+
+#[goscope::scoped]
+fn shadow_the_deferred_sender(total: &AtomicI32) {
+    let (tx, rx) = chan::<i32>(0);
+    defer!(drop(tx));
+    // Reads the old `tx` in the initializer of the `let` that shadows it.
+    let tx = tx.clone();
+    go!(sum_into(&rx, total));
+    tx.send(5).unwrap();
+    drop(tx);
+    // The deferred drop of the first `tx` closes the channel before the
+    // function waits for `sum_into`.
+}
+
+#[test]
+fn a_let_that_shadows_a_deferred_drop_may_read_the_old_value() {
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let total = AtomicI32::new(0);
+        shadow_the_deferred_sender(&total);
+        done_tx.send(total.into_inner()).unwrap();
+    });
+    assert_eq!(done.recv_timeout(PATIENCE), Ok(5));
+}
