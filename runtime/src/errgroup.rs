@@ -272,12 +272,7 @@ impl<E: Send + 'static> Group<E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'static, // Send: runs on another thread; 'static: detached, owns its data
     {
-        let sem = lock(&self.inner.sem).clone();
-        if let Some(sem) = &sem {
-            // Blocks while the group is at its limit. The receiver is held
-            // by the group, so the send cannot fail.
-            let _ = sem.acquire.send(());
-        }
+        let sem = self.inner.acquire();
         self.start(f, sem);
     }
 
@@ -307,12 +302,9 @@ impl<E: Send + 'static> Group<E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'static, // as for `go`
     {
-        let sem = lock(&self.inner.sem).clone();
-        if let Some(sem) = &sem {
-            if let Err(TrySendError::Full(())) = sem.acquire.try_send(()) {
-                return false;
-            }
-        }
+        let Ok(sem) = self.inner.try_acquire() else {
+            return false;
+        };
         self.start(f, sem);
         true
     }
@@ -323,23 +315,47 @@ impl<E: Send + 'static> Group<E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
     {
-        self.inner.wg.add(1);
-        let done = Done {
-            inner: Arc::clone(&self.inner),
-            sem,
-        };
-        goroutine::go_detached(move || {
-            // Counted out even if `f` panics (the process then exits
-            // anyway, but a `wait` must never hang on it first).
-            let done = done;
-            if let Err(err) = f() {
-                done.inner.record(err);
-            }
-        });
+        let done = Inner::enter(&self.inner, sem);
+        goroutine::go_detached(move || done.run(f));
     }
 }
 
 impl<E> Inner<E> {
+    /// Takes a slot under the limit, if there is one, blocking while the
+    /// group is at it (Go's `g.sem <- token`; a `[chan send]` at the
+    /// caller's line in a deadlock report).
+    #[track_caller]
+    fn acquire(&self) -> Option<Semaphore> {
+        let sem = lock(&self.sem).clone();
+        if let Some(sem) = &sem {
+            // The receiver is held by the group, so the send cannot fail.
+            let _ = sem.acquire.send(());
+        }
+        sem
+    }
+
+    /// Takes a slot under the limit only if one is free; `Err` at the
+    /// limit.
+    fn try_acquire(&self) -> Result<Option<Semaphore>, ()> {
+        let sem = lock(&self.sem).clone();
+        if let Some(sem) = &sem {
+            if let Err(TrySendError::Full(())) = sem.acquire.try_send(()) {
+                return Err(());
+            }
+        }
+        Ok(sem)
+    }
+
+    /// Counts a new goroutine in (holding `sem`, its slot, if any); the
+    /// returned guard counts it out.
+    fn enter(this: &Arc<Self>, sem: Option<Semaphore>) -> Done<E> {
+        this.wg.add(1);
+        Done {
+            inner: Arc::clone(this),
+            sem,
+        }
+    }
+
     fn record(&self, err: E) {
         let mut first = lock(&self.err);
         if first.seen {
@@ -358,6 +374,17 @@ impl<E> Inner<E> {
 struct Done<E> {
     inner: Arc<Inner<E>>,
     sem: Option<Semaphore>,
+}
+
+impl<E> Done<E> {
+    /// A goroutine of the group: runs `f` and records its error. Counted
+    /// out when this returns or unwinds (the process then exits anyway,
+    /// but a `wait` must never hang on it first), or when it never runs.
+    fn run(self, f: impl FnOnce() -> Result<(), E>) {
+        if let Err(err) = f() {
+            self.inner.record(err);
+        }
+    }
 }
 
 impl<E> Drop for Done<E> {
@@ -551,10 +578,7 @@ impl<'scope, 'env, E: Send + 'env> ScopedGroup<'scope, 'env, E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'scope, // Send: runs on another thread; 'scope: borrows only what outlives the scope
     {
-        let sem = lock(&self.group.inner.sem).clone();
-        if let Some(sem) = &sem {
-            let _ = sem.acquire.send(());
-        }
+        let sem = self.group.inner.acquire();
         self.start(f, sem);
     }
 
@@ -578,12 +602,9 @@ impl<'scope, 'env, E: Send + 'env> ScopedGroup<'scope, 'env, E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'scope, // as for `go`
     {
-        let sem = lock(&self.group.inner.sem).clone();
-        if let Some(sem) = &sem {
-            if let Err(TrySendError::Full(())) = sem.acquire.try_send(()) {
-                return false;
-            }
-        }
+        let Ok(sem) = self.group.inner.try_acquire() else {
+            return false;
+        };
         self.start(f, sem);
         true
     }
@@ -612,17 +633,8 @@ impl<'scope, 'env, E: Send + 'env> ScopedGroup<'scope, 'env, E> {
     where
         F: FnOnce() -> Result<(), E> + Send + 'scope,
     {
-        self.group.inner.wg.add(1);
-        let done = Done {
-            inner: Arc::clone(&self.group.inner),
-            sem,
-        };
-        self.scope.spawn(move || {
-            let done = done;
-            if let Err(err) = f() {
-                done.inner.record(err);
-            }
-        });
+        let done = Inner::enter(&self.group.inner, sem);
+        self.scope.spawn(move || done.run(f));
     }
 }
 
