@@ -183,33 +183,34 @@ fn nested_scope(unwound: &AtomicUsize, started: &WaitGroup, rx: &Receiver<i32>) 
     });
 }
 
-#[test]
-fn an_owner_panic_ends_goroutines_blocked_in_every_kind_of_goscope_wait() {
-    let (message, unwound) = bounded(|| {
+/// Runs [`blocked_in_every_kind_of_wait`] (bounded): the panic message
+/// that resumed, and how many goroutines unwound out of their wait.
+fn every_kind_of_wait(panic_in_goroutine: bool) -> (String, usize) {
+    bounded(move || {
         let unwound = AtomicUsize::new(0);
         let payload = panic::catch_unwind(AssertUnwindSafe(|| {
-            blocked_in_every_kind_of_wait(&unwound, false)
+            blocked_in_every_kind_of_wait(&unwound, panic_in_goroutine)
         }))
         .unwrap_err();
         (message(&*payload).to_string(), unwound.into_inner())
-    });
-    assert_eq!(message, "the owner failed");
+    })
+}
+
+#[test]
+fn an_owner_panic_ends_goroutines_blocked_in_every_kind_of_goscope_wait() {
     // Seven goroutines, and the one inside the nested scope.
-    assert_eq!(unwound, 8);
+    assert_eq!(
+        every_kind_of_wait(false),
+        ("the owner failed".to_string(), 8)
+    );
 }
 
 #[test]
 fn a_goroutine_panic_ends_its_siblings_and_the_waiting_owner_with_its_payload() {
-    let (message, unwound) = bounded(|| {
-        let unwound = AtomicUsize::new(0);
-        let payload = panic::catch_unwind(AssertUnwindSafe(|| {
-            blocked_in_every_kind_of_wait(&unwound, true)
-        }))
-        .unwrap_err();
-        (message(&*payload).to_string(), unwound.into_inner())
-    });
-    assert_eq!(message, "a goroutine failed");
-    assert_eq!(unwound, 8);
+    assert_eq!(
+        every_kind_of_wait(true),
+        ("a goroutine failed".to_string(), 8)
+    );
 }
 
 #[goscope::scoped]
