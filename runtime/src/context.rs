@@ -51,9 +51,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel as cb;
-
-use crate::chan::{Flavor, Receiver, never};
+use crate::chan::core::{Chan, Flavor};
+use crate::chan::{Receiver, Sender, never};
 use crate::lock;
 use crate::time::driver::{self, Fire, Key};
 
@@ -148,7 +147,7 @@ struct Node {
 struct State {
     err: Option<Error>,
     /// Dropped to close `done`.
-    close: Option<cb::Sender<()>>,
+    close: Option<Sender<()>>,
     /// Children to cancel with this context. Each removes itself when it is
     /// cancelled on its own (by its `CancelFunc` or its deadline), so a
     /// long-lived parent does not collect the children of finished work.
@@ -319,21 +318,21 @@ impl Context {
         let parent = &self.node;
         let own_timer = deadline.filter(|d| parent.deadline.is_none_or(|p| *d < p));
         let deadline = own_timer.or(parent.deadline);
-        let (close, done) = cb::bounded(0);
+        // With a deadline, time alone will close it: waiting on it is
+        // sleeping, not blocking.
+        let flavor = if deadline.is_some() {
+            Flavor::Timer
+        } else {
+            Flavor::Chan
+        };
+        let chan = Arc::new(Chan::new(0, flavor));
+        chan.set_armed(usize::from(deadline.is_some()));
+        let close = Sender::from_chan(Arc::clone(&chan));
         let node = Arc::new(Node {
             parent: Some(Arc::clone(parent)),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             deadline,
-            done: Receiver {
-                inner: done,
-                // With a deadline, time alone will close it: waiting on it
-                // is sleeping, not blocking.
-                flavor: if deadline.is_some() {
-                    Flavor::Timer
-                } else {
-                    Flavor::Chan
-                },
-            },
+            done: Receiver::from_chan(chan),
             state: Mutex::new(State {
                 err: None,
                 close: Some(close),
@@ -343,7 +342,7 @@ impl Context {
         });
         // Go's propagateCancel: a parent that can be cancelled learns of the
         // child; a parent already done makes the child done at birth.
-        if parent.done.flavor != Flavor::Never {
+        if parent.done.chan().flavor != Flavor::Never {
             let mut state = lock(&parent.state);
             match state.err {
                 Some(err) => {

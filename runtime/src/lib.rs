@@ -166,8 +166,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::chan::select::{
-        Accept, Always, Arm, Matching, RecvArm, RecvOperand, SendArm, SendOperand, select,
-        send_value,
+        Accept, Always, Arm, Locked, Matching, Poll, RecvArm, RecvOperand, SendArm, SendOperand,
+        select, select_no_cases, send_value,
     };
     pub use crate::defer::{Defer, defer};
     pub use crate::sched::goroutine::go_detached;

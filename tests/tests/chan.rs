@@ -220,14 +220,18 @@ fn recv_timeout_reports_timeout_then_closed() {
 }
 
 #[test]
-fn send_errs_with_the_value_only_when_every_receiver_is_gone() {
-    let (tx, rx) = chan(4);
+fn send_errs_with_the_value_only_when_every_receiver_is_gone_and_it_would_wait() {
+    let (tx, rx) = chan(2);
     let rx2 = rx.clone();
     drop(rx);
     // One receiver is left: the send succeeds.
     assert_eq!(tx.send(String::from("kept")), Ok(()));
     drop(rx2);
-    // Nobody could ever receive: the send fails at once, value handed back.
+    // Nobody is left to receive, but there is room: as in Go, the send
+    // completes (Go's "no select needed, since errc is buffered").
+    assert_eq!(tx.send(String::from("buffered")), Ok(()));
+    // Full, and nobody could ever receive: the send fails at once, value
+    // handed back, instead of blocking forever.
     let err = tx
         .send(String::from("lost?"))
         .map_err(SendError::into_inner);
@@ -236,6 +240,48 @@ fn send_errs_with_the_value_only_when_every_receiver_is_gone() {
         tx.send(String::from("again")),
         Err(SendError(String::from("again")))
     );
+}
+
+#[test]
+fn an_unbuffered_send_errs_once_every_receiver_is_gone() {
+    let (tx, rx) = chan::<u8>(0);
+    drop(rx);
+    assert_eq!(tx.send(1), Err(SendError(1)));
+}
+
+#[test]
+fn a_blocked_send_gets_its_value_back_when_the_last_receiver_goes() {
+    let (tx, rx) = chan::<String>(0);
+    let (started_tx, started) = chan::<()>(0);
+    let sender = std::thread::spawn(move || {
+        started_tx.send(()).unwrap();
+        tx.send(String::from("orphan"))
+    });
+    started.recv();
+    // The sender is queued (or about to be): dropping the last receiver
+    // hands its value back either way.
+    drop(rx);
+    assert_eq!(
+        sender.join().unwrap(),
+        Err(SendError(String::from("orphan")))
+    );
+}
+
+#[test]
+// A channel end's hash is its channel's address, which never changes: the
+// state behind it (which clippy sees) is not part of the key.
+#[allow(clippy::mutable_key_type)]
+fn channel_ends_compare_and_hash_by_channel() {
+    use std::collections::HashSet;
+    let (a_tx, a_rx) = chan::<i32>(1);
+    let (b_tx, b_rx) = chan::<i32>(1);
+    assert_eq!(a_tx, a_tx.clone());
+    assert_ne!(a_tx, b_tx);
+    assert_eq!(a_rx, a_rx.clone());
+    assert_ne!(a_rx, b_rx);
+    let clients: HashSet<Sender<i32>> = [a_tx.clone(), b_tx.clone(), a_tx].into_iter().collect();
+    assert_eq!(clients.len(), 2);
+    assert!(clients.contains(&b_tx));
 }
 
 #[goscope::test]

@@ -440,7 +440,7 @@ fn a_goroutine_returning_err_panics() {
 
 #[goscope::scoped]
 fn send_to_nobody() {
-    let (tx, rx) = chan::<i32>(1);
+    let (tx, rx) = chan::<i32>(0);
     drop(rx);
     go!(tx.send(1));
 }

@@ -440,7 +440,7 @@ fn seventy_arms_work() {
 
 #[test]
 fn a_send_arm_without_receivers_is_never_chosen() {
-    let (dead_tx, dead_rx) = chan::<i32>(1);
+    let (dead_tx, dead_rx) = chan::<i32>(0);
     drop(dead_rx);
     for _ in 0..100 {
         let got = select! {
@@ -454,6 +454,23 @@ fn a_send_arm_without_receivers_is_never_chosen() {
         <-after(Duration::from_millis(1)) => "timeout",
     };
     assert_eq!(got, "timeout");
+}
+
+#[goscope::test]
+fn a_buffered_send_arm_without_receivers_is_ready_while_there_is_room() {
+    // As a plain send: the buffer takes the value, whether or not anybody
+    // is left to receive it (Go has no such thing as "no receiver").
+    let (tx, rx) = chan::<i32>(1);
+    drop(rx);
+    let first = select! {
+        tx <- 1 => "sent",
+        default => "default",
+    };
+    let second = select! {
+        tx <- 2 => "sent",
+        default => "default",
+    };
+    assert_eq!((first, second), ("sent", "default"));
 }
 
 #[goscope::test]

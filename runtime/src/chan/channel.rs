@@ -1,13 +1,16 @@
 //! Channels: Go's `chan T`, on crossbeam-channel.
 
-use std::error::Error;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::panic::Location;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel as cb;
-
-use crate::detect::{self, Wait};
+use super::core::{Chan, Done, Entry, Flavor, Sel, TryRecv, TrySend, Wakes};
+use super::{
+    Iter, RecvTimeoutError, SendError, SendTimeoutError, TryIter, TryRecvError, TrySendError,
+};
+use crate::sched::park::{self, Wait};
 
 /// Creates a channel of `T` values with room for `cap` of them: Go's
 /// `make(chan T, cap)`.
@@ -33,13 +36,10 @@ use crate::detect::{self, Wait};
 /// assert_eq!(rx.recv(), None); // closed and drained
 /// ```
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    let (tx, rx) = cb::bounded(cap);
+    let chan = Arc::new(Chan::new(cap, Flavor::Chan));
     (
-        Sender { inner: tx },
-        Receiver {
-            inner: rx,
-            flavor: Flavor::Chan,
-        },
+        Sender::from_chan(Arc::clone(&chan)),
+        Receiver::from_chan(chan),
     )
 }
 
@@ -87,7 +87,7 @@ pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// tx.send(1);
 /// ```
 pub struct Sender<T> {
-    pub(crate) inner: cb::Sender<T>,
+    chan: Arc<Chan<T>>,
 }
 
 /// The receiving half of a channel: Go's `<-chan T`.
@@ -130,35 +130,150 @@ pub struct Sender<T> {
 /// rx.send(1);
 /// ```
 pub struct Receiver<T> {
-    pub(crate) inner: cb::Receiver<T>,
-    pub(crate) flavor: Flavor,
+    chan: Arc<Chan<T>>,
 }
 
-/// Rounds of trying before a blocking operation that can be interrupted
-/// parks: crossbeam's own backoff (spin 2^k pauses for k ≤ 6, then yield).
-const SPIN_STEPS: u32 = 10;
+/// How a queued operation ended when it did not complete.
+enum Failed<T> {
+    /// Closed (a receive) or abandoned by every receiver (a send, whose
+    /// value is given back).
+    Closed(Option<T>),
+    /// The deadline passed; a send gives its value back.
+    Timeout(Option<T>),
+}
 
-/// Waits a little before the next try: round `step` of [`SPIN_STEPS`].
-fn backoff(step: u32) {
-    if step <= 6 {
-        for _ in 0..1u32 << step {
-            std::hint::spin_loop();
+/// Waits for a queued operation, and takes it back if it must stop or its
+/// deadline passes. A goroutine that must stop unwinds here, unless it is
+/// already unwinding (a deferred operation): that one ends as if the
+/// channel were closed. A value given back is dropped by the caller, after
+/// the wait has ended, so no user code runs while the goroutine is marked
+/// waiting.
+fn finish_wait<T>(
+    chan: &Chan<T>,
+    entry: &Arc<Entry<T>>,
+    what: Wait,
+    site: &'static Location<'static>,
+    deadline: Option<Instant>,
+) -> Result<Option<T>, Failed<T>> {
+    let waiting = park::wait(what, site, None, chan.timers.iter().cloned().collect());
+    park::park_until(&waiting, deadline, || entry.sel.done().is_some());
+    let (done, stop) = match entry.sel.done() {
+        Some(done) => (Some(done), false),
+        // Stopped or timed out: take the entry back, unless a partner has
+        // just claimed it (then the operation completed after all).
+        None => match entry.sel.cancel() {
+            Some(done) => (Some(done), false),
+            None => (None, waiting.must_stop()),
+        },
+    };
+    drop(waiting);
+    match done {
+        Some(Done { closed: false, .. }) => Ok(entry.take()),
+        Some(Done { closed: true, .. }) => Err(Failed::Closed(entry.take())),
+        None => {
+            chan.dequeue(entry);
+            let value = entry.take();
+            if !stop {
+                return Err(Failed::Timeout(value));
+            }
+            if std::thread::panicking() {
+                // A deferred operation of a goroutine that is unwinding: it
+                // cannot unwind again, and ends as on a closed channel.
+                return Err(Failed::Closed(value));
+            }
+            drop(value);
+            park::unwind()
         }
-    } else {
-        std::thread::yield_now();
     }
 }
 
-/// What kind of channel a [`Receiver`] receives from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flavor {
-    /// Made by [`chan`]: only another goroutine can make it ready.
-    Chan,
-    /// [`after`] or [`tick`]: ready with time alone, so waiting on it is
-    /// sleeping, not blocking.
-    Timer,
-    /// [`never`]: Go's nil channel.
-    Never,
+/// The instant `timeout` from now; `None` if that is beyond what `Instant`
+/// can count (as good as forever).
+fn deadline_in(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+impl<T> Sender<T> {
+    pub(crate) fn from_chan(chan: Arc<Chan<T>>) -> Sender<T> {
+        Sender { chan }
+    }
+
+    pub(crate) fn chan(&self) -> &Arc<Chan<T>> {
+        &self.chan
+    }
+
+    /// Sends, waiting until `deadline` at most (`None`: for as long as it
+    /// takes).
+    fn send_until(
+        &self,
+        value: T,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> Result<(), Failed<T>> {
+        let chan = &*self.chan;
+        let mut wakes = Wakes::default();
+        let lock = chan.locked();
+        // SAFETY: we hold the channel's lock, and no state reference.
+        let value = match unsafe { chan.try_send_locked(value, &mut wakes) } {
+            TrySend::Sent => return Ok(()),
+            TrySend::Abandoned(v) => return Err(Failed::Closed(Some(v))),
+            TrySend::Full(v) => v,
+        };
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Err(Failed::Timeout(Some(value)));
+        }
+        let sel = Sel::new();
+        // SAFETY: as above.
+        let entry = unsafe { chan.enqueue_send_locked(&sel, 0, false, value) };
+        drop(lock);
+        drop(wakes);
+        finish_wait(chan, &entry, Wait::ChanSend, site, deadline).map(drop)
+    }
+}
+
+impl<T> Receiver<T> {
+    pub(crate) fn from_chan(chan: Arc<Chan<T>>) -> Receiver<T> {
+        Receiver { chan }
+    }
+
+    pub(crate) fn chan(&self) -> &Arc<Chan<T>> {
+        &self.chan
+    }
+
+    /// Receives, waiting until `deadline` at most (`None`: for as long as
+    /// it takes). `Ok(None)`: closed and drained.
+    fn recv_until(
+        &self,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> Result<Option<T>, ()> {
+        let chan = &*self.chan;
+        let mut wakes = Wakes::default();
+        let lock = chan.locked();
+        // SAFETY: we hold the channel's lock, and no state reference.
+        match unsafe { chan.try_recv_locked(&mut wakes) } {
+            TryRecv::Value(v) => return Ok(Some(v)),
+            TryRecv::Closed => return Ok(None),
+            TryRecv::Empty => {}
+        }
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            return Err(());
+        }
+        let sel = Sel::new();
+        // SAFETY: as above.
+        let entry = unsafe { chan.enqueue_recv_locked(&sel, 0, false) };
+        drop(lock);
+        drop(wakes);
+        let what = match chan.flavor {
+            Flavor::Never => Wait::ChanReceiveNil,
+            _ => Wait::ChanReceive,
+        };
+        match finish_wait(chan, &entry, what, site, deadline) {
+            Ok(value) => Ok(value),
+            Err(Failed::Closed(_)) => Ok(None),
+            Err(Failed::Timeout(_)) => Err(()),
+        }
+    }
 }
 
 impl<T> Sender<T> {
@@ -182,68 +297,12 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        if self.inner.capacity() == Some(0) {
-            // Unbuffered: a send is a rendezvous and nearly always waits, so
-            // go straight to the blocking send (which completes at once if a
-            // receiver is already waiting) instead of trying twice.
-            return self.send_blocking(value, Location::caller());
-        }
-        // Fast path: nothing here touches the deadlock detector.
-        match self.inner.try_send(value) {
+        match self.send_until(value, None, Location::caller()) {
             Ok(()) => Ok(()),
-            Err(cb::TrySendError::Disconnected(v)) => Err(SendError(v)),
-            Err(cb::TrySendError::Full(v)) => self.send_blocking(v, Location::caller()),
+            Err(Failed::Closed(v) | Failed::Timeout(v)) => {
+                Err(SendError(v.expect("a failed send gives its value back")))
+            }
         }
-    }
-
-    /// The send must wait: tell the deadlock detector, and let the wait be
-    /// ended if this goroutine's scope is cancelled or it is part of a
-    /// deadlock in a test.
-    #[cold]
-    fn send_blocking(
-        &self,
-        value: T,
-        site: &'static Location<'static>,
-    ) -> Result<(), SendError<T>> {
-        detect::block(Wait::ChanSend, site, None, |interrupt| {
-            let Some(interrupt) = interrupt else {
-                return self
-                    .inner
-                    .send(value)
-                    .map_err(|cb::SendError(v)| SendError(v));
-            };
-            // Crossbeam's own blocking send spins a little before it parks;
-            // a select over the send and the interrupt would park at once.
-            // Keep the spin: a cap-1 ping-pong costs a park per message
-            // without it (10x slower).
-            let mut value = value;
-            for step in 0..SPIN_STEPS {
-                match self.inner.try_send(value) {
-                    Ok(()) => return Ok(()),
-                    Err(cb::TrySendError::Disconnected(v)) => return Err(SendError(v)),
-                    Err(cb::TrySendError::Full(v)) => value = v,
-                }
-                backoff(step);
-            }
-            loop {
-                let mut sel = cb::Select::new();
-                let send = sel.send(&self.inner);
-                sel.recv(interrupt);
-                let op = sel.select();
-                if op.index() == send {
-                    return op
-                        .send(&self.inner, value)
-                        .map_err(|cb::SendError(v)| SendError(v));
-                }
-                let _ = op.recv(interrupt);
-                if detect::aborted() {
-                    // (While unwinding, only a deadlock ends the wait, and a
-                    // send has no honest value to return: `abort` reports
-                    // and exits.)
-                    detect::abort()
-                }
-            }
-        })
     }
 
     /// Sends `value` only if that needs no waiting: Go's `select` with a
@@ -265,10 +324,15 @@ impl<T> Sender<T> {
     /// assert!(matches!(tx.try_send(2), Err(goscope::TrySendError::Full(2))));
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.inner.try_send(value).map_err(|e| match e {
-            cb::TrySendError::Full(v) => TrySendError::Full(v),
-            cb::TrySendError::Disconnected(v) => TrySendError::Disconnected(v),
-        })
+        let chan = &*self.chan;
+        let mut wakes = Wakes::default();
+        let _lock = chan.locked();
+        // SAFETY: we hold the channel's lock, and no state reference.
+        match unsafe { chan.try_send_locked(value, &mut wakes) } {
+            TrySend::Sent => Ok(()),
+            TrySend::Abandoned(v) => Err(TrySendError::Disconnected(v)),
+            TrySend::Full(v) => Err(TrySendError::Full(v)),
+        }
     }
 
     /// Sends `value`, waiting at most `timeout`: Go's `select` with a send
@@ -289,13 +353,17 @@ impl<T> Sender<T> {
     /// let err = tx.send_timeout(5, Duration::from_millis(10)).unwrap_err();
     /// assert!(err.is_timeout());
     /// ```
+    #[track_caller]
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.inner
-            .send_timeout(value, timeout)
-            .map_err(|e| match e {
-                cb::SendTimeoutError::Timeout(v) => SendTimeoutError::Timeout(v),
-                cb::SendTimeoutError::Disconnected(v) => SendTimeoutError::Disconnected(v),
-            })
+        match self.send_until(value, deadline_in(timeout), Location::caller()) {
+            Ok(()) => Ok(()),
+            Err(Failed::Closed(v)) => Err(SendTimeoutError::Disconnected(
+                v.expect("a failed send gives its value back"),
+            )),
+            Err(Failed::Timeout(v)) => Err(SendTimeoutError::Timeout(
+                v.expect("a failed send gives its value back"),
+            )),
+        }
     }
 
     /// The number of values waiting in the channel: Go's `len(ch)`.
@@ -308,7 +376,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.len()
+        self.chan.len()
     }
 
     /// The channel's buffer size: Go's `cap(ch)`, 0 when unbuffered.
@@ -320,7 +388,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.capacity(), 10);
     /// ```
     pub fn capacity(&self) -> usize {
-        capacity(self.inner.capacity())
+        self.chan.cap()
     }
 
     /// Whether no value is waiting in the channel.
@@ -332,7 +400,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.len() == 0
     }
 
     /// Whether a send would block now. An unbuffered channel is always full.
@@ -345,7 +413,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_full());
     /// ```
     pub fn is_full(&self) -> bool {
-        self.inner.is_full()
+        self.len() >= self.chan.cap()
     }
 }
 
@@ -371,62 +439,8 @@ impl<T> Receiver<T> {
         self.recv_at(Location::caller())
     }
 
-    fn recv_at(&self, site: &'static Location<'static>) -> Option<T> {
-        if self.flavor == Flavor::Chan && self.inner.capacity() == Some(0) {
-            // Unbuffered: see `Sender::send`.
-            return self.recv_blocking(site);
-        }
-        // Fast path: nothing here touches the deadlock detector.
-        match self.inner.try_recv() {
-            Ok(v) => Some(v),
-            Err(cb::TryRecvError::Disconnected) => None,
-            Err(cb::TryRecvError::Empty) => self.recv_blocking(site),
-        }
-    }
-
-    /// The receive must wait: tell the deadlock detector (unless time alone
-    /// will end the wait), and let the wait be ended if this goroutine's
-    /// scope is cancelled or it is part of a deadlock in a test.
-    #[cold]
-    fn recv_blocking(&self, site: &'static Location<'static>) -> Option<T> {
-        let what = match self.flavor {
-            Flavor::Timer => Wait::ChanReceiveTimer,
-            Flavor::Chan => Wait::ChanReceive,
-            Flavor::Never => Wait::ChanReceiveNil,
-        };
-        detect::block(what, site, None, |interrupt| {
-            let Some(interrupt) = interrupt else {
-                return self.inner.recv().ok();
-            };
-            // As in `send_blocking`: spin a little before parking.
-            for step in 0..SPIN_STEPS {
-                match self.inner.try_recv() {
-                    Ok(v) => return Some(v),
-                    Err(cb::TryRecvError::Disconnected) => return None,
-                    Err(cb::TryRecvError::Empty) => backoff(step),
-                }
-            }
-            loop {
-                let mut sel = cb::Select::new();
-                let recv = sel.recv(&self.inner);
-                sel.recv(interrupt);
-                let op = sel.select();
-                if op.index() == recv {
-                    return op.recv(&self.inner).ok();
-                }
-                let _ = op.recv(interrupt);
-                if detect::aborted() {
-                    if std::thread::panicking() {
-                        // In a deferred call while unwinding, part of a
-                        // deadlock: a second unwind would abort; end as a
-                        // closed channel does, and the test fails with the
-                        // report.
-                        return None;
-                    }
-                    detect::abort()
-                }
-            }
-        })
+    pub(super) fn recv_at(&self, site: &'static Location<'static>) -> Option<T> {
+        self.recv_until(None, site).unwrap_or(None)
     }
 
     /// Receives a value only if one is ready: Go's `select` with a receive
@@ -446,10 +460,15 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(goscope::TryRecvError::Closed));
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.inner.try_recv().map_err(|e| match e {
-            cb::TryRecvError::Empty => TryRecvError::Empty,
-            cb::TryRecvError::Disconnected => TryRecvError::Closed,
-        })
+        let chan = &*self.chan;
+        let mut wakes = Wakes::default();
+        let _lock = chan.locked();
+        // SAFETY: we hold the channel's lock, and no state reference.
+        match unsafe { chan.try_recv_locked(&mut wakes) } {
+            TryRecv::Value(v) => Ok(v),
+            TryRecv::Closed => Err(TryRecvError::Closed),
+            TryRecv::Empty => Err(TryRecvError::Empty),
+        }
     }
 
     /// Receives a value, waiting at most `timeout`.
@@ -468,11 +487,13 @@ impl<T> Receiver<T> {
     /// let got = rx.recv_timeout(Duration::from_millis(10));
     /// assert_eq!(got, Err(goscope::RecvTimeoutError::Timeout));
     /// ```
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.inner.recv_timeout(timeout).map_err(|e| match e {
-            cb::RecvTimeoutError::Timeout => RecvTimeoutError::Timeout,
-            cb::RecvTimeoutError::Disconnected => RecvTimeoutError::Closed,
-        })
+        match self.recv_until(deadline_in(timeout), Location::caller()) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(RecvTimeoutError::Closed),
+            Err(()) => Err(RecvTimeoutError::Timeout),
+        }
     }
 
     /// Iterates over received values until the channel is closed and
@@ -522,7 +543,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.inner.len()
+        self.chan.len()
     }
 
     /// The channel's buffer size: Go's `cap(ch)`, 0 when unbuffered.
@@ -534,7 +555,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.capacity(), 0);
     /// ```
     pub fn capacity(&self) -> usize {
-        capacity(self.inner.capacity())
+        self.chan.cap()
     }
 
     /// Whether no value is waiting in the channel.
@@ -546,29 +567,68 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.len() == 0
     }
-}
-
-fn capacity(cap: Option<usize>) -> usize {
-    // goscope only makes bounded channels; crossbeam's `after`, `tick` and
-    // `never` report 1, 1 and 0.
-    cap.unwrap_or(usize::MAX)
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
+        self.chan.add_sender();
         Sender {
-            inner: self.inner.clone(),
+            chan: Arc::clone(&self.chan),
         }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    /// The last sender closes the channel: Go's `close(ch)`.
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.drop_receiver();
+    }
+}
+
+/// Two senders are equal when they send on the same channel (Go's channels
+/// are comparable).
+impl<T> PartialEq for Sender<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Eq for Sender<T> {}
+
+impl<T> Hash for Sender<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.chan).hash(state);
+    }
+}
+
+/// Two receivers are equal when they receive from the same channel.
+impl<T> PartialEq for Receiver<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Eq for Receiver<T> {}
+
+impl<T> Hash for Receiver<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.chan).hash(state);
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
+        self.chan.add_receiver();
         Receiver {
-            inner: self.inner.clone(),
-            flavor: self.flavor,
+            chan: Arc::clone(&self.chan),
         }
     }
 }
@@ -591,139 +651,6 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-/// A blocking iterator over a [`Receiver`]'s values, from [`Receiver::iter`]
-/// or `for v in &rx`: Go's `for v := range ch`.
-///
-/// # Examples
-///
-/// ```
-/// use goscope::prelude::*;
-///
-/// #[goscope::main]
-/// fn main() {
-///     let (tx, rx) = chan(0);
-///     go! {
-///         for word in ["range", "over", "a channel"] {
-///             tx.send(word).unwrap();
-///         }
-///         // `tx` is dropped here: the channel closes and the loop ends.
-///     }
-///     let words: Vec<_> = rx.iter().collect();
-///     assert_eq!(words, ["range", "over", "a channel"]);
-/// }
-/// ```
-pub struct Iter<'a, T> {
-    rx: &'a Receiver<T>,
-    /// Where the loop is, for deadlock reports.
-    site: &'static Location<'static>,
-}
-
-impl<T> Iterator for Iter<'_, T> {
-    type Item = T;
-    fn next(&mut self) -> Option<T> {
-        self.rx.recv_at(self.site)
-    }
-}
-
-/// A non-blocking iterator over a [`Receiver`]'s ready values, from
-/// [`Receiver::try_iter`].
-///
-/// # Examples
-///
-/// ```
-/// let (tx, rx) = goscope::chan(4);
-/// tx.send('a').unwrap();
-/// let ready: String = rx.try_iter().collect();
-/// assert_eq!(ready, "a"); // stops at the first empty poll, without blocking
-/// ```
-pub struct TryIter<'a, T> {
-    rx: &'a Receiver<T>,
-}
-
-impl<T> Iterator for TryIter<'_, T> {
-    type Item = T;
-    fn next(&mut self) -> Option<T> {
-        self.rx.try_recv().ok()
-    }
-}
-
-/// An owning blocking iterator over a [`Receiver`]'s values: `for v in rx`.
-///
-/// # Examples
-///
-/// ```
-/// let (tx, rx) = goscope::chan(2);
-/// tx.send(1).unwrap();
-/// tx.send(2).unwrap();
-/// drop(tx);
-/// let mut sum = 0;
-/// for v in rx {
-///     sum += v;
-/// }
-/// assert_eq!(sum, 3);
-/// ```
-pub struct IntoIter<T> {
-    rx: Receiver<T>,
-    site: &'static Location<'static>,
-}
-
-impl<T> Iterator for IntoIter<T> {
-    type Item = T;
-    fn next(&mut self) -> Option<T> {
-        self.rx.recv_at(self.site)
-    }
-}
-
-impl<'a, T> IntoIterator for &'a Receiver<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    #[track_caller]
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
-/// `for v in &rx` where `rx` is itself a `&Receiver`, as inside a
-/// `go! { .. }` that shares a function's receiver.
-impl<'a, T> IntoIterator for &&'a Receiver<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    #[track_caller]
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<T> IntoIterator for Receiver<T> {
-    type Item = T;
-    type IntoIter = IntoIter<T>;
-    #[track_caller]
-    fn into_iter(self) -> IntoIter<T> {
-        IntoIter {
-            rx: self,
-            site: Location::caller(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for Iter<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for TryIter<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TryIter").finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for IntoIter<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter").finish_non_exhaustive()
-    }
-}
-
 /// Returns a channel that is never ready: Go's nil channel, used to disable
 /// a `select!` arm.
 ///
@@ -739,241 +666,6 @@ impl<T> fmt::Debug for IntoIter<T> {
 /// assert_eq!(got, Some(0));
 /// ```
 pub fn never<T>() -> Receiver<T> {
-    Receiver {
-        inner: cb::never(),
-        flavor: Flavor::Never,
-    }
+    // Its one sender is never handed out, so it never closes.
+    Receiver::from_chan(Arc::new(Chan::new(0, Flavor::Never)))
 }
-
-/// A send failed because every [`Receiver`] is gone; the value is inside.
-///
-/// # Examples
-///
-/// ```
-/// let (tx, rx) = goscope::chan(1);
-/// drop(rx);
-/// let goscope::SendError(value) = tx.send(42).unwrap_err();
-/// assert_eq!(value, 42);
-/// ```
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<T>(pub T);
-
-impl<T> SendError<T> {
-    /// Takes back the value that could not be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, rx) = goscope::chan(1);
-    /// drop(rx);
-    /// assert_eq!(tx.send("lost?").unwrap_err().into_inner(), "lost?");
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-/// Why [`Sender::try_send`] could not send; the value is inside.
-///
-/// # Examples
-///
-/// ```
-/// use goscope::TrySendError;
-///
-/// let (tx, rx) = goscope::chan(1);
-/// tx.try_send(1).unwrap();
-/// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
-/// drop(rx);
-/// assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
-/// ```
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub enum TrySendError<T> {
-    /// The channel is full (or unbuffered with no receiver waiting).
-    Full(T),
-    /// Every receiver is gone.
-    Disconnected(T),
-}
-
-impl<T> TrySendError<T> {
-    /// Takes back the value that could not be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (tx, _rx) = goscope::chan(0);
-    /// assert_eq!(tx.try_send(3).unwrap_err().into_inner(), 3);
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(v) | TrySendError::Disconnected(v) => v,
-        }
-    }
-}
-
-/// Why [`Sender::send_timeout`] could not send; the value is inside.
-///
-/// # Examples
-///
-/// ```
-/// use goscope::{SendTimeoutError, prelude::*};
-///
-/// let (tx, _rx) = chan(0);
-/// let err = tx.send_timeout("late", Duration::from_millis(1)).unwrap_err();
-/// assert_eq!(err, SendTimeoutError::Timeout("late"));
-/// ```
-#[derive(PartialEq, Eq, Clone, Copy)]
-pub enum SendTimeoutError<T> {
-    /// No receiver took the value in time.
-    Timeout(T),
-    /// Every receiver is gone.
-    Disconnected(T),
-}
-
-impl<T> SendTimeoutError<T> {
-    /// Whether the send timed out (rather than finding no receiver).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use goscope::prelude::*;
-    ///
-    /// let (tx, _rx) = chan(0);
-    /// assert!(tx.send_timeout(1, Duration::ZERO).unwrap_err().is_timeout());
-    /// ```
-    pub fn is_timeout(&self) -> bool {
-        matches!(self, SendTimeoutError::Timeout(_))
-    }
-
-    /// Takes back the value that could not be sent.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use goscope::prelude::*;
-    ///
-    /// let (tx, _rx) = chan(0);
-    /// let err = tx.send_timeout(1, Duration::ZERO).unwrap_err();
-    /// assert_eq!(err.into_inner(), 1);
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            SendTimeoutError::Timeout(v) | SendTimeoutError::Disconnected(v) => v,
-        }
-    }
-}
-
-/// Why [`Receiver::try_recv`] returned no value.
-///
-/// # Examples
-///
-/// ```
-/// use goscope::TryRecvError;
-///
-/// let (tx, rx) = goscope::chan::<u8>(1);
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-/// drop(tx);
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
-/// ```
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub enum TryRecvError {
-    /// No value is waiting.
-    Empty,
-    /// The channel is closed and drained.
-    Closed,
-}
-
-/// Why [`Receiver::recv_timeout`] returned no value.
-///
-/// # Examples
-///
-/// ```
-/// use goscope::{RecvTimeoutError, prelude::*};
-///
-/// let (tx, rx) = chan::<u8>(1);
-/// assert_eq!(rx.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Timeout));
-/// drop(tx);
-/// assert_eq!(rx.recv_timeout(Duration::ZERO), Err(RecvTimeoutError::Closed));
-/// ```
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub enum RecvTimeoutError {
-    /// No value arrived in time.
-    Timeout,
-    /// The channel is closed and drained.
-    Closed,
-}
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Disconnected(_) => f.write_str("Disconnected(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Debug for SendTimeoutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
-            SendTimeoutError::Disconnected(_) => f.write_str("Disconnected(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending on a channel whose receivers are all gone")
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("sending on a full channel"),
-            TrySendError::Disconnected(_) => {
-                f.write_str("sending on a channel whose receivers are all gone")
-            }
-        }
-    }
-}
-
-impl<T> fmt::Display for SendTimeoutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendTimeoutError::Timeout(_) => f.write_str("timed out sending on a channel"),
-            SendTimeoutError::Disconnected(_) => {
-                f.write_str("sending on a channel whose receivers are all gone")
-            }
-        }
-    }
-}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("receiving on an empty channel"),
-            TryRecvError::Closed => f.write_str("receiving on a closed channel"),
-        }
-    }
-}
-
-impl fmt::Display for RecvTimeoutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecvTimeoutError::Timeout => f.write_str("timed out receiving on a channel"),
-            RecvTimeoutError::Closed => f.write_str("receiving on a closed channel"),
-        }
-    }
-}
-
-impl<T> Error for SendError<T> {}
-impl<T> Error for TrySendError<T> {}
-impl<T> Error for SendTimeoutError<T> {}
-impl Error for TryRecvError {}
-impl Error for RecvTimeoutError {}

@@ -1,42 +1,84 @@
-//! What `select!` lowers onto: one arm object per case, polled in a random
-//! order, then a blocking crossbeam select when none is ready.
+//! What `select!` lowers onto: one arm object per case, and Go's `selectgo`
+//! (`src/runtime/select.go`) over them.
+//!
+//! A `select!` takes the locks of all its channels at once, in address
+//! order, then polls the arms in a uniformly random order: the first that
+//! can complete does, so the choice among ready arms is uniform and one
+//! atomic moment decides it (a value cannot slip from one channel to
+//! another between two polls). With `default` and nothing ready, it
+//! unlocks and takes `default`. Otherwise it queues an entry on every
+//! channel, all pointing at one wait record, unlocks, and parks; the first
+//! partner to claim the record completes exactly one arm, and the select
+//! takes its other entries back.
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::marker::PhantomData;
 use std::panic::Location;
-use std::time::Duration;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crossbeam_channel as cb;
+use super::core::{Chan, Entry, Sel, TryRecv, TrySend, Wakes};
+use crate::chan::{Receiver, Sender};
+use crate::lock;
+use crate::sched::park::{self, Wait};
 
-use crate::chan::{Flavor, Receiver, Sender};
-use crate::detect::{self, Wait};
+/// Proof that the running `select` holds the locks of every arm's channel,
+/// with what the arms need while they are held: the waiters to wake once the
+/// locks are released, and the wait record to queue on.
+pub struct Locked<'g> {
+    wakes: Wakes,
+    sel: Option<Arc<Sel>>,
+    _locks: PhantomData<&'g ()>,
+}
+
+impl std::fmt::Debug for Locked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locked").finish_non_exhaustive()
+    }
+}
+
+/// How an arm's poll went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// The arm completed.
+    Ready,
+    /// The arm cannot complete now.
+    Pending,
+}
 
 /// One case of a `select!`: a receive or a send on one channel.
 pub trait Arm<'a> {
-    /// Performs the operation if it can complete without blocking.
-    fn try_complete(&mut self) -> bool;
-    /// Registers the operation with a blocking select; false if the arm can
-    /// never become ready (a send whose receivers are all gone, a receive
-    /// whose pattern refused a value).
-    fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
-    where
-        'a: 's;
-    /// Completes the operation chosen by the blocking select; false if it
-    /// turned out not to be possible after all (receivers gone meanwhile)
-    /// or its pattern refused the value received (the arm is then off).
-    fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool;
-    /// Whether time alone makes the arm ready (`after`, `tick`), while the
-    /// arm is still on.
-    fn is_timer(&self) -> bool;
+    /// The lock of the arm's channel; `None` for a nil channel or an arm
+    /// that is off (never ready).
+    fn lock(&self) -> Option<&'a Mutex<()>>;
+    /// Completes the operation if it can without waiting.
+    fn poll(&mut self, locked: &mut Locked<'_>) -> Poll;
+    /// Queues the operation on its channel as case `case` of the select's
+    /// wait.
+    fn enqueue(&mut self, locked: &Locked<'_>, case: usize);
+    /// Takes its queued entry back out, if any (locks its channel).
+    fn dequeue(&mut self);
+    /// A partner completed the queued operation (`closed`: the channel was
+    /// closed). False if the arm's pattern refused what it received: the arm
+    /// is then off.
+    fn finish(&mut self, closed: bool) -> bool;
+    /// The armed-timer count of the arm's channel, if it is a timer channel
+    /// and the arm is on.
+    fn timers(&self) -> Option<Arc<AtomicUsize>>;
     /// Completes the arm as if its channel were closed, if it is a receive
-    /// (for a goroutine that is already unwinding and cannot stop by
-    /// unwinding again); false for a send.
+    /// whose pattern takes that (for a goroutine that is already unwinding
+    /// and cannot stop by unwinding again); false otherwise.
     fn close(&mut self) -> bool;
+    /// Drops what the arm's pattern refused. Called outside every lock and
+    /// wait: it runs the value's `Drop`.
+    fn release(&mut self);
 }
 
 /// The operand of a receive arm: anything that is, or refers to, a
-/// [`Receiver`].
+/// [`Receiver`], or an `Option` of one (`None` is Go's nil channel: the arm
+/// is never ready).
 #[diagnostic::on_unimplemented(
     message = "`<-` in `select!` receives from a `Receiver`, but this is a `{Self}`",
     label = "cannot receive from this",
@@ -45,21 +87,30 @@ pub trait Arm<'a> {
 pub trait RecvOperand {
     /// The type of the values received.
     type Item;
-    /// The receiver to use.
-    fn receiver(&self) -> &Receiver<Self::Item>;
+    /// The receiver to use; `None` for a nil channel.
+    fn receiver(&self) -> Option<&Receiver<Self::Item>>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> RecvOperand for Receiver<T> {
     type Item = T;
-    fn receiver(&self) -> &Receiver<T> {
-        self
+    fn receiver(&self) -> Option<&Receiver<T>> {
+        Some(self)
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<R: RecvOperand> RecvOperand for Option<R> {
+    type Item = R::Item;
+    fn receiver(&self) -> Option<&Receiver<R::Item>> {
+        self.as_ref()?.receiver()
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl<R: RecvOperand + ?Sized> RecvOperand for &R {
     type Item = R::Item;
-    fn receiver(&self) -> &Receiver<R::Item> {
+    fn receiver(&self) -> Option<&Receiver<R::Item>> {
         (**self).receiver()
     }
 }
@@ -67,12 +118,14 @@ impl<R: RecvOperand + ?Sized> RecvOperand for &R {
 #[diagnostic::do_not_recommend]
 impl<R: RecvOperand + ?Sized> RecvOperand for &mut R {
     type Item = R::Item;
-    fn receiver(&self) -> &Receiver<R::Item> {
+    fn receiver(&self) -> Option<&Receiver<R::Item>> {
         (**self).receiver()
     }
 }
 
-/// The channel of a send arm: anything that is, or refers to, a [`Sender`].
+/// The channel of a send arm: anything that is, or refers to, a [`Sender`],
+/// or an `Option` of one (`None` is Go's nil channel: the arm is never
+/// ready, though its value is still evaluated).
 #[diagnostic::on_unimplemented(
     message = "`ch <- v` in `select!` sends on a `Sender`, but this is a `{Self}`",
     label = "cannot send on this",
@@ -81,21 +134,30 @@ impl<R: RecvOperand + ?Sized> RecvOperand for &mut R {
 pub trait SendOperand {
     /// The type of the values sent.
     type Item;
-    /// The sender to use.
-    fn sender(&self) -> &Sender<Self::Item>;
+    /// The sender to use; `None` for a nil channel.
+    fn sender(&self) -> Option<&Sender<Self::Item>>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> SendOperand for Sender<T> {
     type Item = T;
-    fn sender(&self) -> &Sender<T> {
-        self
+    fn sender(&self) -> Option<&Sender<T>> {
+        Some(self)
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<S: SendOperand> SendOperand for Option<S> {
+    type Item = S::Item;
+    fn sender(&self) -> Option<&Sender<S::Item>> {
+        self.as_ref()?.sender()
     }
 }
 
 #[diagnostic::do_not_recommend]
 impl<S: SendOperand + ?Sized> SendOperand for &S {
     type Item = S::Item;
-    fn sender(&self) -> &Sender<S::Item> {
+    fn sender(&self) -> Option<&Sender<S::Item>> {
         (**self).sender()
     }
 }
@@ -103,14 +165,14 @@ impl<S: SendOperand + ?Sized> SendOperand for &S {
 #[diagnostic::do_not_recommend]
 impl<S: SendOperand + ?Sized> SendOperand for &mut S {
     type Item = S::Item;
-    fn sender(&self) -> &Sender<S::Item> {
+    fn sender(&self) -> Option<&Sender<S::Item>> {
         (**self).sender()
     }
 }
 
 /// Checks a send arm's value against its channel's element type, so a
 /// mismatch is reported on the value the user wrote.
-pub fn send_value<T>(_: &Sender<T>, value: T) -> T {
+pub fn send_value<T>(_: Option<&Sender<T>>, value: T) -> T {
     value
 }
 
@@ -124,12 +186,16 @@ pub fn send_value<T>(_: &Sender<T>, value: T) -> T {
 /// a finished channel to nil).
 #[allow(missing_debug_implementations)]
 pub struct RecvArm<'a, T, A = Always> {
-    rx: &'a Receiver<T>,
+    rx: Option<&'a Receiver<T>>,
     /// `Some(received)` once the arm has completed.
     got: Option<Option<T>>,
     accepts: A,
     /// Set once a value was refused: the arm is never ready again.
     disabled: bool,
+    /// A refused value, dropped by [`Arm::release`].
+    refused: Option<T>,
+    /// Its entry while queued.
+    entry: Option<Arc<Entry<T>>>,
 }
 
 /// What a receive arm's pattern accepts.
@@ -161,46 +227,56 @@ impl<T, F: Fn(&Option<T>) -> bool> Accept<T> for Matching<F> {
 }
 
 impl<'a, T> RecvArm<'a, T, Always> {
-    /// A receive on `rx` that takes every value.
-    pub fn new(rx: &'a Receiver<T>) -> Self {
-        RecvArm {
-            rx,
-            got: None,
-            accepts: Always,
-            disabled: false,
-        }
+    /// A receive on `rx` that takes every value (`None`: a nil channel).
+    pub fn new(rx: Option<&'a Receiver<T>>) -> Self {
+        RecvArm::with(rx, Always)
     }
 }
 
 impl<'a, T, F: Fn(&Option<T>) -> bool> RecvArm<'a, T, Matching<F>> {
     /// A receive on `rx` that takes only the values `pattern` accepts.
-    pub fn matching(rx: &'a Receiver<T>, pattern: F) -> Self {
-        RecvArm {
-            rx,
-            got: None,
-            accepts: Matching(pattern),
-            disabled: false,
-        }
+    pub fn matching(rx: Option<&'a Receiver<T>>, pattern: F) -> Self {
+        RecvArm::with(rx, Matching(pattern))
     }
 }
 
-impl<T, A> RecvArm<'_, T, A> {
+impl<'a, T, A> RecvArm<'a, T, A> {
+    fn with(rx: Option<&'a Receiver<T>>, accepts: A) -> Self {
+        RecvArm {
+            rx,
+            got: None,
+            accepts,
+            disabled: false,
+            refused: None,
+            entry: None,
+        }
+    }
+
     /// What the completed receive produced: `None` when the channel was
     /// closed.
     pub fn take(self) -> Option<T> {
         self.got.flatten()
     }
+
+    fn chan(&self) -> Option<&'a Chan<T>> {
+        match (self.disabled, self.rx) {
+            (false, Some(rx)) => Some(rx.chan()),
+            _ => None,
+        }
+    }
 }
 
 impl<'a, T, A: Accept<T>> RecvArm<'a, T, A> {
-    /// Keeps `received` if the pattern accepts it; otherwise drops it and
-    /// disables the arm. Returns whether the arm completed.
+    /// Keeps `received` if the pattern accepts it; otherwise keeps it aside
+    /// to drop later, and disables the arm. Returns whether the arm
+    /// completed.
     #[inline(always)]
     fn offer(&mut self, received: Option<T>) -> bool {
         if self.accepts.accepts(&received) {
             self.got = Some(received);
             true
         } else {
+            self.refused = received;
             self.disabled = true;
             false
         }
@@ -208,113 +284,155 @@ impl<'a, T, A: Accept<T>> RecvArm<'a, T, A> {
 }
 
 impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
-    fn try_complete(&mut self) -> bool {
-        if self.disabled {
-            return false;
-        }
-        match self.rx.inner.try_recv() {
-            Ok(v) => self.offer(Some(v)),
-            Err(cb::TryRecvError::Disconnected) => self.offer(None),
-            Err(cb::TryRecvError::Empty) => false,
+    fn lock(&self) -> Option<&'a Mutex<()>> {
+        self.chan().map(Chan::raw_lock)
+    }
+
+    fn poll(&mut self, locked: &mut Locked<'_>) -> Poll {
+        let Some(chan) = self.chan() else {
+            return Poll::Pending;
+        };
+        // SAFETY: `Locked` proves the select holds this channel's lock, and
+        // no state reference outlives a call.
+        let done = match unsafe { chan.try_recv_locked(&mut locked.wakes) } {
+            TryRecv::Value(v) => self.offer(Some(v)),
+            TryRecv::Closed => self.offer(None),
+            TryRecv::Empty => false,
+        };
+        if done { Poll::Ready } else { Poll::Pending }
+    }
+
+    fn enqueue(&mut self, locked: &Locked<'_>, case: usize) {
+        if let (Some(chan), Some(sel)) = (self.chan(), &locked.sel) {
+            // SAFETY: as in `poll`.
+            self.entry = Some(unsafe { chan.enqueue_recv_locked(sel, case, true) });
         }
     }
 
-    fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
-    where
-        'a: 's,
-    {
-        if self.disabled {
-            return false;
+    fn dequeue(&mut self) {
+        if let (Some(entry), Some(rx)) = (self.entry.take(), self.rx) {
+            rx.chan().dequeue(&entry);
         }
-        sel.recv(&self.rx.inner);
-        true
     }
 
-    fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool {
-        let received = op.recv(&self.rx.inner).ok();
+    fn finish(&mut self, closed: bool) -> bool {
+        let entry = self.entry.take().expect("a completed arm was queued");
+        let received = if closed { None } else { entry.take() };
         self.offer(received)
     }
 
-    fn is_timer(&self) -> bool {
-        !self.disabled && self.rx.flavor == Flavor::Timer
+    fn timers(&self) -> Option<Arc<AtomicUsize>> {
+        self.chan()?.timers.clone()
     }
 
     fn close(&mut self) -> bool {
         // Only if its pattern takes a closed channel's `None`.
-        !self.disabled && self.offer(None)
+        self.rx.is_some() && !self.disabled && self.offer(None)
+    }
+
+    fn release(&mut self) {
+        if let Some(value) = self.refused.take() {
+            drop_value(value);
+        }
     }
 }
 
 /// A send arm: `tx <- v`.
 #[allow(missing_debug_implementations)]
 pub struct SendArm<'a, T> {
-    tx: &'a Sender<T>,
+    tx: Option<&'a Sender<T>>,
     /// The value, until it is sent.
     value: Option<T>,
-    /// Set once every receiver is known to be gone: the send can never
-    /// happen, so the arm is never ready (as a Go send nobody receives).
-    disconnected: bool,
+    /// Its entry while queued (holding the value).
+    entry: Option<Arc<Entry<T>>>,
 }
 
 impl<'a, T> SendArm<'a, T> {
-    /// A send of `value` on `tx`.
-    pub fn new(tx: &'a Sender<T>, value: T) -> Self {
+    /// A send of `value` on `tx` (`None`: a nil channel).
+    pub fn new(tx: Option<&'a Sender<T>>, value: T) -> Self {
         SendArm {
             tx,
             value: Some(value),
-            disconnected: false,
+            entry: None,
         }
+    }
+
+    fn chan(&self) -> Option<&'a Chan<T>> {
+        self.tx.map(|tx| &**tx.chan())
     }
 }
 
 impl<'a, T> Arm<'a> for SendArm<'a, T> {
-    fn try_complete(&mut self) -> bool {
-        let Some(value) = self.value.take() else {
-            return false;
+    fn lock(&self) -> Option<&'a Mutex<()>> {
+        self.chan().map(Chan::raw_lock)
+    }
+
+    fn poll(&mut self, locked: &mut Locked<'_>) -> Poll {
+        let (Some(chan), Some(value)) = (self.chan(), self.value.take()) else {
+            return Poll::Pending;
         };
-        match self.tx.inner.try_send(value) {
-            Ok(()) => true,
-            Err(cb::TrySendError::Full(v)) => {
+        // SAFETY: `Locked` proves the select holds this channel's lock, and
+        // no state reference outlives a call.
+        match unsafe { chan.try_send_locked(value, &mut locked.wakes) } {
+            TrySend::Sent => Poll::Ready,
+            // Every receiver gone: never ready, as a Go send nobody takes.
+            TrySend::Abandoned(v) | TrySend::Full(v) => {
                 self.value = Some(v);
-                false
-            }
-            Err(cb::TrySendError::Disconnected(v)) => {
-                self.value = Some(v);
-                self.disconnected = true;
-                false
+                Poll::Pending
             }
         }
     }
 
-    fn register<'s>(&self, sel: &mut cb::Select<'s>) -> bool
-    where
-        'a: 's,
-    {
-        if self.disconnected {
-            return false;
+    fn enqueue(&mut self, locked: &Locked<'_>, case: usize) {
+        let (Some(chan), Some(sel)) = (self.chan(), &locked.sel) else {
+            return;
+        };
+        let Some(value) = self.value.take() else {
+            return;
+        };
+        // SAFETY: as in `poll`.
+        self.entry = Some(unsafe { chan.enqueue_send_locked(sel, case, true, value) });
+    }
+
+    fn dequeue(&mut self) {
+        if let (Some(entry), Some(chan)) = (self.entry.take(), self.chan()) {
+            chan.dequeue(&entry);
+            // The value was not sent: it is the arm's again (dropped with
+            // the arm, outside the wait).
+            self.value = entry.take();
         }
-        sel.send(&self.tx.inner);
+    }
+
+    fn finish(&mut self, _closed: bool) -> bool {
+        // Queued send arms complete only by a receiver taking the value.
+        self.entry = None;
         true
     }
 
-    fn is_timer(&self) -> bool {
-        false
+    fn timers(&self) -> Option<Arc<AtomicUsize>> {
+        None
     }
 
     fn close(&mut self) -> bool {
         false
     }
 
-    fn complete(&mut self, op: cb::SelectedOperation<'_>) -> bool {
-        let value = self.value.take().expect("a send arm completes once");
-        match op.send(&self.tx.inner, value) {
-            Ok(()) => true,
-            Err(cb::SendError(v)) => {
-                self.value = Some(v);
-                self.disconnected = true;
-                false
-            }
-        }
+    fn release(&mut self) {}
+}
+
+/// Drops a value goscope drops for the program (a refused one); while the
+/// thread is already unwinding, a panic in its `Drop` is printed instead of
+/// aborting the process.
+fn drop_value<T>(value: T) {
+    if !std::thread::panicking() {
+        drop(value);
+        return;
+    }
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value)));
+    if dropped.is_err() {
+        eprintln!(
+            "panic: a value dropped by select! panicked while its goroutine was unwinding [recovered]"
+        );
     }
 }
 
@@ -322,122 +440,109 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
 ///
 /// Returns the index of the arm that completed, or `None` when `default` is
 /// set and no arm was ready. Among ready arms one is chosen uniformly at
-/// random: the arms are polled in a random permutation (Go's poll order)
-/// and the first ready one wins. Only when none is ready does it block, in
-/// crossbeam's select, which also picks randomly among arms that become
-/// ready together.
+/// random.
 #[track_caller]
 pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize> {
-    // Fast path: nothing here touches the deadlock detector.
-    if let Some(i) = poll(arms) {
-        return Some(i);
-    }
-    if default {
-        return settle(arms);
-    }
-    Some(select_blocking(arms, Location::caller()))
-}
-
-/// With `default`, after a poll that found nothing: Go decides with every
-/// channel locked at once. Polling arm by arm can miss a value that moves
-/// from one channel to another between two polls, so before choosing
-/// `default` this registers with every channel, as a blocking select does,
-/// and gives up only if none became ready while all were watched: a value
-/// that arrives on any of them during registration selects its arm. This
-/// costs a registration per channel each time nothing is ready.
-fn settle<'a>(arms: &mut [&mut dyn Arm<'a>]) -> Option<usize> {
+    let site = Location::caller();
     loop {
-        let (mut sel, registered) = register(arms);
-        if registered.is_empty() {
-            return None;
-        }
-        // A zero timeout still registers (crossbeam's `try_select` does not).
-        let op = sel.select_timeout(Duration::ZERO).ok()?;
-        let i = registered[op.index()];
-        if arms[i].complete(op) {
+        let (chosen, sel) = {
+            let locks = lock_all(arms);
+            let mut locked = Locked {
+                wakes: Wakes::default(),
+                sel: None,
+                _locks: PhantomData,
+            };
+            let ready = poll(arms, &mut locked);
+            if ready.is_none() && !default {
+                locked.sel = Some(Sel::new());
+                // In a random order too (Go enqueues in its lock order,
+                // which follows the poll order between arms on one
+                // channel): a partner finding two arms of this select on
+                // its channel takes either.
+                in_random_order(arms.len(), |i| {
+                    arms[i].enqueue(&locked, i);
+                    false
+                });
+            }
+            let sel = locked.sel.take();
+            drop(locks);
+            // Wakes the partners it completed, now that the locks are free.
+            drop(locked);
+            (ready, sel)
+        };
+        release(arms);
+        let Some(sel) = sel else {
+            return chosen;
+        };
+        if let Some(i) = wait_for_arm(arms, &sel, site) {
             return Some(i);
         }
-        // A send whose receivers vanished meanwhile: its arm is now off.
+        // The chosen arm's pattern refused its value: that arm is off now;
+        // select again over the rest.
     }
 }
 
-/// No arm is ready: block in crossbeam's select until one is. The deadlock
-/// detector is told, unless an arm is a timer (time alone ends the wait).
-/// A timer arm whose pattern refuses its value turns the wait into one the
-/// detector is told about.
-#[cold]
-fn select_blocking<'a>(arms: &mut [&mut dyn Arm<'a>], site: &'static Location<'static>) -> usize {
-    if arms.iter().any(|arm| arm.is_timer()) {
-        // Time alone will end the wait: not blocked, but still ended by a
-        // cancellation.
-        let chosen = detect::block(Wait::SelectTimer, site, None, |interrupt| {
-            wait_for_arm(arms, interrupt, true)
-        });
-        if let Some(i) = chosen {
-            return i;
-        }
-        // Every timer arm turned itself off: now only another goroutine can
-        // end the wait, and the detector must know.
-    }
-    detect::block(Wait::Select, site, None, |interrupt| {
-        loop {
-            if let Some(i) = wait_for_arm(arms, interrupt, false) {
-                break i;
-            }
-        }
-    })
-}
-
-/// Blocks until an arm completes; returns its index. `interrupt` is ready
-/// when this goroutine may have to stop: its scope was cancelled, or it is
-/// part of a deadlock in a test (see `detect::block`). A `timed` wait gives
-/// up (`None`) once no timer arm is left on.
+/// Blocks until a partner completes one of the queued arms; returns its
+/// index, or `None` if its pattern refused the value.
 fn wait_for_arm<'a>(
     arms: &mut [&mut dyn Arm<'a>],
-    interrupt: Option<&cb::Receiver<()>>,
-    timed: bool,
+    sel: &Arc<Sel>,
+    site: &'static Location<'static>,
 ) -> Option<usize> {
-    loop {
-        if timed && !arms.iter().any(|arm| arm.is_timer()) {
-            return None;
+    let timers: Vec<_> = arms.iter().filter_map(|arm| arm.timers()).collect();
+    // With every arm off (nil channels, refused patterns) nothing is queued
+    // and nothing can complete the wait: Go's select over nil channels.
+    let waiting = park::wait(Wait::Select, site, None, timers);
+    park::park_until(&waiting, None, || sel.done().is_some());
+    let done = sel.done().or_else(|| sel.cancel());
+    let stop = done.is_none() && waiting.must_stop();
+    drop(waiting);
+    for (i, arm) in arms.iter_mut().enumerate() {
+        if done.is_none_or(|d| d.case != i) {
+            arm.dequeue();
         }
-        let (mut sel, registered) = register(arms);
-        let interrupt_index = interrupt.map(|interrupt| sel.recv(interrupt));
-        if registered.is_empty() && interrupt_index.is_none() {
-            // Every arm is off (a send whose receivers are all gone, a
-            // receive whose pattern refused a value): nothing can ever be
-            // ready, as in a Go select over nil channels.
-            block_forever();
-        }
-        let op = sel.select();
-        if let (Some(index), Some(interrupt)) = (interrupt_index, interrupt) {
-            if op.index() == index {
-                let _ = op.recv(interrupt);
-                if detect::aborted() {
-                    if std::thread::panicking() {
-                        // In a deferred call while unwinding: a second unwind
-                        // would abort; a receive arm ends as if closed.
-                        if let Some(i) = arms.iter_mut().position(|arm| arm.close()) {
-                            return Some(i);
-                        }
-                    }
-                    detect::abort();
-                }
-                // A stale wake-up: wait again.
-                continue;
+    }
+    let Some(done) = done else {
+        debug_assert!(stop);
+        if std::thread::panicking() {
+            // In a deferred call while unwinding: a second unwind would
+            // abort; a receive arm ends as if closed.
+            if let Some(i) = arms.iter_mut().position(|arm| arm.close()) {
+                return Some(i);
             }
         }
-        let i = registered[op.index()];
-        if arms[i].complete(op) {
-            return Some(i);
-        }
+        park::unwind();
+    };
+    let taken = arms[done.case].finish(done.closed);
+    arms[done.case].release();
+    taken.then_some(done.case)
+}
+
+/// Takes the locks of every arm's channel, once each, in address order
+/// (Go's `sellock`): two selects over the same channels cannot deadlock.
+fn lock_all<'a>(arms: &[&mut dyn Arm<'a>]) -> Vec<MutexGuard<'a, ()>> {
+    let mut locks: Vec<&'a Mutex<()>> = arms.iter().filter_map(|arm| arm.lock()).collect();
+    locks.sort_by_key(|m| std::ptr::from_ref(*m) as usize);
+    locks.dedup_by_key(|m| std::ptr::from_ref(*m) as usize);
+    locks.into_iter().map(lock).collect()
+}
+
+/// Drops what the arms' patterns refused, outside every lock.
+fn release(arms: &mut [&mut dyn Arm<'_>]) {
+    for arm in arms.iter_mut() {
+        arm.release();
     }
 }
 
-/// Tries every arm once without blocking, in a uniformly random order (Go's
-/// pollorder), and returns the first that completed.
-fn poll(arms: &mut [&mut dyn Arm<'_>]) -> Option<usize> {
-    let n = arms.len();
+/// Polls every arm once, in a uniformly random order (Go's pollorder), and
+/// returns the first that completed.
+fn poll(arms: &mut [&mut dyn Arm<'_>], locked: &mut Locked<'_>) -> Option<usize> {
+    in_random_order(arms.len(), |i| arms[i].poll(locked) == Poll::Ready)
+}
+
+/// Calls `f` on `0..n` in a uniformly random order until it returns true;
+/// returns where it did.
+fn in_random_order(n: usize, mut ready: impl FnMut(usize) -> bool) -> Option<usize> {
     if n <= 64 {
         // The common case allocates nothing.
         let mut order = [0u8; 64];
@@ -446,39 +551,28 @@ fn poll(arms: &mut [&mut dyn Arm<'_>]) -> Option<usize> {
             *slot = i as u8;
         }
         shuffle(order);
-        order
-            .iter()
-            .map(|&i| usize::from(i))
-            .find(|&i| arms[i].try_complete())
+        order.iter().map(|&i| usize::from(i)).find(|&i| ready(i))
     } else {
         let mut order: Vec<usize> = (0..n).collect();
         shuffle(&mut order);
-        order.into_iter().find(|&i| arms[i].try_complete())
+        order.into_iter().find(|&i| ready(i))
     }
 }
 
-/// A crossbeam select over the arms that can still become ready, and the
-/// arm index of each of its operations.
-fn register<'a, 's>(arms: &[&mut dyn Arm<'a>]) -> (cb::Select<'s>, Vec<usize>)
-where
-    'a: 's,
-{
-    let mut sel = cb::Select::new();
-    let mut registered = Vec::with_capacity(arms.len());
-    for (i, arm) in arms.iter().enumerate() {
-        if arm.register(&mut sel) {
-            registered.push(i);
-        }
-    }
-    (sel, registered)
-}
-
-/// Parks this goroutine for good, as Go does for a select with no arm that
-/// could ever become ready.
-fn block_forever() -> ! {
-    loop {
+/// Blocks forever: `select! {}`, Go's `select {}`. It ends only if its
+/// goroutine must stop (its scope is cancelled, or the detector ends it in
+/// a test), by unwinding.
+#[track_caller]
+pub fn select_no_cases() -> ! {
+    let waiting = park::wait(Wait::SelectNoCases, Location::caller(), None, Vec::new());
+    park::park_until(&waiting, None, || false);
+    while std::thread::panicking() {
+        // A deferred `select! {}` while unwinding has nothing to return and
+        // cannot unwind again: it waits for good (the detector reports it).
         std::thread::park();
     }
+    drop(waiting);
+    park::unwind()
 }
 
 /// Fisher-Yates: every permutation equally likely.

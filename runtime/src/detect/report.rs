@@ -3,12 +3,11 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::{GInfo, SLOTS, Slot};
-use crate::lock;
+use crate::sched::park::{self, GInfo, Slot};
 
 /// Go's goroutine dump, for the goroutines that `select` picks.
 pub(crate) fn describe(select: impl Fn(&GInfo) -> bool) -> String {
-    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
+    let slots: Vec<Arc<Slot>> = park::slots();
     let mut entries = Vec::new();
     for slot in &slots {
         let current = slot.lock();

@@ -9,7 +9,7 @@
 //!
 //! A token only records the decision. Waking the goroutines that must see it
 //! is the detector's business (it knows every goroutine thread and what each
-//! waits on): see `detect::wake_cancelled`.
+//! waits on): see `park::wake_cancelled`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};

@@ -6,8 +6,8 @@ use std::panic::{self, AssertUnwindSafe, Location};
 
 use std::sync::Arc;
 
-use crate::detect;
 use crate::sched::cancel::Cancellable;
+use crate::sched::park;
 use crate::sched::pool::{self, Job, Task};
 
 /// Returns the number of goroutines that currently exist, main included.
@@ -32,7 +32,7 @@ use crate::sched::pool::{self, Job, Task};
 /// }
 /// ```
 pub fn num_goroutine() -> usize {
-    1 + detect::spawned()
+    1 + park::spawned()
 }
 
 /// What a goroutine's function (or a deferred call) may return.
@@ -124,27 +124,27 @@ pub(crate) fn start(
     go_site: &'static Location<'static>,
     token: Option<Arc<dyn Cancellable>>,
 ) -> io::Result<()> {
-    let mut info = detect::spawner();
-    info.id = detect::next_id();
+    let mut info = park::spawner();
+    info.id = park::next_id();
     info.go_site = Some(go_site);
-    detect::spawning();
+    park::spawning();
     let task = Task {
         job,
         info,
-        root_live: detect::root_live(),
+        root_live: park::root_live(),
         token,
     };
     pool::hand_off(task).inspect_err(|_| {
         // The task, with the job and the root's count, was dropped.
-        detect::exiting();
+        park::exiting();
     })
 }
 
 /// Called by every job once its goroutine's function has finished: from here
 /// on the goroutine no longer counts in [`num_goroutine`].
 pub(crate) fn exited() {
-    detect::end();
-    detect::exiting();
+    park::end_goroutine();
+    park::exiting();
 }
 
 /// Calls [`exited`] when dropped: a job holds one so that its goroutine is
@@ -161,7 +161,7 @@ impl Drop for Exited {
 /// thread that is not a goroutine.
 pub(crate) fn current_id() -> u64 {
     // The parent a goroutine started here would have is this one.
-    detect::spawner().parent
+    park::spawner().parent
 }
 
 /// Starts a detached goroutine: Go's `go` outside any scope.
@@ -182,7 +182,7 @@ where
         let result = panic::catch_unwind(AssertUnwindSafe(|| run(f)));
         exited();
         if let Err(payload) = result {
-            if detect::is_quiet(&*payload) {
+            if park::is_quiet(&*payload) {
                 // Ended by the deadlock detector in a test, which fails with
                 // the report, or by the cancellation of a scope it owned,
                 // whose panic was printed where it happened.

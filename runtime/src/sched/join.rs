@@ -112,7 +112,7 @@ impl Join {
 /// (the deadlock detector's, in tests), not a panic of the user's: those are
 /// dropped without a word.
 fn is_runtime_unwind(payload: &(dyn Any + Send)) -> bool {
-    crate::detect::is_quiet(payload)
+    crate::sched::park::is_quiet(payload)
 }
 
 /// The message of a `panic!`-style payload.
@@ -248,7 +248,7 @@ mod loom_model {
             join.spawned();
             let j = Arc::clone(&join);
             let h = thread::spawn(move || {
-                j.record_panic(Box::new(crate::detect::Deadlocked), 3);
+                j.record_panic(Box::new(crate::sched::park::Deadlocked), 3);
                 j.finished();
             });
             join.record_panic(Box::new("real"), 2);

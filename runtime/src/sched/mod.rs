@@ -2,11 +2,16 @@
 //! join them (`join`: the count-and-join core, model-checked with loom), and
 //! the cancellation of scopes (`cancel`).
 //!
-//! Dependencies run one way: `scope` → `goroutine` → `pool` → the detector
-//! → `cancel`, a leaf that imports nothing of goscope's.
+//! `park` is every goroutine's record and its one way to wait: channels,
+//! `select!`, `sync`, timers and scopes wait through it, the deadlock
+//! detector (`crate::detect`) reads it, and cancellation wakes through it.
+//!
+//! Dependencies run one way: `scope` → `goroutine` → `pool` → `park` →
+//! `cancel`; nothing in `sched` imports the detector.
 
 pub(crate) mod cancel;
 pub(crate) mod goroutine;
 pub(crate) mod join;
+pub(crate) mod park;
 pub(crate) mod pool;
 pub(crate) mod scope;

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
-use crate::detect::{self, GInfo, LiveToken};
 use crate::sched::cancel::Cancellable;
+use crate::sched::park::{self, GInfo, LiveToken};
 
 /// How long a pool thread waits for a new goroutine before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -296,8 +296,8 @@ impl Pool {
         fence(Ordering::SeqCst);
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
         // The detector asks idle threads to retire at once before it calls a
-        // deadlock (see `detect::flush_epoch`).
-        let epoch = detect::flush_epoch();
+        // deadlock (see `park::flush_epoch`).
+        let epoch = park::flush_epoch();
         loop {
             {
                 let mut sleepers = self.lock_sleepers();
@@ -318,7 +318,7 @@ impl Pool {
                     self.unregister(me);
                     return Some(task);
                 }
-                if Instant::now() >= deadline || detect::flush_epoch() != epoch {
+                if Instant::now() >= deadline || park::flush_epoch() != epoch {
                     if !self.unregister(me) {
                         // Woken just now: look at the queue first.
                         break;
@@ -356,7 +356,7 @@ impl Pool {
 /// A pool thread: runs its first goroutine, then whatever it is handed,
 /// until it has been idle for [`IDLE_TIMEOUT`].
 fn worker(first: Task) {
-    let slot = detect::register_worker();
+    let slot = park::register_worker();
     // Unregistered however the thread ends (a job's unwinding escapes only
     // if a panic payload panics when dropped): a stale slot would let the
     // detector take a recycled thread id for one of goscope's.
@@ -369,9 +369,9 @@ fn worker(first: Task) {
     });
     let mut task = first;
     loop {
-        detect::begin(&slot, task.info, task.root_live, task.token);
+        park::begin(&slot, task.info, task.root_live, task.token);
         (task.job)();
-        if detect::worker_aborted(&slot) {
+        if park::worker_ended(&slot) {
             // Ended by the deadlock detector: its slot is spent.
             break;
         }
@@ -392,10 +392,10 @@ impl Drop for Counted {
     }
 }
 
-struct Registered<'a>(&'a Arc<detect::Slot>);
+struct Registered<'a>(&'a Arc<park::Slot>);
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        detect::unregister_worker(self.0);
+        park::unregister_worker(self.0);
     }
 }

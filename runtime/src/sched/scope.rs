@@ -7,10 +7,10 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 use std::thread;
 
-use crate::detect::{self, Wait};
 use crate::sched::cancel::{Cancellable, Cancelled, Token};
 use crate::sched::goroutine::{self, Outcome};
 use crate::sched::join::Join;
+use crate::sched::park::{self, Wait};
 use crate::sched::pool::Job;
 
 /// The goroutines of a `#[goscope::main]`, `#[goscope::scoped]` or
@@ -113,7 +113,7 @@ impl ScopeState {
     /// goscope operation they wait in or enter from now on.
     fn cancel(&self) {
         if self.token.cancel() {
-            detect::wake_cancelled();
+            park::wake_cancelled();
         }
     }
 
@@ -130,7 +130,7 @@ impl ScopeState {
         }
         // Not abortable: the detector ends the goroutines instead, and this
         // wait then ends as they unwind.
-        detect::block(Wait::Scope, site, None, |_| self.join.wait());
+        park::block(Wait::Scope, site, None, |_| self.join.wait());
     }
 }
 
@@ -147,7 +147,7 @@ where
 {
     // The scope's token hangs below the one of the scope this thread is in,
     // so cancelling an outer scope cancels this one too.
-    let token = Token::child_of(detect::current_token().as_ref());
+    let token = Token::child_of(park::current_token().as_ref());
     let scope = Scope {
         state: Arc::new(ScopeState {
             join: Join::new(),
@@ -157,7 +157,7 @@ where
         env: PhantomData,
     };
     // While the scope is open, the owner's own waits are cancelled with it.
-    let owner = detect::enter_token(Arc::clone(&scope.state) as Arc<dyn Cancellable>);
+    let owner = park::enter_token(Arc::clone(&scope.state) as Arc<dyn Cancellable>);
     // Run `f`, but catch panics so we can join the goroutines before
     // resuming: they may borrow from `f`'s environment.
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
@@ -186,7 +186,7 @@ where
         (Ok(_), Some(first)) => panic::resume_unwind(first),
         // The owner waited here while an outer scope was cancelled: it
         // unwinds now, as it would have in any other wait.
-        (Ok(_), None) if detect::cancelled() && !thread::panicking() => {
+        (Ok(_), None) if park::cancelled() && !thread::panicking() => {
             panic::resume_unwind(Box::new(Cancelled))
         }
         (Ok(value), None) => value,
@@ -221,7 +221,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f)));
             // `f` and everything it captured are gone by now.
             if let Err(payload) = result {
-                if !detect::is_quiet(&*payload) {
+                if !park::is_quiet(&*payload) {
                     finish.0.record_panic(payload);
                 }
             }

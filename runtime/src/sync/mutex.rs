@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::waiter::{self, Kind, Queue, Waiter, Wake};
-use crate::detect::{self, Interrupt, Wait};
+use crate::sched::park::{self, Interrupt, Wait};
 
 /// Unlocked.
 const UNLOCKED: u32 = 0;
@@ -259,7 +259,7 @@ impl<T: ?Sized> Mutex<T> {
         }
         let waiter = Waiter::new();
         let interrupt: Arc<dyn Interrupt> = waiter.clone();
-        detect::block(Wait::MutexLock, site, Some(interrupt), |abort| {
+        park::block(Wait::MutexLock, site, Some(interrupt), |abort| {
             let mut woken_before = false;
             loop {
                 {
@@ -280,12 +280,12 @@ impl<T: ?Sized> Mutex<T> {
                         waiters.push_back(Kind::Lock, &waiter);
                     }
                 }
-                match waiter.park(abort.is_some()) {
+                match waiter.park(abort) {
                     Wake::Granted => return,
                     Wake::Retry => woken_before = true,
                     Wake::Aborted => {
                         self.leave(&waiter);
-                        detect::abort();
+                        park::unwind();
                     }
                 }
             }

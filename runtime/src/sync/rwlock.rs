@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::waiter::{self, Kind, Queue, Waiter, Wake};
-use crate::detect::{self, Interrupt, Wait};
+use crate::sched::park::{self, Interrupt, Wait};
 
 // The state word: the low 30 bits count the readers holding the lock, or
 // are all ones (`WRITE_LOCKED`) while a writer holds it; the two high bits
@@ -328,7 +328,7 @@ impl<T: ?Sized> RwLock<T> {
         }
         let waiter = Waiter::new();
         let interrupt: Arc<dyn Interrupt> = waiter.clone();
-        detect::block(Wait::RwLockRLock, site, Some(interrupt), |abort| {
+        park::block(Wait::RwLockRLock, site, Some(interrupt), |abort| {
             {
                 let mut queue = self.waiters();
                 let mut state = self.state.load(Ordering::Relaxed);
@@ -360,11 +360,11 @@ impl<T: ?Sized> RwLock<T> {
                 queue.push_back(Kind::Read, &waiter);
             }
             // Readers are never woken to retry: the lock is handed to them.
-            match waiter.park(abort.is_some()) {
+            match waiter.park(abort) {
                 Wake::Granted | Wake::Retry => {}
                 Wake::Aborted => {
                     self.leave(&waiter, true);
-                    detect::abort();
+                    park::unwind();
                 }
             }
         });
@@ -396,7 +396,7 @@ impl<T: ?Sized> RwLock<T> {
         }
         let waiter = Waiter::new();
         let interrupt: Arc<dyn Interrupt> = waiter.clone();
-        detect::block(Wait::RwLockLock, site, Some(interrupt), |abort| {
+        park::block(Wait::RwLockLock, site, Some(interrupt), |abort| {
             {
                 let mut queue = self.waiters();
                 let mut state = self.state.load(Ordering::Relaxed);
@@ -417,11 +417,11 @@ impl<T: ?Sized> RwLock<T> {
                 }
                 queue.push_back(Kind::Write, &waiter);
             }
-            match waiter.park(abort.is_some()) {
+            match waiter.park(abort) {
                 Wake::Granted | Wake::Retry => {}
                 Wake::Aborted => {
                     self.leave(&waiter, false);
-                    detect::abort();
+                    park::unwind();
                 }
             }
         });

@@ -4,10 +4,10 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
-#[cfg(not(loom))]
-use crate::detect::{self, Interrupt, Wait};
 use crate::prim::{self, Arc, AtomicIsize, Condvar, Mutex};
 use crate::sched::goroutine::{self, Outcome};
+#[cfg(not(loom))]
+use crate::sched::park::{self, Interrupt, Wait};
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.
 ///
@@ -224,8 +224,8 @@ impl WaitGroup {
     #[cfg(not(loom))]
     fn wait_blocking(&self, site: &'static Location<'static>) -> Woken {
         let interrupt: std::sync::Arc<dyn Interrupt> = self.inner.clone();
-        detect::block(Wait::Group, site, Some(interrupt), |abort| {
-            self.inner.wait_for_zero(abort.is_some())
+        park::block(Wait::Group, site, Some(interrupt), |abort| {
+            self.inner.wait_for_zero(abort)
         })
     }
 
@@ -295,7 +295,7 @@ impl Inner {
         state.waiters += 1;
         while state.generation == mine {
             #[cfg(not(loom))]
-            if abortable && detect::aborted() {
+            if abortable && park::interrupted() {
                 state.waiters -= 1;
                 drop(state);
                 if std::thread::panicking() {
@@ -303,7 +303,7 @@ impl Inner {
                     // would abort; stop waiting instead.
                     return Woken::Released;
                 }
-                detect::abort();
+                park::unwind();
             }
             state = prim::wait(&self.wake, state);
         }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use crate::detect::{self, Interrupt};
+use crate::sched::park::{self, Interrupt};
 
 /// How long a waiter may be passed over by goroutines that grab the lock
 /// first before the lock is handed to it directly: Go's
@@ -92,7 +92,7 @@ impl Waiter {
             // Aborted first: a goroutine ended by the detector must not go
             // on with a lock that another ended goroutine handed it while
             // unwinding (the caller gives it back).
-            if abortable && detect::aborted() {
+            if abortable && park::interrupted() {
                 return Wake::Aborted;
             }
             match self.state.load(Ordering::Acquire) {

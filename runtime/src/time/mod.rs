@@ -19,10 +19,8 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel as cb;
-
-use crate::chan::{Flavor, Receiver};
-use crate::detect::{self, Wait};
+use crate::chan::Receiver;
+use crate::sched::park::{self, Wait};
 
 pub(crate) mod driver;
 mod timer;
@@ -42,43 +40,27 @@ pub use timer::{Ticker, Timer, after_func};
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) {
-    let site = Location::caller();
-    let Some(deadline) = Instant::now().checked_add(duration) else {
-        // Longer than `Instant` can count: as good as forever.
-        return detect::block(Wait::Sleep, site, None, |_| {
-            loop {
+    let deadline = Instant::now().checked_add(duration);
+    let waiting = park::wait(Wait::Sleep, Location::caller(), None, Vec::new());
+    if !waiting.stoppable() {
+        // Nothing can end this goroutine early.
+        drop(waiting);
+        return match deadline {
+            Some(_) => std::thread::sleep(duration),
+            // Longer than `Instant` can count: as good as forever.
+            None => loop {
                 std::thread::park();
-                stop_if_aborted();
-            }
-        });
-    };
-    detect::block(Wait::Sleep, site, None, |interrupt| {
-        if interrupt.is_none() {
-            // Nothing can end this goroutine early.
-            return std::thread::sleep(duration);
-        }
-        // Parked rather than slept, so a cancellation can wake it.
-        loop {
-            let now = Instant::now();
-            if now >= deadline || stop_if_aborted() {
-                return;
-            }
-            std::thread::park_timeout(deadline - now);
-        }
-    });
-}
-
-/// Unwinds if the current goroutine's scope was cancelled (or the detector
-/// ended it); returns true instead if it is already unwinding (a deferred
-/// `sleep`), which then just ends early.
-fn stop_if_aborted() -> bool {
-    if !detect::aborted() {
-        return false;
+            },
+        };
     }
-    if std::thread::panicking() {
-        return true;
+    // Parked rather than slept, so a cancellation can wake it.
+    let slept = park::park_until(&waiting, deadline, || false);
+    drop(waiting);
+    if !slept && !std::thread::panicking() {
+        // Cancelled (or ended by the detector). A deferred `sleep` of a
+        // goroutine already unwinding just ends early.
+        park::unwind();
     }
-    detect::abort()
 }
 
 /// Returns a channel that delivers the current time once, after `duration`:
@@ -97,10 +79,7 @@ fn stop_if_aborted() -> bool {
 /// assert!(timed_out);
 /// ```
 pub fn after(duration: Duration) -> Receiver<Instant> {
-    Receiver {
-        inner: cb::after(duration),
-        flavor: Flavor::Timer,
-    }
+    timer::timer_receiver(duration, None)
 }
 
 /// Returns a channel that delivers the current time every `duration`: Go's
@@ -117,8 +96,9 @@ pub fn after(duration: Duration) -> Receiver<Instant> {
 /// assert!(second > first);
 /// ```
 pub fn tick(duration: Duration) -> Receiver<Instant> {
-    Receiver {
-        inner: cb::tick(duration),
-        flavor: Flavor::Timer,
+    if duration.is_zero() {
+        // Go's `time.Tick` returns a nil channel for a non-positive interval.
+        return crate::chan::never();
     }
+    timer::timer_receiver(duration, Some(duration))
 }

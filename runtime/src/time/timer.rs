@@ -6,9 +6,8 @@ use std::panic;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel as cb;
-
-use crate::chan::{Flavor, Receiver, never};
+use crate::chan::core::{Chan, Flavor};
+use crate::chan::{Receiver, Sender, never};
 use crate::detect;
 use crate::lock;
 use crate::sched::goroutine;
@@ -33,7 +32,8 @@ enum Action {
     /// The timer keeps a receiver to drain it: a value that nobody has
     /// received is withdrawn by `stop` and `reset` (Go 1.23: no stale
     /// values).
-    Send(cb::Sender<Instant>, cb::Receiver<Instant>),
+    /// Sends the time on a timer channel (whose armed count it keeps).
+    Send(Sender<Instant>),
     /// Run the function in a goroutine of its own (`after_func`).
     Call(Arc<dyn Fn() + Send + Sync>),
 }
@@ -50,6 +50,10 @@ impl Shared {
     fn arm(self: &Arc<Self>, state: &mut State, when: Instant) {
         let target: Arc<dyn Fire> = Arc::clone(self) as Arc<dyn Fire>;
         state.key = Some(driver::schedule(when, target));
+        if let Action::Send(tx) = &self.action {
+            // Waiting on its channel is sleeping from now on.
+            tx.chan().set_armed(1);
+        }
         if let Action::Call(_) = self.action {
             // Its function may own what a goroutine waits for (a channel
             // end, a `CancelFunc`): no deadlock while it is pending.
@@ -68,9 +72,12 @@ impl Shared {
                 detect::pending_call(false);
             }
         }
-        if let Action::Send(_, rx) = &self.action {
-            // The channel holds at most one value.
-            if rx.try_recv().is_ok() {
+        if let Action::Send(tx) = &self.action {
+            // Nothing will send any more: waiting on the channel is blocked
+            // (the detector reports it). No stale value stays behind
+            // (Go 1.23).
+            tx.chan().set_armed(0);
+            if tx.chan().clear() > 0 {
                 pending = true;
             }
         }
@@ -87,13 +94,15 @@ impl Fire for Shared {
         }
         state.key = None;
         match &self.action {
-            Action::Send(tx, _) => {
+            Action::Send(tx) => {
                 // A tick nobody has received yet is not queued behind: the
                 // new one is dropped, as Go drops ticks for slow receivers.
                 let now = Instant::now();
                 let _ = tx.try_send(now);
-                if let Some(period) = state.period {
-                    self.arm(&mut state, next_tick(key.when(), period, now));
+                match state.period {
+                    Some(period) => self.arm(&mut state, next_tick(key.when(), period, now)),
+                    // Fired: a second receive would wait forever.
+                    None => tx.chan().set_armed(0),
                 }
             }
             Action::Call(f) => {
@@ -120,6 +129,34 @@ impl Fire for Shared {
 
 /// The first tick after `now` on the grid `last + k * period`: ticks that a
 /// slow timer thread missed are skipped, not sent in a burst.
+/// A timer's channel: room for one value, fed by the timer thread.
+fn timer_channel() -> (Sender<Instant>, Receiver<Instant>) {
+    let chan = Arc::new(Chan::new(1, Flavor::Timer));
+    // One sender that no handle holds: the channel never closes (a spent
+    // timer's channel blocks a receiver forever, as in Go).
+    chan.add_sender();
+    (
+        Sender::from_chan(Arc::clone(&chan)),
+        Receiver::from_chan(chan),
+    )
+}
+
+/// The channel of `after(d)` (`period: None`) or `tick(d)`: a timer that no
+/// handle owns, stopped once the last receiver is gone (so a `select!` loop
+/// that makes a new `after` each round leaves nothing behind).
+pub(crate) fn timer_receiver(d: Duration, period: Option<Duration>) -> Receiver<Instant> {
+    let (tx, rx) = timer_channel();
+    let shared = Shared::new(Action::Send(tx), period);
+    shared.arm(&mut lock(&shared.state), driver::deadline_after(d));
+    let weak = Arc::downgrade(&shared);
+    rx.chan().on_abandon(Box::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            shared.disarm(&mut lock(&shared.state));
+        }
+    }));
+    rx
+}
+
 fn next_tick(last: Instant, period: Duration, now: Instant) -> Instant {
     let next = last + period;
     if next > now {
@@ -180,12 +217,8 @@ impl Timer {
     /// assert!(fired >= start + Duration::from_millis(5));
     /// ```
     pub fn new(d: Duration) -> Timer {
-        let (tx, rx) = cb::bounded(1);
-        let c = Receiver {
-            inner: rx.clone(),
-            flavor: Flavor::Timer,
-        };
-        let shared = Shared::new(Action::Send(tx, rx), None);
+        let (tx, c) = timer_channel();
+        let shared = Shared::new(Action::Send(tx), None);
         shared.arm(&mut lock(&shared.state), driver::deadline_after(d));
         Timer { shared, c }
     }
@@ -368,12 +401,8 @@ impl Ticker {
     #[track_caller]
     pub fn new(period: Duration) -> Ticker {
         assert!(!period.is_zero(), "non-positive interval for NewTicker");
-        let (tx, rx) = cb::bounded(1);
-        let c = Receiver {
-            inner: rx.clone(),
-            flavor: Flavor::Timer,
-        };
-        let shared = Shared::new(Action::Send(tx, rx), Some(period));
+        let (tx, c) = timer_channel();
+        let shared = Shared::new(Action::Send(tx), Some(period));
         shared.arm(&mut lock(&shared.state), driver::deadline_after(period));
         Ticker { shared, c }
     }

@@ -1,0 +1,489 @@
+//! The channel itself: Go's `hchan` (`src/runtime/chan.go`).
+//!
+//! A channel is a lock, a ring buffer of `cap` values, and two queues of
+//! waiting goroutines: receivers waiting for a value (`recvq`) and senders
+//! waiting to hand one over (`sendq`). Every operation takes the lock, then:
+//! - a send first looks for a waiting receiver and hands it the value
+//!   directly (the rendezvous of an unbuffered channel); else it puts the
+//!   value in the buffer if there is room; else it queues itself and waits;
+//! - a receive first looks for a waiting sender (an unbuffered channel takes
+//!   its value; a full buffered one takes the oldest buffered value and
+//!   moves the sender's into the buffer); else it takes from the buffer;
+//!   else, if the channel is closed, it gets `None`; else it queues itself
+//!   and waits.
+//!
+//! A queued operation is an [`Entry`] that points at a [`Sel`]: the record
+//! of one wait, shared by every entry of a `select!` (one per arm). The
+//! partner that completes a wait first *claims* its `Sel` (a compare and
+//! swap, Go's `selectDone`), so a `select!` queued on several channels is
+//! completed by exactly one partner; the others find the claim taken and
+//! skip the stale entry. The claimer moves the value while holding the
+//! channel's lock, then marks the `Sel` done and unparks the waiter after
+//! unlocking. A waiter that must stop (cancelled, ended by the detector, or
+//! timed out) claims its own `Sel` as cancelled and takes its entries back;
+//! if a partner claimed it first, the operation completed and it takes the
+//! result.
+//!
+//! Closing (the last `Sender` dropped) completes every queued receiver with
+//! "closed". When the last `Receiver` is dropped, queued plain sends are
+//! completed with "abandoned" (their value can never be taken, and the send
+//! gives it back); a send that would have to wait fails the same way, but a
+//! send into a buffer with room still completes, as in Go.
+//!
+//! The lock is one `Mutex<()>` per channel with the state beside it in an
+//! `UnsafeCell`, rather than a `Mutex<State<T>>`: a `select!` must hold the
+//! locks of all its channels at once, whatever their element types, and
+//! take them in address order (Go's `sellock`), which needs a lock it can
+//! name without `T`.
+
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::{self, Thread};
+
+use crate::lock;
+
+/// What kind of channel this is, for reports and the detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// Made by `chan`: only another goroutine can make it ready.
+    Chan,
+    /// Fed by a timer (`after`, `tick`, `Timer`, `Ticker`, a context
+    /// deadline): ready with time alone while its timer is armed.
+    Timer,
+    /// `never`: Go's nil channel.
+    Never,
+}
+
+/// A channel of `T`s.
+pub(crate) struct Chan<T> {
+    lock: Mutex<()>,
+    /// Guarded by `lock`: see [`Chan::state`].
+    state: UnsafeCell<State<T>>,
+    cap: usize,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+    pub(crate) flavor: Flavor,
+    /// For a timer channel: how many armed timers will send on it (see
+    /// `park::Timers`).
+    pub(crate) timers: Option<Arc<AtomicUsize>>,
+    /// Run when the last receiver is gone (a timer channel stops its timer).
+    on_abandon: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+// SAFETY: `state` is only reached through `Chan::state`, whose callers hold
+// `lock`, so the `State<T>` (and the `T`s in it) is used by one thread at a
+// time, moving between threads with the lock: that needs `T: Send`, not
+// `T: Sync`. Everything else in `Chan` is `Sync` already.
+unsafe impl<T: Send> Sync for Chan<T> {}
+
+// A panic never leaves a channel half-changed: no user code runs while its
+// lock is held (values are dropped after it is released), so channel ends
+// may cross `catch_unwind` as crossbeam's do.
+impl<T> std::panic::RefUnwindSafe for Chan<T> {}
+impl<T> std::panic::UnwindSafe for Chan<T> {}
+
+struct State<T> {
+    buf: VecDeque<T>,
+    /// Every sender is gone (Go's `closed`).
+    closed: bool,
+    /// Every receiver is gone.
+    abandoned: bool,
+    recvq: VecDeque<Arc<Entry<T>>>,
+    sendq: VecDeque<Arc<Entry<T>>>,
+}
+
+/// One operation queued on a channel (Go's `sudog`).
+pub(crate) struct Entry<T> {
+    pub(crate) sel: Arc<Sel>,
+    /// Which arm of its `select!` (0 for a plain operation).
+    pub(crate) case: usize,
+    /// Whether a `select!` queued it: a send arm is not failed when the
+    /// receivers go (it is simply never ready, as a Go send nobody takes).
+    select: bool,
+    /// A send's value, until taken; a receive's value, once handed over.
+    /// Only the claimer of `sel` or, after it, the waiter touches it.
+    value: Mutex<Option<T>>,
+}
+
+impl<T> Entry<T> {
+    /// Takes the value out (a completed receive's, or an unsent send's).
+    pub(crate) fn take(&self) -> Option<T> {
+        lock(&self.value).take()
+    }
+}
+
+/// The record of one wait, shared by the entries of one operation or
+/// `select!`.
+pub(crate) struct Sel {
+    /// `WAITING`, `CLAIMED`, `CANCELLED`, or `DONE + 2 * case + closed`.
+    state: AtomicUsize,
+    thread: Thread,
+}
+
+const WAITING: usize = 0;
+const CLAIMED: usize = 1;
+const CANCELLED: usize = 2;
+const DONE: usize = 3;
+
+/// How a wait ended: the arm that completed, and whether it completed as
+/// closed (a receive on a closed channel; a send whose receivers are gone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Done {
+    pub(crate) case: usize,
+    pub(crate) closed: bool,
+}
+
+impl Sel {
+    pub(crate) fn new() -> Arc<Sel> {
+        Arc::new(Sel {
+            state: AtomicUsize::new(WAITING),
+            thread: thread::current(),
+        })
+    }
+
+    /// How the wait ended, once a partner has completed it.
+    pub(crate) fn done(&self) -> Option<Done> {
+        let state = self.state.load(Ordering::Acquire);
+        (state >= DONE).then(|| Done {
+            case: (state - DONE) / 2,
+            closed: (state - DONE) % 2 == 1,
+        })
+    }
+
+    /// Claims the wait for a partner; false if someone else did.
+    fn claim(&self) -> bool {
+        self.state
+            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Marks a claimed wait done; the waiter must be unparked after.
+    fn complete(&self, case: usize, closed: bool) {
+        self.state
+            .store(DONE + 2 * case + usize::from(closed), Ordering::Release);
+    }
+
+    /// The waiter gives up (cancelled, ended or timed out). If a partner
+    /// claimed the wait first, waits for it to finish and returns how it
+    /// ended instead.
+    pub(crate) fn cancel(&self) -> Option<Done> {
+        match self
+            .state
+            .compare_exchange(WAITING, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => None,
+            Err(_) => loop {
+                // The claimer finishes under the channel's lock: soon.
+                if let Some(done) = self.done() {
+                    return Some(done);
+                }
+                std::hint::spin_loop();
+            },
+        }
+    }
+
+    /// Unparks the waiter.
+    fn wake(&self) {
+        self.thread.unpark();
+    }
+}
+
+/// The `Sel`s to unpark once the channel locks are released.
+#[derive(Default)]
+pub(crate) struct Wakes(Vec<Arc<Sel>>);
+
+impl Wakes {
+    fn push(&mut self, sel: &Arc<Sel>) {
+        self.0.push(Arc::clone(sel));
+    }
+}
+
+impl Drop for Wakes {
+    fn drop(&mut self) {
+        for sel in self.0.drain(..) {
+            sel.wake();
+        }
+    }
+}
+
+/// What a receive found without waiting.
+pub(crate) enum TryRecv<T> {
+    Value(T),
+    Closed,
+    Empty,
+}
+
+/// What a send found without waiting.
+pub(crate) enum TrySend<T> {
+    Sent,
+    /// Every receiver is gone and the value would have to wait.
+    Abandoned(T),
+    Full(T),
+}
+
+impl<T> Chan<T> {
+    /// A channel with room for `cap` values, with one sender and one
+    /// receiver.
+    pub(crate) fn new(cap: usize, flavor: Flavor) -> Chan<T> {
+        Chan {
+            lock: Mutex::new(()),
+            state: UnsafeCell::new(State {
+                buf: VecDeque::new(),
+                closed: false,
+                abandoned: false,
+                recvq: VecDeque::new(),
+                sendq: VecDeque::new(),
+            }),
+            cap,
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+            flavor,
+            timers: (flavor == Flavor::Timer).then(|| Arc::new(AtomicUsize::new(0))),
+            on_abandon: OnceLock::new(),
+        }
+    }
+
+    /// Sets what runs when the last receiver is gone.
+    pub(crate) fn on_abandon(&self, f: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.on_abandon.set(f);
+    }
+
+    /// For a timer channel: records how many timers will send on it.
+    pub(crate) fn set_armed(&self, armed: usize) {
+        if let Some(timers) = &self.timers {
+            timers.store(armed, Ordering::SeqCst);
+        }
+    }
+
+    /// Takes every buffered value out; returns how many there were. (A
+    /// timer's stale value, dropped on `stop` or `reset`.)
+    pub(crate) fn clear(&self) -> usize {
+        let values = {
+            let _lock = self.locked();
+            // SAFETY: we hold the lock; this is the only reference.
+            std::mem::take(&mut unsafe { self.state() }.buf)
+        };
+        values.len()
+    }
+
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The channel's lock, for `select!` (which takes several in address
+    /// order) and for [`Chan::locked`].
+    pub(crate) fn raw_lock(&self) -> &Mutex<()> {
+        &self.lock
+    }
+
+    /// Takes the channel's lock.
+    pub(crate) fn locked(&self) -> MutexGuard<'_, ()> {
+        lock(&self.lock)
+    }
+
+    /// The state behind the lock.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread holds `self.lock` for as long as the reference
+    /// lives, and holds no other reference returned by this function.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn state(&self) -> &mut State<T> {
+        // SAFETY: the caller holds the lock, which gives exclusive access to
+        // the state, and keeps one reference at a time (this function's
+        // contract).
+        unsafe { &mut *self.state.get() }
+    }
+
+    /// The number of buffered values.
+    pub(crate) fn len(&self) -> usize {
+        let _lock = self.locked();
+        // SAFETY: we hold the lock; this is the only reference.
+        unsafe { self.state() }.buf.len()
+    }
+
+    /// Receives without waiting.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread holds this channel's lock and no reference from
+    /// [`Chan::state`].
+    pub(crate) unsafe fn try_recv_locked(&self, wakes: &mut Wakes) -> TryRecv<T> {
+        // SAFETY: the caller holds the lock and no other state reference.
+        let state = unsafe { self.state() };
+        while let Some(entry) = state.sendq.pop_front() {
+            if !entry.sel.claim() {
+                // A select that completed elsewhere, or a cancelled wait.
+                continue;
+            }
+            let sent = entry.take().expect("a queued send holds its value");
+            let value = match state.buf.pop_front() {
+                // Full buffer: the oldest value is ours, the sender's joins
+                // the back (FIFO is kept).
+                Some(oldest) => {
+                    state.buf.push_back(sent);
+                    oldest
+                }
+                // Unbuffered: straight from the sender.
+                None => sent,
+            };
+            entry.sel.complete(entry.case, false);
+            wakes.push(&entry.sel);
+            return TryRecv::Value(value);
+        }
+        if let Some(value) = state.buf.pop_front() {
+            return TryRecv::Value(value);
+        }
+        if state.closed {
+            return TryRecv::Closed;
+        }
+        TryRecv::Empty
+    }
+
+    /// Sends without waiting.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Chan::try_recv_locked`].
+    pub(crate) unsafe fn try_send_locked(&self, value: T, wakes: &mut Wakes) -> TrySend<T> {
+        // SAFETY: the caller holds the lock and no other state reference.
+        let state = unsafe { self.state() };
+        while let Some(entry) = state.recvq.pop_front() {
+            if !entry.sel.claim() {
+                continue;
+            }
+            *lock(&entry.value) = Some(value);
+            entry.sel.complete(entry.case, false);
+            wakes.push(&entry.sel);
+            return TrySend::Sent;
+        }
+        if state.buf.len() < self.cap {
+            state.buf.push_back(value);
+            return TrySend::Sent;
+        }
+        if state.abandoned {
+            return TrySend::Abandoned(value);
+        }
+        TrySend::Full(value)
+    }
+
+    /// Queues a receive for arm `case` of the wait `sel`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Chan::try_recv_locked`].
+    pub(crate) unsafe fn enqueue_recv_locked(
+        &self,
+        sel: &Arc<Sel>,
+        case: usize,
+        select: bool,
+    ) -> Arc<Entry<T>> {
+        let entry = Arc::new(Entry {
+            sel: Arc::clone(sel),
+            case,
+            select,
+            value: Mutex::new(None),
+        });
+        // SAFETY: the caller holds the lock and no other state reference.
+        unsafe { self.state() }.recvq.push_back(Arc::clone(&entry));
+        entry
+    }
+
+    /// Queues a send of `value` for arm `case` of the wait `sel`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Chan::try_recv_locked`].
+    pub(crate) unsafe fn enqueue_send_locked(
+        &self,
+        sel: &Arc<Sel>,
+        case: usize,
+        select: bool,
+        value: T,
+    ) -> Arc<Entry<T>> {
+        let entry = Arc::new(Entry {
+            sel: Arc::clone(sel),
+            case,
+            select,
+            value: Mutex::new(Some(value)),
+        });
+        // SAFETY: the caller holds the lock and no other state reference.
+        unsafe { self.state() }.sendq.push_back(Arc::clone(&entry));
+        entry
+    }
+
+    /// Takes a queued entry back out (its wait ended another way).
+    pub(crate) fn dequeue(&self, entry: &Arc<Entry<T>>) {
+        let _lock = self.locked();
+        // SAFETY: we hold the lock; this is the only reference.
+        let state = unsafe { self.state() };
+        for queue in [&mut state.recvq, &mut state.sendq] {
+            if let Some(i) = queue.iter().position(|e| Arc::ptr_eq(e, entry)) {
+                queue.remove(i);
+                return;
+            }
+        }
+    }
+
+    /// One more sender.
+    pub(crate) fn add_sender(&self) {
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One more receiver.
+    pub(crate) fn add_receiver(&self) {
+        self.receivers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sender is gone; the last one closes the channel, completing every
+    /// queued receive with "closed".
+    pub(crate) fn drop_sender(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let mut wakes = Wakes::default();
+        let _lock = self.locked();
+        // SAFETY: we hold the lock; this is the only reference.
+        let state = unsafe { self.state() };
+        state.closed = true;
+        for entry in state.recvq.drain(..) {
+            if entry.sel.claim() {
+                entry.sel.complete(entry.case, true);
+                wakes.push(&entry.sel);
+            }
+        }
+        drop(_lock);
+        drop(wakes);
+    }
+
+    /// A receiver is gone; after the last one, queued plain sends fail and
+    /// give their values back.
+    pub(crate) fn drop_receiver(&self) {
+        if self.receivers.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let mut wakes = Wakes::default();
+        let _lock = self.locked();
+        // SAFETY: we hold the lock; this is the only reference.
+        let state = unsafe { self.state() };
+        state.abandoned = true;
+        // A select's send arm stays queued: it is never ready, as in Go.
+        state.sendq.retain(|entry| {
+            if entry.select {
+                return true;
+            }
+            if entry.sel.claim() {
+                entry.sel.complete(entry.case, true);
+                wakes.push(&entry.sel);
+            }
+            false
+        });
+        drop(_lock);
+        drop(wakes);
+        if let Some(f) = self.on_abandon.get() {
+            f();
+        }
+    }
+}
