@@ -551,7 +551,11 @@ pub(crate) fn wait(
     };
     let outer = outer.map(|b| (b, slot.state() & (BLOCKED_BIT | TIMED_BIT)));
     slot.set_bits(bits);
-    RUNNING.fetch_sub(1, Ordering::Relaxed);
+    if !slot.is_guest {
+        // A guest (a foreign thread owning a scope) never counted as
+        // running.
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
+    }
     Waiting {
         slot: Some(slot),
         outer,
@@ -584,7 +588,9 @@ impl Drop for Waiting {
             c.blocked = restored.map(|(b, _)| b);
         }
         slot.set_bits(bits);
-        RUNNING.fetch_add(1, Ordering::Relaxed);
+        if !slot.is_guest {
+            RUNNING.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -848,7 +854,7 @@ pub(crate) fn park_until(
 }
 
 /// How long a goroutine spins before it yields and parks.
-const SPIN_FOR: Duration = Duration::from_micros(10);
+const SPIN_FOR: Duration = Duration::from_micros(50);
 
 /// How many times it yields before it parks.
 const YIELDS: u32 = 4;
