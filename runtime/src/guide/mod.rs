@@ -73,3 +73,46 @@ pub mod porting_a_go_server {}
 
 #[doc = include_str!("performance.md")]
 pub mod performance {}
+
+#[cfg(test)]
+mod tests {
+    /// The chapters declared above, as `pub mod NAME {}` lines.
+    fn chapters() -> Vec<&'static str> {
+        include_str!("mod.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(" {}"))
+            .collect()
+    }
+
+    /// The README (the crate page on docs.rs, a front page on GitHub) links
+    /// each chapter by its docs.rs address: every link names a chapter
+    /// that exists, and every chapter is linked.
+    #[test]
+    fn readme_links_every_chapter_by_its_module_name() {
+        const PREFIX: &str = "https://docs.rs/goscope/latest/goscope/guide/";
+        let readme = include_str!("../../README.md");
+        let linked: Vec<&str> = readme
+            .split(PREFIX)
+            .skip(1)
+            .map(|rest| {
+                rest.split_once("/index.html")
+                    .map(|(name, _)| name)
+                    .expect("a guide link ends in /index.html")
+            })
+            .collect();
+        let chapters = chapters();
+        assert!(!chapters.is_empty(), "no `pub mod NAME {}` line found");
+        for name in &linked {
+            assert!(
+                chapters.contains(name),
+                "README links {name}, no such chapter"
+            );
+        }
+        for name in &chapters {
+            assert!(
+                linked.contains(name),
+                "README does not link the chapter {name}"
+            );
+        }
+    }
+}
