@@ -101,7 +101,7 @@ mod tests {
             })
             .collect();
         let chapters = chapters();
-        assert!(!chapters.is_empty(), "no `pub mod NAME {}` line found");
+        assert!(!chapters.is_empty(), "no `pub mod NAME {{}}` line found");
         for name in &linked {
             assert!(
                 chapters.contains(name),
