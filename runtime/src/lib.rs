@@ -1,107 +1,4 @@
-//! Go's concurrency model as a Rust DSL.
-//!
-//! goscope gives Rust the `go` statement, `select`, `defer`, channels,
-//! `sync.WaitGroup`, `context`, `errgroup` and Go's timers, lowered onto
-//! scoped OS threads and [crossbeam-channel](https://docs.rs/crossbeam-channel).
-//! A Go program ports line by line:
-//!
-//! ```
-//! use goscope::prelude::*;
-//!
-//! fn worker(id: usize, jobs: Receiver<i32>, results: Sender<i32>) {
-//!     for j in &jobs {
-//!         results.send(j * 2).unwrap();
-//!     }
-//!     let _ = id;
-//! }
-//!
-//! #[goscope::main]
-//! fn main() {
-//!     let (jobs_tx, jobs) = chan(100);
-//!     let (results, results_rx) = chan(100);
-//!     for w in 1..=3 {
-//!         go!(worker(w, jobs.clone(), results.clone()));
-//!     }
-//!     for j in 1..=5 {
-//!         jobs_tx.send(j).unwrap();
-//!     }
-//!     drop(jobs_tx); // close(jobs)
-//!     drop(results);
-//!     let sum: i32 = results_rx.iter().sum();
-//!     assert_eq!(sum, 30);
-//! }
-//! ```
-//!
-//! # From Go to goscope
-//!
-//! | Go | goscope |
-//! | --- | --- |
-//! | `go f(x)` | [`go!(f(x))`](go!) |
-//! | `go func() { ... }()` | `go! { ... }` |
-//! | `go f(x)` in a function that returns without waiting for it | [`go!(static f(x))`](go!) |
-//! | `ch := make(chan T, n)` | `let (tx, rx) = chan::<T>(n);` ([`chan`]) |
-//! | `ch <- v` | `tx.send(v)` ([`Sender::send`]) |
-//! | `v, ok := <-ch` | `let v = rx.recv();` (`Option<T>`, [`Receiver::recv`]) |
-//! | `for v := range ch` | `for v in &rx` |
-//! | `close(ch)` | `drop(tx)` (the last [`Sender`]) |
-//! | `select { case v := <-ch: ... }` | [`select! { v = <-rx => ... }`](select!) |
-//! | a `select` case on a channel nobody closes | [`Some(v) = <-rx => ...`](select!) (off once `rx` closes) |
-//! | `ch = nil` to turn a `select` case off | a refutable pattern, or [`never()`](fn@never) |
-//! | `defer f(x)` | [`defer!(f(x))`](defer!) |
-//! | `var wg sync.WaitGroup` | `let wg = WaitGroup::new();` ([`WaitGroup`]) |
-//! | `time.After(d)`, `time.Tick(d)` | [`after(d)`](after), [`tick(d)`](tick) |
-//! | `time.NewTimer(d)`, `time.NewTicker(d)`, `time.AfterFunc(d, f)` | [`time::Timer::new(d)`](time::Timer::new), [`time::Ticker::new(d)`](time::Ticker::new), [`time::after_func(d, f)`](time::after_func) |
-//! | `context.Background()`, `context.WithCancel(ctx)`, `WithTimeout`, `WithDeadline` | [`context::Context::background()`](context::Context::background), [`ctx.with_cancel()`](context::Context::with_cancel), [`with_timeout`](context::Context::with_timeout), [`with_deadline`](context::Context::with_deadline) |
-//! | `errgroup.Group`, `errgroup.WithContext(ctx)` | [`errgroup::Group::new()`](errgroup::Group::new), [`errgroup::Group::with_context(&ctx)`](errgroup::Group::with_context) |
-//! | `sync.Mutex`, `sync.RWMutex` | [`sync::Mutex`], [`sync::RwLock`] (Rust's guards, no poisoning, seen by deadlock reports) |
-//! | `sync.Once`, `sync/atomic`, `sync.Cond` | [`std::sync::OnceLock`], [`std::sync::atomic`], [`std::sync::Condvar`] |
-//! | a package-level channel | `static CH: LazyLock<(Sender<T>, Receiver<T>)> = LazyLock::new(\|\| chan(n));` |
-//! | a nil channel | [`never()`](fn@never) |
-//! | `runtime.NumGoroutine()` | [`num_goroutine()`](num_goroutine) |
-//! | `runtime.Gosched()` | [`std::thread::yield_now()`](std::thread::yield_now) |
-//! | `func main()` | `#[goscope::main] fn main()` |
-//!
-//! # Where goscope differs from Go, and why
-//!
-//! - **Goroutines started inside `#[goscope::main]`, `#[goscope::scoped]` or
-//!   `#[goscope::test]` are scoped**: they may borrow the function's locals,
-//!   and the function returns only once all of them have finished. Go lets
-//!   `main` return under running goroutines and relies on a garbage
-//!   collector for everything they touch; Rust's borrow checker needs the
-//!   join to prove the borrows sound. Elsewhere `go!` starts a detached
-//!   goroutine that owns its data, as in Go.
-//! - **A channel closes when its last [`Sender`] is dropped.** There is no
-//!   `close`, so a send on a closed channel and a double close, both run-time
-//!   panics in Go, do not compile. A goroutine that owned a sender closes
-//!   its channel when it returns, even where the Go original never closes
-//!   it: in `select!`, `Some(v) = <-rx` turns that arm off instead of taking
-//!   the closed channel's `None` again and again.
-//! - **`defer!` runs at the end of the enclosing block**, Rust's unit of
-//!   cleanup, not at function exit. At the top level of a function the two
-//!   are the same.
-//! - **`break` and `continue` in a `select!` arm act on the enclosing loop**,
-//!   as in a `match`; in Go, `break` ends the `select` itself.
-//! - **Data races do not compile**: a goroutine that mutates what another
-//!   uses needs a `Mutex` or an atomic, as the borrow checker demands.
-//! - **Results are not lost**: a goroutine's function returns `()` or
-//!   `Result<(), E>` ([`Outcome`]); an `Err` is raised as a panic, and a
-//!   scoped goroutine's panic resumes in the function that owns the scope
-//!   with its original payload.
-//!
-//! # Deadlocks and leaks
-//!
-//! Under `#[goscope::main]`, when every goroutine is blocked in a goscope
-//! operation that only another goroutine could complete, the program prints
-//! Go's `fatal error: all goroutines are asleep - deadlock!` with one entry
-//! per goroutine (what it waits on, where, and which `go!` started it) and
-//! exits with status 2. Under `#[goscope::test]` the test fails with that
-//! report, and a test that returns while goroutines it started still run
-//! fails with a leak report (`#[goscope::test(leak_check = "off")]` opts out).
-//! The detector never mistakes sleeping, computing, I/O or `std::sync`
-//! waits for blocking, and stays silent while any thread goscope did not start
-//! is alive (it could hold a channel end). It reports about 250 ms after the
-//! last goroutine blocks; `GOSCOPE_DEADLOCK=off` or
-//! `#[goscope::main(deadlock = "off")]` turns it off.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_op_in_unsafe_fn)]
 // Under loom (`.ci/loom`) `WaitGroup` waits without the deadlock detector.
 #![cfg_attr(loom, allow(dead_code))]
@@ -111,6 +8,7 @@ pub mod context;
 mod defer;
 mod detect;
 pub mod errgroup;
+pub mod guide;
 mod prim;
 mod sched;
 pub mod sync;
