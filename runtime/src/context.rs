@@ -355,7 +355,7 @@ impl Context {
             }
         }
         if let Some(when) = own_timer {
-            if when <= Instant::now() {
+            if when <= crate::time::now() {
                 node.cancel(Error::DeadlineExceeded, true);
             } else {
                 let mut state = lock(&node.state);

@@ -12,6 +12,7 @@ pub mod guide;
 mod prim;
 mod sched;
 pub mod sync;
+pub mod synctest;
 pub mod time;
 
 pub use crate::chan::{

@@ -155,8 +155,9 @@ fn finish_wait<T>(
     site: &'static Location<'static>,
     deadline: Option<Instant>,
 ) -> Result<Option<T>, Failed<T>> {
-    let waiting = park::wait(what, site, None, chan.timers.iter().cloned().collect());
-    park::park_until(&waiting, deadline, || entry.sel.done().is_some());
+    let timers = chan.timers.iter().cloned().collect();
+    let waiting = park::wait(what, site, None, timers, deadline);
+    park::park_until(&waiting, || entry.sel.done().is_some());
     let (done, stop) = match entry.sel.done() {
         Some(done) => (Some(done), false),
         // Stopped or timed out: take the entry back, unless a partner has
@@ -190,7 +191,7 @@ fn finish_wait<T>(
 /// The instant `timeout` from now; `None` if that is beyond what `Instant`
 /// can count (as good as forever).
 fn deadline_in(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
+    park::now().checked_add(timeout)
 }
 
 impl<T> Sender<T> {
@@ -219,7 +220,7 @@ impl<T> Sender<T> {
             TrySend::Abandoned(v) => return Err(Failed::Closed(Some(v))),
             TrySend::Full(v) => v,
         };
-        if deadline.is_some_and(|d| d <= Instant::now()) {
+        if deadline.is_some_and(|d| d <= park::now()) {
             return Err(Failed::Timeout(Some(value)));
         }
         let sel = Sel::new();
@@ -256,7 +257,7 @@ impl<T> Receiver<T> {
             TryRecv::Closed => return Ok(None),
             TryRecv::Empty => {}
         }
-        if deadline.is_some_and(|d| d <= Instant::now()) {
+        if deadline.is_some_and(|d| d <= park::now()) {
             return Err(());
         }
         let sel = Sel::new();

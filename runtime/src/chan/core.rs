@@ -43,6 +43,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, Thread};
 
 use crate::lock;
+use crate::sched::park::{self, Slot};
 
 /// What kind of channel this is, for reports and the detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +121,9 @@ pub(crate) struct Sel {
     /// `WAITING`, `CLAIMED`, `CANCELLED`, or `DONE + 2 * case + closed`.
     state: AtomicUsize,
     thread: Thread,
+    /// The waiter's record, if it is in a synctest bubble: whoever
+    /// completes the wait ends its durable count at once.
+    member: Option<Arc<Slot>>,
 }
 
 const WAITING: usize = 0;
@@ -140,6 +144,7 @@ impl Sel {
         Arc::new(Sel {
             state: AtomicUsize::new(WAITING),
             thread: thread::current(),
+            member: park::bubble_slot(),
         })
     }
 
@@ -163,6 +168,9 @@ impl Sel {
     fn complete(&self, case: usize, closed: bool) {
         self.state
             .store(DONE + 2 * case + usize::from(closed), Ordering::Release);
+        if let Some(member) = &self.member {
+            park::unblock(member);
+        }
     }
 
     /// The waiter gives up (cancelled, ended or timed out). If a partner

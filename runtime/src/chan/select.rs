@@ -492,8 +492,8 @@ fn wait_for_arm<'a>(
     let timers: Vec<_> = arms.iter().filter_map(|arm| arm.timers()).collect();
     // With every arm off (nil channels, refused patterns) nothing is queued
     // and nothing can complete the wait: Go's select over nil channels.
-    let waiting = park::wait(Wait::Select, site, None, timers);
-    park::park_until(&waiting, None, || sel.done().is_some());
+    let waiting = park::wait(Wait::Select, site, None, timers, None);
+    park::park_until(&waiting, || sel.done().is_some());
     let done = sel.done().or_else(|| sel.cancel());
     let stop = done.is_none() && waiting.must_stop();
     drop(waiting);
@@ -564,8 +564,14 @@ fn in_random_order(n: usize, mut ready: impl FnMut(usize) -> bool) -> Option<usi
 /// a test), by unwinding.
 #[track_caller]
 pub fn select_no_cases() -> ! {
-    let waiting = park::wait(Wait::SelectNoCases, Location::caller(), None, Vec::new());
-    park::park_until(&waiting, None, || false);
+    let waiting = park::wait(
+        Wait::SelectNoCases,
+        Location::caller(),
+        None,
+        Vec::new(),
+        None,
+    );
+    park::park_until(&waiting, || false);
     while std::thread::panicking() {
         // A deferred `select! {}` while unwinding has nothing to return and
         // cannot unwind again: it waits for good (the detector reports it).

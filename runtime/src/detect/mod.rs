@@ -50,9 +50,8 @@ use std::time::{Duration, Instant};
 use crate::lock;
 use crate::sched::park::{self, BLOCKED_BIT, GInfo, RootSlot, Slot, TIMED_BIT, Wait};
 
-pub(crate) use report::describe;
+pub(crate) use crate::sched::dump::describe;
 
-mod report;
 #[cfg(unix)]
 mod signal;
 

@@ -48,13 +48,16 @@ impl Join {
     /// Counts a goroutine out. Called exactly once per [`Join::spawned`], as
     /// the goroutine's very last access to anything the scope's owner may
     /// free once [`Join::wait`] returns.
-    pub(crate) fn finished(&self) {
+    /// Returns whether it was the last one.
+    pub(crate) fn finished(&self) -> bool {
         // Release: everything the goroutine did happens before the owner's
         // Acquire load sees the count it leaves.
-        if self.running.fetch_sub(1, Ordering::Release) == 1 {
+        let last = self.running.fetch_sub(1, Ordering::Release) == 1;
+        if last {
             // `self` is kept alive by the caller's `Arc`, not by the count.
             self.owner.unpark();
         }
+        last
     }
 
     /// The goroutines counted in and not yet out.

@@ -9,7 +9,9 @@
 //! Dependencies run one way: `scope` → `goroutine` → `pool` → `park` →
 //! `cancel`; nothing in `sched` imports the detector.
 
+pub(crate) mod bubble;
 pub(crate) mod cancel;
+pub(crate) mod dump;
 pub(crate) mod goroutine;
 pub(crate) mod join;
 pub(crate) mod park;

@@ -39,7 +39,10 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use crate::lock;
+use crate::sched::bubble::{Bubble, Key, WakeAt};
 use crate::sched::cancel::{Cancellable, Cancelled, Token};
+
+pub(crate) use crate::sched::dump::describe;
 
 /// What a waiting goroutine waits for, in Go's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +52,8 @@ pub(crate) enum Wait {
     ChanReceiveNil,
     Select,
     SelectNoCases,
+    Synctest,
+    BubbleRun,
     Group,
     Scope,
     /// `sleep`: ends by time alone, so never counted as blocked.
@@ -63,6 +68,17 @@ impl Wait {
     fn is_blocking(self) -> bool {
         !matches!(self, Wait::Sleep)
     }
+
+    /// Whether the wait is durable in a synctest bubble: only another
+    /// member, or the bubble's clock, can end it (not a lock, as in Go).
+    fn is_durable(self) -> bool {
+        // `synctest::run`'s own wait is counted by the bubble itself (see
+        // `Bubble::await_members`).
+        !matches!(
+            self,
+            Wait::MutexLock | Wait::RwLockRLock | Wait::RwLockLock | Wait::BubbleRun
+        )
+    }
 }
 
 impl fmt::Display for Wait {
@@ -73,6 +89,8 @@ impl fmt::Display for Wait {
             Wait::ChanReceiveNil => "chan receive (nil chan)",
             Wait::Select => "select",
             Wait::SelectNoCases => "select (no cases)",
+            Wait::Synctest => "synctest.Wait",
+            Wait::BubbleRun => "synctest.Run: waiting for the bubble's goroutines",
             Wait::Group => "sync.WaitGroup.Wait",
             Wait::Scope => "scope: waiting for its goroutines",
             Wait::Sleep => "sleep",
@@ -97,8 +115,10 @@ pub(crate) struct GInfo {
     /// Whether the detector watches it.
     pub(crate) tracked: bool,
     /// Whether the detector may end it (only under `#[goscope::test]`: a
-    /// program exits instead).
+    /// program exits instead), or its synctest bubble when it deadlocks.
     pub(crate) endable: bool,
+    /// The synctest bubble it belongs to; 0 if none.
+    pub(crate) bubble: u64,
 }
 
 /// The timers that would make a waiting goroutine ready by time alone: the
@@ -116,6 +136,9 @@ pub(crate) struct Blocked {
     interrupt: Option<Arc<dyn Interrupt>>,
     /// See [`Timers`].
     pub(crate) timers: Timers,
+    /// What the wait is on (a `WaitGroup`, a scope), for releasing its
+    /// waiters in a synctest bubble; 0 if nothing to name.
+    key: usize,
 }
 
 impl Blocked {
@@ -138,6 +161,8 @@ pub(crate) struct Current {
     /// The cancellation token of the innermost scope this goroutine is in:
     /// the one it was started into, or the innermost one it owns.
     token: Option<Arc<dyn Cancellable>>,
+    /// The synctest bubble the goroutine belongs to.
+    bubble: Option<Arc<Bubble>>,
 }
 
 /// A thread that runs goroutines: the record every wait goes through.
@@ -155,6 +180,12 @@ pub(crate) struct Slot {
     state: AtomicU64,
     /// For roots: the report to fail with, set by the detector.
     pub(crate) report: Mutex<Option<String>>,
+    /// Whether the goroutine's current wait counts as durably blocked in
+    /// its bubble (cleared by whoever ends the wait first).
+    durable: AtomicBool,
+    /// Counts the goroutine's waits, so a late timer meant for an earlier
+    /// wait is told apart.
+    generation: AtomicU64,
     pub(crate) is_root: bool,
     pub(crate) is_main: bool,
     /// A thread goscope did not start, given a slot only while it owns a
@@ -224,24 +255,55 @@ thread_local! {
     static ROOT_LIVE: RefCell<Option<LiveToken>> = const { RefCell::new(None) };
 }
 
-/// One goroutine counted in its root's live count, until dropped.
-pub(crate) struct LiveToken(Arc<AtomicUsize>);
+/// One goroutine counted in its root's live count and as a member of its
+/// synctest bubble, until dropped.
+pub(crate) struct LiveToken {
+    root: Option<Arc<AtomicUsize>>,
+    bubble: Option<Arc<Bubble>>,
+}
 
 impl Drop for LiveToken {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        if let Some(root) = &self.root {
+            root.fetch_sub(1, Ordering::SeqCst);
+        }
+        if let Some(bubble) = &self.bubble {
+            bubble.leave();
+        }
     }
 }
 
-/// Counts a new goroutine in the current root's live count; the token goes
-/// with the goroutine to its thread and is dropped when it ends (or never
-/// starts).
+/// Counts a new goroutine in the current root's live count and in the
+/// current bubble; the token goes with the goroutine to its thread and is
+/// dropped when it ends (or never starts).
 pub(crate) fn root_live() -> Option<LiveToken> {
     ROOT_LIVE.with(|r| {
-        let live = Arc::clone(&r.borrow().as_ref()?.0);
-        live.fetch_add(1, Ordering::SeqCst);
-        Some(LiveToken(live))
+        let r = r.borrow();
+        let parent = r.as_ref()?;
+        let root = parent.root.clone();
+        if let Some(root) = &root {
+            root.fetch_add(1, Ordering::SeqCst);
+        }
+        let bubble = parent.bubble.clone();
+        if let Some(bubble) = &bubble {
+            bubble.join();
+        }
+        Some(LiveToken { root, bubble })
     })
+}
+
+/// The current time: the bubble's clock in a synctest bubble, else
+/// `Instant::now()`.
+pub(crate) fn now() -> Instant {
+    current_bubble().map_or_else(Instant::now, |bubble| bubble.now())
+}
+
+/// The synctest bubble of the goroutine running on this thread.
+pub(crate) fn current_bubble() -> Option<Arc<Bubble>> {
+    ROOT_LIVE
+        .try_with(|r| r.borrow().as_ref()?.bubble.clone())
+        .ok()
+        .flatten()
 }
 
 fn new_slot(is_root: bool, is_main: bool, is_guest: bool) -> Arc<Slot> {
@@ -252,6 +314,8 @@ fn new_slot(is_root: bool, is_main: bool, is_guest: bool) -> Arc<Slot> {
         ended: AtomicBool::new(false),
         state: AtomicU64::new(0),
         report: Mutex::new(None),
+        durable: AtomicBool::new(false),
+        generation: AtomicU64::new(0),
         is_root,
         is_main,
         is_guest,
@@ -323,6 +387,7 @@ pub(crate) fn spawner() -> GInfo {
             go_site: None,
             tracked: p.tracked,
             endable: p.endable,
+            bubble: p.bubble,
         },
         None => GInfo {
             id: 0,
@@ -331,6 +396,7 @@ pub(crate) fn spawner() -> GInfo {
             go_site: None,
             tracked: detection_enabled(),
             endable: false,
+            bubble: 0,
         },
     }
 }
@@ -351,11 +417,13 @@ pub(crate) fn begin(
     token: Option<Arc<dyn Cancellable>>,
 ) {
     INFO.with(|i| i.set(Some(info)));
+    let bubble = live.as_ref().and_then(|l| l.bubble.clone());
     ROOT_LIVE.with(|r| *r.borrow_mut() = live);
     *slot.lock() = Some(Current {
         info,
         blocked: None,
         token,
+        bubble,
     });
     RUNNING.fetch_add(1, Ordering::Relaxed);
 }
@@ -395,12 +463,14 @@ pub(crate) fn enter_root(main: bool, tracked: bool) -> RootSlot {
         go_site: None,
         tracked,
         endable: !main,
+        bubble: 0,
     };
     let slot = new_slot(true, main, false);
     *slot.lock() = Some(Current {
         info,
         blocked: None,
         token: None,
+        bubble: None,
     });
     let previous_info = INFO.with(|i| i.replace(Some(info)));
     ROOTS.fetch_add(1, Ordering::SeqCst);
@@ -409,7 +479,10 @@ pub(crate) fn enter_root(main: bool, tracked: bool) -> RootSlot {
     // The root itself holds one count in its thread local: a leak check
     // waits for the count to fall back to one.
     let live = Arc::new(AtomicUsize::new(1));
-    let token = LiveToken(Arc::clone(&live));
+    let token = LiveToken {
+        root: Some(Arc::clone(&live)),
+        bubble: None,
+    };
     let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(token));
     RootSlot {
         slot,
@@ -483,7 +556,7 @@ pub(crate) fn may_spin() -> bool {
 /// its drop (which ends the wait). While it lives the goroutine's record
 /// says what it waits on and where; the detector counts it blocked (unless
 /// time alone can end the wait); a cancellation or the detector wakes its
-/// thread.
+/// thread; in a synctest bubble it counts as durably blocked.
 ///
 /// Nothing of the user's may run while a `Waiting` lives (a value dropped,
 /// a pattern tested): the record would call a running goroutine blocked.
@@ -494,45 +567,65 @@ pub(crate) struct Waiting {
     /// The wait this one interrupted (a wait inside a `Drop` inside a wait).
     outer: Option<(Blocked, u64)>,
     /// Whether the goroutine can be stopped while it waits: by the detector
-    /// (under `#[goscope::test]`) or by the cancellation of its scope.
+    /// (under `#[goscope::test]`), by the cancellation of its scope, or by
+    /// its synctest bubble's deadlock.
     stoppable: bool,
+    /// When the wait ends by time: on the bubble's clock in a bubble.
+    deadline: Option<Instant>,
+    /// The bubble, and the timer of `deadline` on its clock.
+    bubble: Option<(Arc<Bubble>, Option<Key>)>,
 }
 
 /// Marks the current goroutine waiting on `what` at `site` until the
 /// returned guard is dropped. `interrupt` is poked, besides an unpark, when
 /// the wait must end early; `timers` are the timer channels that may end it
-/// by time alone.
+/// by time alone; `deadline` ends it by time (see [`park_until`]; in a
+/// synctest bubble it is on the bubble's clock).
 pub(crate) fn wait(
     what: Wait,
     site: &'static Location<'static>,
     interrupt: Option<Arc<dyn Interrupt>>,
     timers: Timers,
+    deadline: Option<Instant>,
 ) -> Waiting {
+    wait_on(what, site, interrupt, timers, deadline, 0)
+}
+
+/// [`wait`], naming what the wait is on (`key`) so that whoever releases
+/// it can end its durable count in a bubble at once ([`release`]).
+pub(crate) fn wait_on(
+    what: Wait,
+    site: &'static Location<'static>,
+    interrupt: Option<Arc<dyn Interrupt>>,
+    timers: Timers,
+    deadline: Option<Instant>,
+    key: usize,
+) -> Waiting {
+    let unwatched = Waiting {
+        slot: None,
+        outer: None,
+        stoppable: false,
+        deadline,
+        bubble: None,
+    };
     // `try_with`: during thread-local destruction the slot is gone; wait
     // unwatched rather than panic (a scope's join must never unwind).
     let slot = SLOT.try_with(|s| s.borrow().clone()).ok().flatten();
     let Some(slot) = slot else {
-        return Waiting {
-            slot: None,
-            outer: None,
-            stoppable: false,
-        };
+        return unwatched;
     };
-    let (bits, stoppable, outer) = {
+    let (bits, stoppable, outer, bubble) = {
         let mut current = slot.lock();
         let Some(c) = current.as_mut() else {
             drop(current);
-            return Waiting {
-                slot: None,
-                outer: None,
-                stoppable: false,
-            };
+            return unwatched;
         };
         let blocked = Blocked {
             what,
             site,
             interrupt,
             timers,
+            key,
         };
         // Recorded even when the detector does not watch this goroutine:
         // cancellation needs the interrupt, and a dump shows the state.
@@ -547,7 +640,8 @@ pub(crate) fn wait(
         };
         let stoppable = c.info.endable || c.token.is_some();
         let outer = c.blocked.replace(blocked);
-        (bits, stoppable, outer)
+        let bubble = c.bubble.clone().filter(|_| what.is_durable());
+        (bits, stoppable, outer, bubble)
     };
     let outer = outer.map(|b| (b, slot.state() & (BLOCKED_BIT | TIMED_BIT)));
     slot.set_bits(bits);
@@ -556,10 +650,28 @@ pub(crate) fn wait(
         // running.
         RUNNING.fetch_sub(1, Ordering::Relaxed);
     }
+    let bubble = bubble.map(|bubble| {
+        // Durably blocked from now on. A timed wait's deadline is a timer
+        // on the bubble's clock, set before the count (the count may move
+        // the clock at once).
+        let generation = slot.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        slot.durable.store(true, Ordering::SeqCst);
+        let timer = deadline.map(|when| {
+            let wake = WakeAt {
+                slot: Arc::clone(&slot),
+                generation,
+            };
+            bubble.schedule(when, Arc::new(wake))
+        });
+        bubble.block();
+        (bubble, timer)
+    });
     Waiting {
         slot: Some(slot),
         outer,
         stoppable,
+        deadline,
+        bubble,
     }
 }
 
@@ -577,11 +689,26 @@ impl Waiting {
     pub(crate) fn stoppable(&self) -> bool {
         self.stoppable
     }
+
+    /// Whether the wait's deadline has passed (on the bubble's clock in a
+    /// bubble).
+    fn expired(&self) -> bool {
+        self.deadline.is_some_and(|deadline| match &self.bubble {
+            Some((bubble, _)) => bubble.now() >= deadline,
+            None => Instant::now() >= deadline,
+        })
+    }
 }
 
 impl Drop for Waiting {
     fn drop(&mut self) {
         let Some(slot) = &self.slot else { return };
+        if let Some((bubble, timer)) = self.bubble.take() {
+            if let Some(timer) = timer {
+                bubble.unschedule(timer);
+            }
+            unblock(slot);
+        }
         let restored = self.outer.take();
         let bits = restored.as_ref().map_or(0, |(_, bits)| *bits);
         if let Some(c) = slot.lock().as_mut() {
@@ -591,6 +718,165 @@ impl Drop for Waiting {
         if !slot.is_guest {
             RUNNING.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// Ends the durable count of `slot`'s wait in its bubble, if it still
+/// counts: called by whoever ends the wait first (a partner handing over a
+/// value, a release, the clock, the goroutine itself).
+pub(crate) fn unblock(slot: &Slot) {
+    if take_durable(slot) {
+        let bubble = slot.lock().as_ref().and_then(|c| c.bubble.clone());
+        if let Some(bubble) = bubble {
+            bubble.unblock();
+        }
+    }
+}
+
+/// Marks `slot`'s wait durable (the caller counts it in its bubble).
+pub(crate) fn mark_durable(slot: &Slot) {
+    slot.durable.store(true, Ordering::SeqCst);
+}
+
+/// Clears `slot`'s durable mark; true if it was set (the caller then takes
+/// it off its bubble's count).
+pub(crate) fn take_durable(slot: &Slot) -> bool {
+    slot.durable.swap(false, Ordering::SeqCst)
+}
+
+/// The bubble's clock reached the deadline of `slot`'s timed wait number
+/// `generation`: ends its durable count and wakes it (unless that wait is
+/// over already).
+pub(crate) fn wake_timed(slot: &Slot, generation: u64) {
+    if slot.generation.load(Ordering::SeqCst) == generation {
+        unblock(slot);
+        slot.unpark();
+    }
+}
+
+/// The slot of the current goroutine if it is in a synctest bubble, for a
+/// partner to end its durable count when it completes the wait.
+pub(crate) fn bubble_slot() -> Option<Arc<Slot>> {
+    current_bubble()?;
+    SLOT.try_with(|s| s.borrow().clone()).ok().flatten()
+}
+
+/// Live bubbles (so a release looks for bubble waiters only if any).
+static BUBBLES: AtomicUsize = AtomicUsize::new(0);
+
+/// The waits on `key` (a `WaitGroup`, a scope) have been released: in a
+/// synctest bubble, they stop counting as durably blocked now, before
+/// their goroutines run.
+pub(crate) fn release(key: usize) {
+    if BUBBLES.load(Ordering::SeqCst) == 0 {
+        return;
+    }
+    for slot in slots() {
+        let waits_here = slot.lock().as_ref().is_some_and(|c| {
+            c.bubble.is_some() && c.blocked.as_ref().is_some_and(|b| b.key == key)
+        });
+        if waits_here {
+            unblock(&slot);
+        }
+    }
+}
+
+/// Ends every goroutine of bubble `id` (it deadlocked): they unwind out of
+/// their waits.
+pub(crate) fn end_bubble(id: u64) {
+    for slot in slots() {
+        let member = slot
+            .lock()
+            .as_ref()
+            .is_some_and(|c| c.info.bubble == id && c.blocked.is_some());
+        if member {
+            end(&slot);
+        }
+    }
+}
+
+/// Makes the current thread a member of `bubble` until the guard is
+/// dropped: goroutines it starts join the bubble, its waits count in it. A
+/// thread goscope did not start gets a guest slot for that time.
+pub(crate) fn enter_bubble(bubble: &Arc<Bubble>) -> BubbleGuard {
+    let token = enter_token_slot();
+    let slot = SLOT
+        .with(|s| s.borrow().clone())
+        .expect("enter_token_slot gives a slot");
+    let info = {
+        let mut current = slot.lock();
+        let c = current.as_mut().expect("a slot with a goroutine");
+        c.info.bubble = bubble.id;
+        c.info.endable = true;
+        c.bubble = Some(Arc::clone(bubble));
+        c.info
+    };
+    let previous_info = INFO.with(|i| i.replace(Some(info)));
+    // This thread's own membership: `Bubble::new` counted it, and the
+    // token's drop counts it out. Its root's count is shared, one more.
+    let root = ROOT_LIVE.with(|r| r.borrow().as_ref().and_then(|l| l.root.clone()));
+    if let Some(root) = &root {
+        root.fetch_add(1, Ordering::SeqCst);
+    }
+    let mine = LiveToken {
+        root,
+        bubble: Some(Arc::clone(bubble)),
+    };
+    let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(mine));
+    BUBBLES.fetch_add(1, Ordering::SeqCst);
+    BubbleGuard {
+        slot,
+        previous_info,
+        previous_live,
+        guest: token,
+    }
+}
+
+/// Leaves the bubble (see [`enter_bubble`]).
+pub(crate) struct BubbleGuard {
+    slot: Arc<Slot>,
+    previous_info: Option<GInfo>,
+    previous_live: Option<LiveToken>,
+    guest: Option<TokenGuard>,
+}
+
+impl Drop for BubbleGuard {
+    fn drop(&mut self) {
+        BUBBLES.fetch_sub(1, Ordering::SeqCst);
+        if let Some(c) = self.slot.lock().as_mut() {
+            c.bubble = None;
+            if let Some(info) = self.previous_info {
+                c.info = info;
+            }
+        }
+        // Not ended any more: the thread goes on outside the bubble.
+        self.slot.ended.store(false, Ordering::SeqCst);
+        INFO.with(|i| i.set(self.previous_info));
+        // Counts this thread out of the bubble (and back to one count in
+        // its root's).
+        let mine =
+            ROOT_LIVE.with(|r| std::mem::replace(&mut *r.borrow_mut(), self.previous_live.take()));
+        drop(mine);
+        drop(self.guest.take());
+    }
+}
+
+/// A slot for the current thread, a guest one if it has none (see
+/// [`enter_token`]); returns the guard that removes a guest slot.
+fn enter_token_slot() -> Option<TokenGuard> {
+    if SLOT.with(|s| s.borrow().is_some()) {
+        return None;
+    }
+    let token: Arc<dyn Cancellable> = Arc::new(NoScope(Arc::new(Token::default())));
+    Some(enter_token(token))
+}
+
+/// The cancellation token of a thread that owns no scope.
+struct NoScope(Arc<Token>);
+
+impl Cancellable for NoScope {
+    fn token(&self) -> &Arc<Token> {
+        &self.0
     }
 }
 
@@ -605,7 +891,18 @@ pub(crate) fn block<R>(
     interrupt: Option<Arc<dyn Interrupt>>,
     op: impl FnOnce(bool) -> R,
 ) -> R {
-    let waiting = wait(what, site, interrupt, Vec::new());
+    block_on(what, site, interrupt, 0, op)
+}
+
+/// [`block`], naming what the wait is on (see [`wait_on`]).
+pub(crate) fn block_on<R>(
+    what: Wait,
+    site: &'static Location<'static>,
+    interrupt: Option<Arc<dyn Interrupt>>,
+    key: usize,
+    op: impl FnOnce(bool) -> R,
+) -> R {
+    let waiting = wait_on(what, site, interrupt, Vec::new(), None, key);
     op(waiting.stoppable)
 }
 
@@ -696,7 +993,9 @@ pub(crate) fn wake_cancelled() {
             }
         };
         // Outside the slot's lock: an `Interrupt` takes the waiter's lock,
-        // and the waiter may check `stop_requested` while holding it.
+        // and the waiter may check `stop_requested` while holding it. In a
+        // bubble it no longer counts as durably blocked: it will unwind.
+        unblock(slot);
         slot.wake(interrupt);
     }
 }
@@ -709,6 +1008,7 @@ pub(crate) fn end(slot: &Slot) {
         .as_ref()
         .and_then(|c| c.blocked.as_ref().and_then(|b| b.interrupt.clone()));
     slot.ended.store(true, Ordering::SeqCst);
+    unblock(slot);
     slot.wake(interrupt);
 }
 
@@ -734,6 +1034,7 @@ pub(crate) fn enter_token(token: Arc<dyn Cancellable>) -> TokenGuard {
             },
             blocked: None,
             token: None,
+            bubble: None,
         });
         SLOT.with(|s| *s.borrow_mut() = Some(Arc::clone(&slot)));
         guest = Some(Arc::clone(&slot));
@@ -795,20 +1096,16 @@ pub(crate) fn flush_idle_threads() -> bool {
     true
 }
 
-/// Parks the current thread until `done()` holds, spinning first while a
-/// CPU is idle (see [`may_spin`]), and checking `must_stop` at every
-/// wake-up; returns false if it stopped because of that. `deadline` ends the
-/// wait (returning true) when it passes.
+/// Parks the current thread until `done()` holds or the wait's deadline
+/// passes (true), spinning first while a CPU is idle (see [`may_spin`]),
+/// and checking `must_stop` at every wake-up (false if it stopped for that).
 ///
 /// The waker sets what `done` reads, then unparks this thread: an unpark of
-/// a thread that is still spinning costs no syscall.
-pub(crate) fn park_until(
-    waiting: &Waiting,
-    deadline: Option<Instant>,
-    done: impl Fn() -> bool,
-) -> bool {
-    if may_spin() {
-        // About 10 µs of spinning, then a few yields.
+/// a thread that is still spinning costs no syscall. In a synctest bubble
+/// the deadline is on the bubble's clock, whose timer unparks the thread.
+pub(crate) fn park_until(waiting: &Waiting, done: impl Fn() -> bool) -> bool {
+    if may_spin() && waiting.bubble.is_none() {
+        // Up to `SPIN_FOR` of spinning, then a few yields.
         let start = Instant::now();
         let mut step = 0u32;
         loop {
@@ -834,21 +1131,17 @@ pub(crate) fn park_until(
         }
     }
     loop {
-        if done() {
+        if done() || waiting.expired() {
             return true;
         }
         if waiting.must_stop() {
             return false;
         }
-        match deadline {
-            None => thread::park(),
-            Some(deadline) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    return true;
-                }
-                thread::park_timeout(deadline - now);
+        match (waiting.deadline, &waiting.bubble) {
+            (Some(deadline), None) => {
+                thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
             }
+            _ => thread::park(),
         }
     }
 }
@@ -867,4 +1160,9 @@ const YIELDS: u32 = 4;
 /// nothing can, the detector reports it.
 pub(crate) fn interrupted() -> bool {
     ended_by_detector() || (cancelled() && !thread::panicking())
+}
+
+/// The current thread's record, if it has one.
+pub(crate) fn current_slot() -> Option<Arc<Slot>> {
+    SLOT.try_with(|s| s.borrow().clone()).ok().flatten()
 }

@@ -119,7 +119,17 @@ impl ScopeState {
 
     /// Called by a goroutine as its very last access to the scope.
     fn finished(&self) {
-        self.join.finished();
+        // In a synctest bubble the owner's join stops counting as durably
+        // blocked now (the key is only compared, never followed).
+        let key = self.key();
+        if self.join.finished() {
+            park::release(key);
+        }
+    }
+
+    /// What the owner's join waits on, for [`park::release`].
+    fn key(&self) -> usize {
+        std::ptr::from_ref(self) as usize
     }
 
     /// Blocks until every goroutine of the scope has finished. Never
@@ -130,7 +140,7 @@ impl ScopeState {
         }
         // Not abortable: the detector ends the goroutines instead, and this
         // wait then ends as they unwind.
-        park::block(Wait::Scope, site, None, |_| self.join.wait());
+        park::block_on(Wait::Scope, site, None, self.key(), |_| self.join.wait());
     }
 }
 

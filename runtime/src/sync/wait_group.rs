@@ -153,8 +153,18 @@ impl WaitGroup {
         }
         state.generation = state.generation.wrapping_add(1);
         if state.waiters > 0 {
+            // In a synctest bubble the waiters stop counting as durably
+            // blocked now, before they run.
+            #[cfg(not(loom))]
+            park::release(self.key());
             self.inner.wake.notify_all();
         }
+    }
+
+    /// What the group's waiters wait on, for [`park::release`].
+    #[cfg(not(loom))]
+    fn key(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.inner) as usize
     }
 
     /// Decrements the count by one: `add(-1)`.
@@ -224,7 +234,7 @@ impl WaitGroup {
     #[cfg(not(loom))]
     fn wait_blocking(&self, site: &'static Location<'static>) -> Woken {
         let interrupt: std::sync::Arc<dyn Interrupt> = self.inner.clone();
-        park::block(Wait::Group, site, Some(interrupt), |abort| {
+        park::block_on(Wait::Group, site, Some(interrupt), self.key(), |abort| {
             self.inner.wait_for_zero(abort)
         })
     }

@@ -23,36 +23,13 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use crate::lock;
+use crate::sched::{bubble, park};
 
-/// Something the timer thread fires at a deadline.
-pub(crate) trait Fire: Send + Sync {
-    /// Called on the timer thread once `key`'s deadline has passed. Must not
-    /// block: every other timer of the process waits meanwhile.
-    fn fire(self: Arc<Self>, key: Key);
-}
-
-/// One scheduled deadline; unique per [`schedule`] call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Key {
-    when: Instant,
-    id: u64,
-}
-
-impl Key {
-    /// When it fires.
-    pub(crate) fn when(self) -> Instant {
-        self.when
-    }
-}
+pub(crate) use crate::sched::bubble::{Fire, Key};
 
 struct Driver {
-    timers: Mutex<Timers>,
+    timers: Mutex<BTreeMap<Key, Arc<dyn Fire>>>,
     thread: Thread,
-}
-
-struct Timers {
-    map: BTreeMap<Key, Arc<dyn Fire>>,
-    next_id: u64,
 }
 
 static DRIVER: LazyLock<Driver> = LazyLock::new(|| {
@@ -63,10 +40,7 @@ static DRIVER: LazyLock<Driver> = LazyLock::new(|| {
         .thread()
         .clone();
     Driver {
-        timers: Mutex::new(Timers {
-            map: BTreeMap::new(),
-            next_id: 0,
-        }),
+        timers: Mutex::new(BTreeMap::new()),
         thread,
     }
 });
@@ -75,26 +49,26 @@ static DRIVER: LazyLock<Driver> = LazyLock::new(|| {
 /// never fire in practice, near enough to be representable.
 const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-/// `now + d`, saturating at [`FAR_FUTURE`].
+/// `now + d`, saturating at [`FAR_FUTURE`]; on the bubble's clock in a
+/// synctest bubble.
 pub(crate) fn deadline_after(d: Duration) -> Instant {
-    let now = Instant::now();
+    let now = park::now();
     now.checked_add(d).unwrap_or(now + FAR_FUTURE)
 }
 
-/// Arms `target` to be fired at `when`.
+/// Arms `target` to be fired at `when`: by the timer thread, or, in a
+/// synctest bubble, by the bubble when its clock gets there.
 pub(crate) fn schedule(when: Instant, target: Arc<dyn Fire>) -> Key {
+    if let Some(bubble) = park::current_bubble() {
+        return bubble.schedule(when, target);
+    }
     let driver = &*DRIVER;
     let mut timers = lock(&driver.timers);
-    let key = Key {
-        when,
-        id: timers.next_id,
-    };
-    timers.next_id += 1;
+    let key = Key::new(when, 0);
     let earliest = timers
-        .map
         .first_key_value()
         .is_none_or(|(first, _)| key < *first);
-    timers.map.insert(key, target);
+    timers.insert(key, target);
     drop(timers);
     if earliest {
         // The thread sleeps until the old earliest deadline (or forever):
@@ -107,7 +81,10 @@ pub(crate) fn schedule(when: Instant, target: Arc<dyn Fire>) -> Key {
 
 /// Disarms `key`; false if it was not armed (fired, or being fired now).
 pub(crate) fn unschedule(key: Key) -> bool {
-    lock(&DRIVER.timers).map.remove(&key).is_some()
+    if key.bubble() != 0 {
+        return bubble::unschedule(key);
+    }
+    lock(&DRIVER.timers).remove(&key).is_some()
 }
 
 /// The timer thread's loop.
@@ -121,14 +98,14 @@ fn run() {
         let now = Instant::now();
         let next = {
             let mut timers = lock(&driver.timers);
-            while let Some(entry) = timers.map.first_entry() {
-                if entry.key().when > now {
+            while let Some(entry) = timers.first_entry() {
+                if entry.key().when() > now {
                     break;
                 }
                 let (key, target) = entry.remove_entry();
                 due.push((key, target));
             }
-            timers.map.first_key_value().map(|(key, _)| key.when)
+            timers.first_key_value().map(|(key, _)| key.when())
         };
         for (key, target) in due.drain(..) {
             // A panic here (an `after_func` goroutine the OS refused to

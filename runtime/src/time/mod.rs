@@ -27,6 +27,22 @@ mod timer;
 
 pub use timer::{Ticker, Timer, after_func};
 
+/// The current time: `Instant::now()`, except inside a
+/// [synctest](crate::synctest) bubble, where it is the bubble's virtual
+/// clock (Go's `time.Now` in a bubble).
+///
+/// # Examples
+///
+/// ```
+/// use goscope::time;
+///
+/// let before = time::now();
+/// assert!(time::now() >= before);
+/// ```
+pub fn now() -> Instant {
+    park::now()
+}
+
 /// Pauses the current goroutine for at least `duration`: Go's `time.Sleep`.
 ///
 /// # Examples
@@ -40,8 +56,8 @@ pub use timer::{Ticker, Timer, after_func};
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) {
-    let deadline = Instant::now().checked_add(duration);
-    let waiting = park::wait(Wait::Sleep, Location::caller(), None, Vec::new());
+    let deadline = now().checked_add(duration);
+    let waiting = park::wait(Wait::Sleep, Location::caller(), None, Vec::new(), deadline);
     if !waiting.stoppable() {
         // Nothing can end this goroutine early.
         drop(waiting);
@@ -54,7 +70,7 @@ pub fn sleep(duration: Duration) {
         };
     }
     // Parked rather than slept, so a cancellation can wake it.
-    let slept = park::park_until(&waiting, deadline, || false);
+    let slept = park::park_until(&waiting, || false);
     drop(waiting);
     if !slept && !std::thread::panicking() {
         // Cancelled (or ended by the detector). A deferred `sleep` of a

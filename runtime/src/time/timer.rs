@@ -97,7 +97,8 @@ impl Fire for Shared {
             Action::Send(tx) => {
                 // A tick nobody has received yet is not queued behind: the
                 // new one is dropped, as Go drops ticks for slow receivers.
-                let now = Instant::now();
+                // The bubble's clock in a synctest bubble.
+                let now = crate::time::now();
                 let _ = tx.try_send(now);
                 match state.period {
                     Some(period) => self.arm(&mut state, next_tick(key.when(), period, now)),

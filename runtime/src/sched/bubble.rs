@@ -1,0 +1,305 @@
+//! Synctest bubbles: goroutines that share a virtual clock (Go 1.25's
+//! `testing/synctest`).
+//!
+//! A bubble counts its *members* (every goroutine started inside it, and
+//! the thread running `synctest::run`) and how many of them are *durably
+//! blocked*: waiting in a goscope operation that only another member can
+//! end (a channel operation, `select!`, `WaitGroup::wait`, a scope's join,
+//! `sleep` and timer waits on the bubble's clock, `synctest::wait`). Locks
+//! are not durable (as in Go): a member waiting for one keeps the clock
+//! still.
+//!
+//! Each wait is counted when it starts ([`park::wait`] calls
+//! [`Bubble::block`]) and uncounted by whoever ends it, at the moment it
+//! does: the partner that completes a channel operation, the `WaitGroup`
+//! or scope that releases its waiters, the clock that fires a timer, or
+//! the goroutine itself. So "every member durably blocked" is exact, never
+//! a goroutine that has just been handed a value but has not run yet.
+//!
+//! When every member is durably blocked, the goroutine whose wait made it
+//! so (or whose exit did) advances the bubble, in this order: it releases
+//! `synctest::wait` callers; else it moves the clock to the earliest
+//! pending timer and fires every timer due then; else the bubble is
+//! deadlocked, and its members are ended with the report.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Instant;
+
+use crate::lock;
+use crate::sched::park::{self, Slot};
+
+/// A timer's target: what happens when its deadline comes.
+pub(crate) trait Fire: Send + Sync {
+    fn fire(self: Arc<Self>, key: Key);
+}
+
+/// A scheduled timer: its deadline, a unique id (two timers may share a
+/// deadline), and the bubble whose clock it is on (0: real time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Key {
+    when: Instant,
+    id: u64,
+    bubble: u64,
+}
+
+impl Key {
+    /// A fresh key for a timer at `when` on `bubble`'s clock.
+    pub(crate) fn new(when: Instant, bubble: u64) -> Key {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Key {
+            when,
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            bubble,
+        }
+    }
+
+    /// When the timer fires.
+    pub(crate) fn when(self) -> Instant {
+        self.when
+    }
+
+    /// The bubble whose clock the timer is on; 0 for real time.
+    pub(crate) fn bubble(self) -> u64 {
+        self.bubble
+    }
+}
+
+/// A synctest bubble.
+pub(crate) struct Bubble {
+    pub(crate) id: u64,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// The virtual clock.
+    now: Instant,
+    timers: BTreeMap<Key, Arc<dyn Fire>>,
+    /// Goroutines of the bubble alive, the `run` thread included.
+    members: usize,
+    /// Members durably blocked.
+    blocked: usize,
+    /// `synctest::wait` callers, released when every other member blocks.
+    waiters: Vec<(Arc<Slot>, Arc<AtomicBool>)>,
+    /// Set while `run` waits for the members to end; released at one.
+    root: Option<(Arc<Slot>, Arc<AtomicBool>)>,
+    /// Set while a member fires timers (outside the lock): one at a time.
+    advancing: bool,
+    /// The deadlock report, once the bubble has deadlocked.
+    deadlock: Option<String>,
+}
+
+/// Every live bubble, by id.
+static BUBBLES: Mutex<Vec<(u64, Weak<Bubble>)>> = Mutex::new(Vec::new());
+
+impl Bubble {
+    /// A new bubble whose clock starts at `now`, with one member (the
+    /// thread that will run it).
+    pub(crate) fn new(now: Instant) -> Arc<Bubble> {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let bubble = Arc::new(Bubble {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(State {
+                now,
+                timers: BTreeMap::new(),
+                members: 1,
+                blocked: 0,
+                waiters: Vec::new(),
+                root: None,
+                advancing: false,
+                deadlock: None,
+            }),
+        });
+        let mut all = lock(&BUBBLES);
+        all.retain(|(_, b)| b.strong_count() > 0);
+        all.push((bubble.id, Arc::downgrade(&bubble)));
+        bubble
+    }
+
+    /// The bubble with id `id`, if it is still alive.
+    fn by_id(id: u64) -> Option<Arc<Bubble>> {
+        let all = lock(&BUBBLES);
+        all.iter().find(|(i, _)| *i == id)?.1.upgrade()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// The bubble's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.state().now
+    }
+
+    /// The deadlock report, if the bubble deadlocked.
+    pub(crate) fn deadlock(&self) -> Option<String> {
+        self.state().deadlock.clone()
+    }
+
+    /// Schedules `target` at `when` on the bubble's clock.
+    pub(crate) fn schedule(&self, when: Instant, target: Arc<dyn Fire>) -> Key {
+        let key = Key::new(when, self.id);
+        self.state().timers.insert(key, target);
+        key
+    }
+
+    /// Unschedules the timer `key`; false if it had fired or was gone.
+    pub(crate) fn unschedule(&self, key: Key) -> bool {
+        self.state().timers.remove(&key).is_some()
+    }
+
+    /// A goroutine joins the bubble (at `go!`, before it runs).
+    pub(crate) fn join(&self) {
+        self.state().members += 1;
+    }
+
+    /// A member has ended.
+    pub(crate) fn leave(self: &Arc<Self>) {
+        let state = {
+            let mut state = self.state();
+            state.members -= 1;
+            state
+        };
+        self.settle(state);
+    }
+
+    /// A member starts a durable wait.
+    pub(crate) fn block(self: &Arc<Self>) {
+        let state = {
+            let mut state = self.state();
+            state.blocked += 1;
+            state
+        };
+        self.settle(state);
+    }
+
+    /// A member's durable wait has ended (see [`park::unblock`]).
+    pub(crate) fn unblock(&self) {
+        self.state().blocked -= 1;
+    }
+
+    /// `synctest::wait`: `released` is set once every other member is
+    /// durably blocked. The caller then waits (durably) until it is.
+    pub(crate) fn add_waiter(self: &Arc<Self>, slot: Arc<Slot>, released: Arc<AtomicBool>) {
+        let state = {
+            let mut state = self.state();
+            state.waiters.push((slot, released));
+            state
+        };
+        self.settle(state);
+    }
+
+    /// `run`'s thread waits for the other members to end: `released` is set
+    /// when it is the only one left. Its wait counts as durable from here
+    /// (in one step with the registration, so the count never sees it
+    /// waiting unregistered, nor registered but not waiting).
+    pub(crate) fn await_members(self: &Arc<Self>, slot: Arc<Slot>, released: Arc<AtomicBool>) {
+        let state = {
+            let mut state = self.state();
+            if state.members == 1 {
+                released.store(true, Ordering::SeqCst);
+                return;
+            }
+            park::mark_durable(&slot);
+            state.blocked += 1;
+            state.root = Some((slot, released));
+            state
+        };
+        self.settle(state);
+    }
+
+    /// Releases a member waiting on the bubble itself (`run`, `wait`):
+    /// its wait is no longer durable from now on.
+    fn release(state: &mut State, slot: &Slot, released: &AtomicBool) {
+        released.store(true, Ordering::SeqCst);
+        if park::take_durable(slot) {
+            state.blocked -= 1;
+        }
+    }
+
+    /// Acts on the bubble's state after a change: releases `run` once it is
+    /// alone; when every member is durably blocked, releases
+    /// `synctest::wait` callers, else fires the earliest timers, else calls
+    /// the bubble deadlocked.
+    fn settle<'a>(self: &'a Arc<Self>, mut state: MutexGuard<'a, State>) {
+        loop {
+            if state.members == 1 {
+                if let Some((slot, released)) = state.root.take() {
+                    Self::release(&mut state, &slot, &released);
+                    drop(state);
+                    slot.unpark();
+                    return;
+                }
+            }
+            if state.advancing || state.members == 0 || state.blocked < state.members {
+                return;
+            }
+            if !state.waiters.is_empty() {
+                let waiters = std::mem::take(&mut state.waiters);
+                for (slot, released) in &waiters {
+                    Self::release(&mut state, slot, released);
+                }
+                drop(state);
+                for (slot, _) in waiters {
+                    slot.unpark();
+                }
+                return;
+            }
+            let Some((&first, _)) = state.timers.first_key_value() else {
+                if state.deadlock.is_none() {
+                    drop(state);
+                    self.deadlocked();
+                }
+                return;
+            };
+            // Time jumps to the earliest deadline; every timer due then
+            // fires, in deadline order, outside the lock (a ticker
+            // re-arms, a context cancels its children).
+            state.now = state.now.max(first.when);
+            let now = state.now;
+            let mut due = Vec::new();
+            while let Some(entry) = state.timers.first_entry() {
+                if entry.key().when > now {
+                    break;
+                }
+                due.push(entry.remove_entry());
+            }
+            state.advancing = true;
+            drop(state);
+            for (key, target) in due {
+                target.fire(key);
+            }
+            state = self.state();
+            state.advancing = false;
+        }
+    }
+
+    /// Every member is durably blocked and no timer is pending: builds the
+    /// report and ends the members (they unwind; `run` panics with it).
+    fn deadlocked(&self) {
+        let id = self.id;
+        let report = park::describe(|info| info.bubble == id);
+        let report = format!("deadlock: all goroutines in bubble are blocked\n\n{report}");
+        self.state().deadlock = Some(report);
+        park::end_bubble(id);
+    }
+}
+
+/// Unschedules a timer of a bubble's clock, by its key (the timer paths
+/// keep only the key).
+pub(crate) fn unschedule(key: Key) -> bool {
+    Bubble::by_id(key.bubble).is_some_and(|b| b.unschedule(key))
+}
+
+/// Wakes a member whose timed wait's deadline came (see [`park::wait`]).
+pub(crate) struct WakeAt {
+    pub(crate) slot: Arc<Slot>,
+    pub(crate) generation: u64,
+}
+
+impl Fire for WakeAt {
+    fn fire(self: Arc<Self>, _key: Key) {
+        park::wake_timed(&self.slot, self.generation);
+    }
+}

@@ -1,0 +1,221 @@
+//! `synctest`: virtual time in a bubble (Go 1.25's `testing/synctest`).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use goscope::context::{Context, Error};
+use goscope::prelude::*;
+use goscope::time::{self, Ticker, Timer};
+use goscope::{sync::Mutex, synctest};
+
+/// What the timer tests allow in real time: the contract is "in
+/// milliseconds"; this is far beyond it and far below the virtual times.
+const REAL_BOUND: Duration = Duration::from_secs(5);
+
+#[test]
+fn an_hour_timer_fires_at_exactly_an_hour_of_virtual_time() {
+    let real = Instant::now();
+    let (start, fired) = synctest::run(|| {
+        let start = time::now();
+        let timer = Timer::new(Duration::from_secs(3600));
+        let fired = timer.c().recv().expect("the timer fires");
+        (start, fired)
+    });
+    assert_eq!(fired - start, Duration::from_secs(3600));
+    assert!(real.elapsed() < REAL_BOUND, "took {:?}", real.elapsed());
+}
+
+#[test]
+fn a_day_ticker_ticks_ten_times_at_exact_virtual_times() {
+    let ticks = synctest::run(|| {
+        let start = time::now();
+        let ticker = Ticker::new(Duration::from_secs(24 * 3600));
+        let ticks: Vec<Duration> = (0..10)
+            .map(|_| ticker.c().recv().unwrap() - start)
+            .collect();
+        ticks
+    });
+    let want: Vec<Duration> = (1..=10)
+        .map(|i| Duration::from_secs(i * 24 * 3600))
+        .collect();
+    assert_eq!(ticks, want);
+}
+
+#[test]
+fn a_context_deadline_is_exceeded_at_exactly_its_timeout() {
+    synctest::run(|| {
+        const TIMEOUT: Duration = Duration::from_secs(5);
+        let start = time::now();
+        let (ctx, _cancel) = Context::background().with_timeout(TIMEOUT);
+        sleep(TIMEOUT - Duration::from_nanos(1));
+        synctest::wait();
+        assert_eq!(ctx.err(), None, "done before its deadline");
+        sleep(Duration::from_nanos(1));
+        synctest::wait();
+        assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+        assert_eq!(time::now() - start, TIMEOUT);
+    });
+}
+
+#[test]
+fn after_in_a_select_is_a_virtual_timeout() {
+    let took = synctest::run(|| {
+        let start = time::now();
+        let (_tx, rx) = chan::<i32>(0);
+        let got = select! {
+            v = <-rx => v,
+            <-after(Duration::from_secs(90)) => None,
+        };
+        assert_eq!(got, None);
+        time::now() - start
+    });
+    assert_eq!(took, Duration::from_secs(90));
+}
+
+#[test]
+fn recv_timeout_and_send_timeout_use_the_bubble_clock() {
+    synctest::run(|| {
+        let start = time::now();
+        let (tx, rx) = chan::<i32>(0);
+        assert!(
+            rx.recv_timeout(Duration::from_secs(60))
+                .unwrap_err()
+                .is_timeout()
+        );
+        assert_eq!(time::now() - start, Duration::from_secs(60));
+        assert!(
+            tx.send_timeout(1, Duration::from_secs(30))
+                .unwrap_err()
+                .is_timeout()
+        );
+        assert_eq!(time::now() - start, Duration::from_secs(90));
+    });
+}
+
+#[test]
+fn goroutines_of_the_bubble_share_its_clock() {
+    let order = synctest::run(|| {
+        let (tx, rx) = chan(3);
+        for secs in [3u64, 1, 2] {
+            let tx = tx.clone();
+            go!(static {
+                sleep(Duration::from_secs(secs));
+                tx.send(secs).unwrap();
+            });
+        }
+        drop(tx);
+        rx.iter().collect::<Vec<_>>()
+    });
+    assert_eq!(order, [1, 2, 3]);
+}
+
+#[test]
+fn wait_returns_once_every_other_goroutine_is_blocked() {
+    synctest::run(|| {
+        static STEPS: AtomicUsize = AtomicUsize::new(0);
+        let (tx, rx) = chan::<()>(0);
+        go!(static {
+            STEPS.fetch_add(1, Ordering::SeqCst);
+            rx.recv(); // blocks durably
+            STEPS.fetch_add(1, Ordering::SeqCst);
+        });
+        synctest::wait();
+        assert_eq!(STEPS.load(Ordering::SeqCst), 1);
+        tx.send(()).unwrap();
+        synctest::wait();
+        assert_eq!(STEPS.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn run_waits_for_every_goroutine_of_the_bubble() {
+    static DONE: AtomicUsize = AtomicUsize::new(0);
+    synctest::run(|| {
+        for _ in 0..4 {
+            go!(static {
+                sleep(Duration::from_secs(10));
+                DONE.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+    });
+    assert_eq!(DONE.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn a_bubble_deadlock_panics_in_run_with_the_report() {
+    let payload = std::panic::catch_unwind(|| {
+        synctest::run(|| {
+            let (_tx, rx) = chan::<i32>(0);
+            go!(static {
+                rx.recv();
+            });
+            let (_tx2, rx2) = chan::<i32>(0);
+            rx2.recv();
+        })
+    })
+    .expect_err("a deadlocked bubble panics");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("deadlock: all goroutines in bubble are blocked"),
+        "{message}"
+    );
+    assert!(message.contains("[chan receive]"), "{message}");
+    assert!(message.contains("synctest.rs:"), "{message}");
+}
+
+#[test]
+fn a_bubble_inside_a_bubble_panics() {
+    let payload = std::panic::catch_unwind(|| synctest::run(|| synctest::run(|| ())))
+        .expect_err("nested bubbles panic");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .unwrap_or_default()
+        });
+    assert!(message.contains("within a synctest bubble"), "{message}");
+}
+
+#[test]
+#[should_panic(expected = "not in a synctest bubble")]
+fn wait_outside_a_bubble_panics() {
+    synctest::wait();
+}
+
+#[test]
+fn a_lock_held_outside_the_bubble_stops_the_clock() {
+    // Waiting for a lock is not durable: the bubble's clock must not move
+    // (and the bubble must not call it a deadlock) while a goroutine of the
+    // bubble waits for a lock that a thread outside holds.
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let bubble = std::thread::spawn(move || {
+        synctest::run(|| {
+            let start = time::now();
+            go!(static {
+                sleep(Duration::from_secs(1));
+            });
+            started_tx.send(()).unwrap();
+            drop(LOCK.lock());
+            time::now() - start
+        })
+    });
+    started.recv().unwrap();
+    // However long the lock is held, the sleeper's second has not passed:
+    // the bubble waits for its lock-waiter, so run cannot return yet.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !bubble.is_finished(),
+        "the bubble went on while one of its goroutines waited for a lock"
+    );
+    drop(guard);
+    let took = bubble.join().unwrap();
+    assert!(took <= Duration::from_secs(1), "{took:?}");
+}
