@@ -22,8 +22,8 @@ use goscope::context::Context;
 use goscope::errgroup::Group;
 use goscope::prelude::*;
 
-/// A failed fetch.
-#[derive(Debug)]
+/// A failed fetch (`Clone`: every `wait` returns the first one).
+#[derive(Clone, Debug)]
 enum FetchError {
     /// The server answered with an error status.
     Status(&'static str, u16),

@@ -4,18 +4,100 @@
 //!
 //! | Go | goscope |
 //! | --- | --- |
-//! | `var g errgroup.Group` | `let g = Group::new();` ([`Group`]) |
-//! | `g, ctx := errgroup.WithContext(ctx)` | `let (g, ctx) = Group::with_context(&ctx);` |
+//! | `var g errgroup.Group` whose goroutines use the function's locals | `errgroup::scope(\|g\| { ... })` ([`scope`]) |
+//! | `g, ctx := errgroup.WithContext(ctx)`, the same | `errgroup::scope_with_context(&ctx, \|g, ctx\| { ... })` ([`scope_with_context`]) |
+//! | `var g errgroup.Group` passed around, or waited for twice | `let g = Group::new();` ([`Group`]) |
+//! | `g, ctx := errgroup.WithContext(ctx)`, the same | `let (g, ctx) = Group::with_context(&ctx);` |
 //! | `g.Go(func() error { ... })` | `g.go(move \|\| { ...; Ok(()) })` |
 //! | `g.TryGo(f)` | [`g.try_go(f)`](Group::try_go) |
 //! | `g.SetLimit(n)` | [`g.set_limit(n)`](Group::set_limit) |
 //! | `err := g.Wait()` | `let result = g.wait();` (`Result<(), E>`) |
+//! | `error` | `E`: any type; [`Error`] is Go's `error` |
 //!
-//! A [`Group`]'s goroutines own what they use (`'static`), like Go's
-//! goroutines outside a scope. For goroutines that borrow the caller's
-//! locals, [`scope`] and [`scope_with_context`] give a [`ScopedGroup`] and
-//! wait for all its goroutines before returning, as `#[goscope::scoped]`
-//! functions do.
+//! # Borrowing or owning
+//!
+//! Go's goroutines use the function's locals freely (x/sync's
+//! `ExampleGroup_parallel` writes `results[i]` from each goroutine). The
+//! goroutines of [`scope`] and [`scope_with_context`] may borrow anything
+//! that outlives the call, because the call joins them all before it
+//! returns, as [`std::thread::scope`] does; it then returns the first
+//! error. A [`Group`]'s goroutines own what they use (`'static`), like Go's
+//! goroutines outside a scope; a `Group` can be cloned into other
+//! goroutines and waited for from several of them, as x/sync's Pipeline
+//! example does (a closer goroutine's `g.Wait()` and the caller's).
+//!
+//! x/sync's `ExampleGroup_parallel`, whose goroutines each fill one slot
+//! of a local slice:
+//!
+//! ```
+//! use goscope::context::Context;
+//! use goscope::errgroup::{self, Error};
+//!
+//! fn google(ctx: &Context, query: &str) -> Result<Vec<String>, Error> {
+//!     let searches = ["web", "image", "video"];
+//!     let mut results = vec![String::new(); searches.len()];
+//!     errgroup::scope_with_context(ctx, |g, _ctx| {
+//!         for (kind, result) in searches.iter().zip(&mut results) {
+//!             // Borrows `query` and one slot of `results`.
+//!             g.go(move || {
+//!                 *result = format!("{kind} result for {query:?}");
+//!                 Ok(())
+//!             });
+//!         }
+//!     })
+//!     .map(|()| results) // Go's `if err := g.Wait(); err != nil { return nil, err }`
+//! }
+//!
+//! let results = google(&Context::background(), "golang").unwrap();
+//! assert_eq!(results[1], r#"image result for "golang""#);
+//! ```
+//!
+//! # Every `wait` sees the first error
+//!
+//! As in Go, [`Group::wait`] returns the first error on every call, not
+//! only the first one: in x/sync's Pipeline example a closer goroutine
+//! calls `g.Wait()` before closing the results channel, and the caller
+//! calls it again to learn whether the results are complete. The group
+//! keeps the error and `wait` returns a clone, so `wait` needs
+//! `E: Clone`. A Go `error` is a shared reference, and a clone is what Go
+//! hands each caller: [`Error`] is exactly that (an [`Arc`]), as is
+//! `Arc<E>` for any error type (`?` converts an `E` into an `Arc<E>`).
+//! Plain `String`s and `Clone` enums work as they are. ([`scope`] returns
+//! once and needs no `Clone`.)
+//!
+//! # The error type
+//!
+//! Go has one `error` type; Rust has many, and `E` is inferred from what
+//! the goroutines return (`Err(format!(...))` makes it `String`) or from
+//! where the result goes (`return g.wait()`, `g.wait().map(|()| m)`, or
+//! Go's `if let Err(err) = g.wait() { return Err(err) }` in a function
+//! that returns `Result<_, Error>`). A `?` alone does not fix it: with
+//! only `g.go(|| { f()?; Ok(()) })` and `g.wait()?` to go by, rustc
+//! answers "type annotations needed" (E0283, listing the `From` impls it
+//! could use). Then name the type once, at the group:
+//!
+//! - `Group::<Error>::new()`, `Group::<Error>::with_context(&ctx)`, or
+//!   `let g: Group = Group::new();` (`E` defaults to [`Error`], Go's
+//!   `error`, into which every `?` converts);
+//! - `errgroup::scope::<Error, _, _>(|g| ...)` for the borrowing form;
+//! - or your own error type in place of [`Error`].
+//!
+//! ```
+//! use goscope::errgroup::{Error, Group};
+//!
+//! let g = Group::<Error>::new(); // Go's `var g errgroup.Group`
+//! for input in ["1", "2", "three"] {
+//!     g.go(move || {
+//!         let n: i32 = input.parse()?; // a ParseIntError
+//!         if n > 1 {
+//!             Err(format!("{n} is too big"))?; // a String
+//!         }
+//!         Ok(())
+//!     });
+//! }
+//! let err = g.wait().unwrap_err();
+//! assert!(["2 is too big", "invalid digit found in string"].contains(&&*err.to_string()));
+//! ```
 //!
 //! # Examples
 //!
@@ -27,9 +109,12 @@
 //!     g.go(move || if n < 0 { Err(format!("bad input {n}")) } else { Ok(()) });
 //! }
 //! assert_eq!(g.wait(), Err("bad input -4".to_string()));
+//! assert_eq!(g.wait(), Err("bad input -4".to_string())); // again, as in Go
 //! ```
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use crate::chan::{Receiver, Sender, TrySendError, chan};
@@ -39,12 +124,91 @@ use crate::sched::goroutine;
 use crate::sched::scope::Scope;
 use crate::sync::WaitGroup;
 
+/// Go's `error` for a group: any error, shared, so that every
+/// [`wait`](Group::wait) can return the same one.
+///
+/// `?` converts into it whatever it converts into a
+/// `Box<dyn std::error::Error + Send + Sync>`: a `String`, a `&str`, an
+/// [`std::io::Error`], any error type that is `Send + Sync`. Clones share the
+/// error (an [`Arc`]), as copies of a Go `error` do. It dereferences to the
+/// `dyn std::error::Error`, for [`source`](std::error::Error::source) and
+/// `downcast_ref`; `Display` and `Debug` are the error's own. It converts into a
+/// `Box<dyn std::error::Error>`, so `fn main() -> Result<(), Box<dyn
+/// Error>>` can `?` it.
+///
+/// Like `anyhow::Error`, it does not implement [`std::error::Error`] itself:
+/// that would make the blanket `From` above overlap with `From<T> for T`.
+///
+/// # Examples
+///
+/// ```
+/// use goscope::errgroup::{Error, Group};
+///
+/// let g: Group = Group::new(); // `E` defaults to `Error`
+/// g.go(|| {
+///     std::fs::read("/no/such/file")?; // an io::Error
+///     Ok(())
+/// });
+/// let err: Error = g.wait().unwrap_err();
+/// let io = err.downcast_ref::<std::io::Error>().unwrap();
+/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    inner: Arc<dyn StdError + Send + Sync + 'static>,
+}
+
+impl<E> From<E> for Error
+where
+    E: Into<Box<dyn StdError + Send + Sync + 'static>>,
+{
+    fn from(err: E) -> Error {
+        Error {
+            inner: Arc::from(err.into()),
+        }
+    }
+}
+
+impl From<Error> for Box<dyn StdError + 'static> {
+    fn from(err: Error) -> Self {
+        // `Arc<T>` is an error when `T` is.
+        Box::new(err.inner)
+    }
+}
+
+impl Deref for Error {
+    type Target = dyn StdError + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.inner
+    }
+}
+
+impl AsRef<dyn StdError + Send + Sync + 'static> for Error {
+    fn as_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &*self.inner
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.inner, f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
+    }
+}
+
 /// A group of goroutines working on subtasks of one task: Go's
 /// `errgroup.Group`.
 ///
 /// [`go`](Group::go) starts a goroutine running a function that returns
 /// `Result<(), E>`; [`wait`](Group::wait) waits for all of them and returns
-/// the first error. A group made by [`with_context`](Group::with_context)
+/// the first error, on every call. `E` defaults to [`Error`], Go's `error`
+/// (see [the module docs](self#the-error-type) for when to name it). A group made by [`with_context`](Group::with_context)
 /// also cancels a derived [`Context`] at the first error (and when `wait`
 /// returns), so the other goroutines can stop early.
 /// [`set_limit`](Group::set_limit) bounds how many run at once.
@@ -79,25 +243,20 @@ use crate::sync::WaitGroup;
 /// }
 /// assert_eq!(g.wait(), Err("worker 0 failed".to_string()));
 /// ```
-pub struct Group<E> {
+pub struct Group<E = Error> {
     inner: Arc<Inner<E>>,
 }
 
 struct Inner<E> {
     wg: WaitGroup,
-    /// The first error, until [`Group::wait`] takes it.
-    err: Mutex<FirstError<E>>,
+    /// The first error, for good: later errors are dropped (Go's
+    /// `errOnce`). Every [`Group::wait`] returns a clone; only the single
+    /// return of [`scope`] moves it out.
+    err: Mutex<Option<E>>,
     /// Cancels the context of [`Group::with_context`].
     cancel: Option<CancelFunc>,
     /// Go's `sem`: one token per active goroutine, when there is a limit.
     sem: Mutex<Option<Semaphore>>,
-}
-
-struct FirstError<E> {
-    /// Set by the first error, for good: later errors are dropped (Go's
-    /// `errOnce`).
-    seen: bool,
-    err: Option<E>,
 }
 
 /// A channel of capacity `limit`; a goroutine holds a token (a value in the
@@ -113,14 +272,22 @@ impl<E> Group<E> {
     /// Creates a group with no limit that cancels nothing: Go's zero
     /// `errgroup.Group`.
     ///
+    /// `E` is inferred from what the goroutines return or from where
+    /// `wait`'s result goes; where only `?` says what it is, name it here
+    /// (`Group::<Error>::new()`; see [the module docs](self#the-error-type)).
+    ///
     /// # Examples
     ///
     /// ```
-    /// use goscope::errgroup::Group;
+    /// use goscope::errgroup::{Error, Group};
     ///
-    /// let g = Group::<std::io::Error>::new();
-    /// g.go(|| Ok(()));
-    /// assert!(g.wait().is_ok());
+    /// let g = Group::<Error>::new();
+    /// g.go(|| {
+    ///     let n: u8 = "300".parse()?;
+    ///     println!("{n}");
+    ///     Ok(())
+    /// });
+    /// assert_eq!(g.wait().unwrap_err().to_string(), "number too large to fit in target type");
     /// ```
     pub fn new() -> Group<E> {
         Group::with_cancel(None)
@@ -151,10 +318,7 @@ impl<E> Group<E> {
         Group {
             inner: Arc::new(Inner {
                 wg: WaitGroup::new(),
-                err: Mutex::new(FirstError {
-                    seen: false,
-                    err: None,
-                }),
+                err: Mutex::new(None),
                 cancel,
                 sem: Mutex::new(None),
             }),
@@ -208,27 +372,62 @@ impl<E> Group<E> {
             Semaphore { acquire, release }
         });
     }
+}
 
+impl<E: Clone> Group<E> {
     /// Waits until every goroutine started by [`go`](Group::go) and
     /// [`try_go`](Group::try_go) has returned, then returns the first
     /// error any of them returned: Go's `g.Wait()`. Cancels the context of
     /// [`with_context`](Group::with_context).
     ///
+    /// Every call returns the first error, as in Go: a closer goroutine's
+    /// `wait` and the caller's later `wait` both see it. The group keeps
+    /// the error and each call returns a clone, hence `E: Clone`; for an
+    /// error type that is not `Clone` (`std::io::Error`, a boxed error),
+    /// use [`Error`] or an `Arc` of it (see [the module
+    /// docs](self#every-wait-sees-the-first-error)). Several goroutines
+    /// may wait at once.
+    ///
     /// # Errors
     ///
-    /// The first `Err` a goroutine of the group returned. It is moved out:
-    /// Go's `Wait` returns the same error again on later calls, this one
-    /// returns it once (an `E` need not be `Clone`), and later errors are
-    /// dropped as in Go.
+    /// The first `Err` a goroutine of the group returned (later errors are
+    /// dropped, as in Go).
     ///
     /// # Examples
     ///
     /// ```
     /// use goscope::errgroup::Group;
+    /// use goscope::prelude::*;
     ///
     /// let g = Group::new();
     /// g.go(|| Err("first"));
-    /// assert_eq!(g.wait(), Err("first"));
+    /// let closer = g.clone();
+    /// let (tx, rx) = chan::<()>(0);
+    /// go!(static move || {
+    ///     assert_eq!(closer.wait(), Err("first")); // the closer's wait...
+    ///     drop(tx);
+    /// });
+    /// rx.recv(); // closed by the closer
+    /// assert_eq!(g.wait(), Err("first")); // ...and the caller's
+    /// ```
+    ///
+    /// An error type that is not `Clone` is kept in an [`Error`] or an
+    /// `Arc`:
+    ///
+    /// ```compile_fail,E0599
+    /// let g = goscope::errgroup::Group::<std::io::Error>::new();
+    /// let _ = g.wait(); // `std::io::Error: Clone` is not satisfied
+    /// ```
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let g = goscope::errgroup::Group::<Arc<std::io::Error>>::new();
+    /// g.go(|| {
+    ///     std::fs::read("/no/such/file")?; // `?` wraps the io::Error in an Arc
+    ///     Ok(())
+    /// });
+    /// assert_eq!(g.wait().unwrap_err().kind(), std::io::ErrorKind::NotFound);
     /// ```
     #[track_caller]
     pub fn wait(&self) -> Result<(), E> {
@@ -236,8 +435,8 @@ impl<E> Group<E> {
         if let Some(cancel) = &self.inner.cancel {
             cancel.cancel();
         }
-        match lock(&self.inner.err).err.take() {
-            Some(err) => Err(err),
+        match &*lock(&self.inner.err) {
+            Some(err) => Err(err.clone()),
             None => Ok(()),
         }
     }
@@ -358,11 +557,10 @@ impl<E> Inner<E> {
 
     fn record(&self, err: E) {
         let mut first = lock(&self.err);
-        if first.seen {
+        if first.is_some() {
             return;
         }
-        first.seen = true;
-        first.err = Some(err);
+        *first = Some(err);
         drop(first);
         if let Some(cancel) = &self.cancel {
             cancel.cancel();
@@ -415,7 +613,7 @@ impl<E> fmt::Debug for Group<E> {
         let limit = lock(&self.inner.sem).as_ref().map(|s| s.release.capacity());
         f.debug_struct("Group")
             .field("limit", &limit)
-            .field("failed", &lock(&self.inner.err).seen)
+            .field("failed", &lock(&self.inner.err).is_some())
             .field("with_context", &self.inner.cancel.is_some())
             .finish_non_exhaustive()
     }
@@ -442,7 +640,7 @@ impl<E> fmt::Debug for Group<E> {
 ///     });
 /// });
 /// ```
-pub struct ScopedGroup<'scope, 'env, E> {
+pub struct ScopedGroup<'scope, 'env, E = Error> {
     group: Group<E>,
     scope: &'scope Scope<'scope, 'env>,
 }
@@ -542,7 +740,7 @@ where
     if let Some(cancel) = &inner.cancel {
         cancel.cancel();
     }
-    match lock(&inner.err).err.take() {
+    match lock(&inner.err).take() {
         Some(err) => Err(err),
         None => Ok(value),
     }

@@ -1,5 +1,7 @@
 //! Go's own timer and ticker tests, ported to goscope: `TestAfterFunc`,
-//! `TestAfterStop`, `TestReset` and `TestAfterQueuing`'s order of firing
+//! `TestAfterStop`, `TestReset` (for a `Timer`, and for an `AfterFunc` with
+//! the outcomes Go 1.23's `Timer.Reset` documents) and
+//! `TestAfterQueuing`'s order of firing
 //! from `src/time/sleep_test.go`, `TestTicker`'s stop and reset from
 //! `src/time/tick_test.go`, and checks in the spirit of Go 1.23's
 //! `TestTimerStopStaleC` (no stale value after `Stop`/`Reset`), in
@@ -118,6 +120,51 @@ fn reset() {
     let mut err = None;
     for d in [unit, 3 * unit, 7 * unit, 15 * unit, 31 * unit] {
         match reset_once(d) {
+            Ok(()) => return,
+            Err(e) => err = Some(e),
+        }
+    }
+    panic!("{}", err.unwrap());
+}
+
+/// Go's `testReset` for a timer made by `AfterFunc`, with the outcomes
+/// Go 1.23's `Timer.Reset` documents for one: a reset before `f` has run
+/// only moves it (true); a reset after it has run runs it again (false).
+/// `f` counts its calls in its own state (`FnMut`).
+fn reset_after_func_once(d: Duration) -> Result<(), &'static str> {
+    let (calls_tx, calls) = chan(2);
+    let mut n = 0;
+    let t0 = after_func(2 * d, move || {
+        n += 1;
+        let _ = calls_tx.try_send(n);
+    });
+    sleep(d);
+    if !t0.reset(3 * d) {
+        return Err("resetting a pending after_func returned false");
+    }
+    sleep(2 * d);
+    if calls.try_recv().is_ok() {
+        return Err("f ran early");
+    }
+    sleep(2 * d);
+    if calls.try_recv() != Ok(1) {
+        return Err("reset after_func did not run f");
+    }
+    if t0.reset(Duration::ZERO) {
+        return Err("resetting an after_func that ran returned true");
+    }
+    if calls.recv_timeout(PATIENCE) != Ok(2) {
+        return Err("a reset after f ran did not run it again");
+    }
+    Ok(())
+}
+
+#[goscope::test]
+fn reset_after_func() {
+    let unit = Duration::from_millis(25);
+    let mut err = None;
+    for d in [unit, 3 * unit, 7 * unit, 15 * unit, 31 * unit] {
+        match reset_after_func_once(d) {
             Ok(()) => return,
             Err(e) => err = Some(e),
         }

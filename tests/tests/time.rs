@@ -50,6 +50,100 @@ fn reset_runs_an_after_func_again() {
     rx.recv_timeout(Duration::from_secs(10)).unwrap();
 }
 
+/// Go's `time.AfterFunc(d, func() { close(done) })`: the sender in an
+/// `Option` that the call takes; no lock.
+#[goscope::test]
+fn after_func_closes_a_channel() {
+    let (done_tx, done) = chan::<()>(0);
+    let mut done_tx = Some(done_tx);
+    let _timer = after_func(Duration::from_millis(5), move || drop(done_tx.take()));
+    assert_eq!(
+        done.recv_timeout(Duration::from_secs(10)),
+        Err(goscope::RecvTimeoutError::Closed),
+        "closed by the function"
+    );
+}
+
+/// A closed-over `Cell` is `Send` but not `Sync`: `f` is called by one
+/// goroutine at a time, so it need not be `Sync` (this did not compile
+/// when `f` had to be `Fn + Send + Sync`).
+#[goscope::test]
+fn after_func_takes_an_fn_mut_that_is_not_sync() {
+    let (tx, rx) = chan(2);
+    let calls = std::cell::Cell::new(0);
+    let mut log = Vec::new();
+    let timer = after_func(Duration::ZERO, move || {
+        calls.set(calls.get() + 1);
+        log.push(calls.get());
+        let _ = tx.send(log.clone());
+    });
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(vec![1]));
+    assert!(!timer.reset(Duration::ZERO), "it had run: not pending");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)),
+        Ok(vec![1, 2]),
+        "the second call sees the state the first left"
+    );
+}
+
+/// Go may run `f` twice at once when a `Reset` fires while `f` still runs;
+/// an `FnMut` is called by one goroutine at a time, so the second call
+/// starts once the first has returned.
+#[goscope::test]
+fn a_reset_while_f_runs_runs_it_again_after_it_returns() {
+    let (events_tx, events) = chan(4);
+    let (release_tx, release) = chan::<()>(0);
+    let mut calls = 0;
+    let timer = after_func(Duration::ZERO, move || {
+        calls += 1;
+        events_tx.send(("start", calls)).unwrap();
+        if calls == 1 {
+            release.recv(); // the first call waits for the test
+        }
+        events_tx.send(("end", calls)).unwrap();
+    });
+    let recv = || events.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(recv(), ("start", 1));
+    assert!(!timer.reset(Duration::ZERO), "f had started: not pending");
+    // Bounded wait for "does not start while the first call runs".
+    assert!(
+        events.recv_timeout(Duration::from_millis(100)).is_err(),
+        "a second call started while the first was running"
+    );
+    drop(release_tx);
+    assert_eq!(recv(), ("end", 1));
+    assert_eq!(recv(), ("start", 2));
+    assert_eq!(recv(), ("end", 2));
+}
+
+/// Go's self-rescheduling `AfterFunc`: `f` resets its own timer until it
+/// has run three times.
+#[goscope::test]
+fn after_func_can_reset_its_own_timer() {
+    let (tx, rx) = chan(3);
+    let me = Arc::new(std::sync::OnceLock::<Timer>::new());
+    let mut runs = 0;
+    let timer = after_func(Duration::from_millis(1), {
+        // Weak: the timer keeps `f`, which must not keep the timer.
+        let me = Arc::downgrade(&me);
+        move || {
+            runs += 1;
+            tx.send(runs).unwrap();
+            if runs < 3 {
+                let me = me.upgrade().expect("the test holds the timer");
+                // `wait`: the first call may come before the test has set it.
+                // False: f is running, so the timer is not pending.
+                assert!(!me.wait().reset(Duration::from_millis(1)));
+            }
+        }
+    });
+    assert!(me.set(timer).is_ok());
+    let runs: Vec<_> = (0..3)
+        .map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap())
+        .collect();
+    assert_eq!(runs, [1, 2, 3]);
+}
+
 #[goscope::test]
 fn dropping_an_after_func_timer_does_not_cancel_it() {
     let (tx, rx) = chan(1);

@@ -28,14 +28,16 @@ struct State {
 }
 
 enum Action {
-    /// Send the time on a channel of capacity 1 (`Timer::new`, `Ticker::new`).
-    /// The timer keeps a receiver to drain it: a value that nobody has
-    /// received is withdrawn by `stop` and `reset` (Go 1.23: no stale
-    /// values).
-    /// Sends the time on a timer channel (whose armed count it keeps).
+    /// Send the time on its channel of capacity 1 (`Timer::new`,
+    /// `Ticker::new`, `after`, `tick`), whose armed count it keeps. A value
+    /// that nobody has received is withdrawn by `stop` and `reset` (Go
+    /// 1.23: no stale values).
     Send(Sender<Instant>),
-    /// Run the function in a goroutine of its own (`after_func`).
-    Call(Arc<dyn Fn() + Send + Sync>),
+    /// Run the function in a goroutine of its own (`after_func`). The lock
+    /// lets an `FnMut` be called from the goroutine of each firing: a run
+    /// that a `reset` starts while the previous one still runs waits for
+    /// it (as a `[sync.Mutex.Lock]`, so a deadlock report can see it).
+    Call(Arc<crate::sync::Mutex<dyn FnMut() + Send>>),
 }
 
 impl Shared {
@@ -110,7 +112,7 @@ impl Fire for Shared {
                 let f = Arc::clone(f);
                 drop(state);
                 let started = panic::catch_unwind(panic::AssertUnwindSafe(|| {
-                    goroutine::go_detached(move || f());
+                    goroutine::go_detached(move || (*f.lock())());
                 }));
                 // Counted as a goroutine by now (or never to run): no longer
                 // pending.
@@ -278,8 +280,8 @@ impl Timer {
     ///
     /// As in Go 1.23, a value sent before the call and not yet received is
     /// withdrawn, so the next value received from [`c`](Timer::c) is the
-    /// new one. An [`after_func`] timer that has already run its function
-    /// runs it again.
+    /// new one. An [`after_func`] timer that has already started its
+    /// function runs it again (once the previous call has returned).
     ///
     /// # Examples
     ///
@@ -322,34 +324,69 @@ impl fmt::Debug for Timer {
 
 /// Waits for `d` and then runs `f` in a goroutine of its own: Go's
 /// `time.AfterFunc(d, f)`. The returned [`Timer`] can
-/// [`stop`](Timer::stop) it before it runs, or [`reset`](Timer::reset) it
-/// (which runs `f` again if it has already run, so `f` is an `Fn`).
+/// [`stop`](Timer::stop) it before it runs, or [`reset`](Timer::reset) it.
+///
+/// `f` is an [`FnMut`] because Go's `Reset` may run it again: a `reset`
+/// before `f` has started only moves the time it runs (and returns true);
+/// a `reset` after it has started runs it once more (and returns false),
+/// as in Go. Go may then run the two calls at the same time; here a call
+/// waits for the previous one to return first (an `FnMut` is called by
+/// one goroutine at a time), so `f` needs `Send` but not `Sync`.
+///
+/// A Go function that closes a channel, `time.AfterFunc(d, func() {
+/// close(done) })`, ports with the sender in an `Option` that the call
+/// takes, `move || drop(done.take())`: the first call closes the channel
+/// and a later one (after a `reset`) finds nothing to close, where Go's
+/// second `close` would panic. No lock is needed.
 ///
 /// The goroutine is detached, like a goroutine started with
 /// `go!(static ...)`: if `f` panics, the process exits with status 2, as in
 /// Go. Dropping the timer does not cancel `f`. Its [`c`](Timer::c) is never
-/// ready.
+/// ready. The timer keeps `f`, and what `f` owns, as long as it can run
+/// `f` again: until the timer has been dropped and no call is pending or
+/// running.
 ///
 /// # Examples
+///
+/// Go's `time.AfterFunc(10*time.Millisecond, func() { close(done) })`,
+/// then `<-done`:
 ///
 /// ```
 /// use goscope::prelude::*;
 /// use goscope::time::after_func;
 ///
-/// let (tx, rx) = chan(1);
-/// let _timer = after_func(Duration::from_millis(1), move || {
-///     let _ = tx.try_send("fired");
+/// let (done_tx, done) = chan::<()>(0);
+/// let mut done_tx = Some(done_tx);
+/// let _timer = after_func(Duration::from_millis(10), move || drop(done_tx.take()));
+/// assert_eq!(done.recv(), None); // closed by the function
+/// ```
+///
+/// A function that runs again at each `reset`, counting its calls in its
+/// own state (`FnMut`), and one that a `stop` keeps from running:
+///
+/// ```
+/// use goscope::prelude::*;
+/// use goscope::time::after_func;
+///
+/// let (tx, rx) = chan(2);
+/// let mut calls = 0;
+/// let timer = after_func(Duration::ZERO, move || {
+///     calls += 1;
+///     let _ = tx.send(calls);
 /// });
-/// assert_eq!(rx.recv(), Some("fired"));
+/// assert_eq!(rx.recv(), Some(1));
+/// assert!(!timer.reset(Duration::ZERO)); // it had run: it runs again
+/// assert_eq!(rx.recv(), Some(2));
 ///
 /// let timer = after_func(Duration::from_secs(60), || unreachable!());
 /// assert!(timer.stop()); // it will never run
 /// ```
 pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
-    F: Fn() + Send + Sync + 'static, // runs in a goroutine of its own, maybe more than once (reset)
+    F: FnMut() + Send + 'static, // runs in a goroutine of its own, again after a reset
 {
-    let shared = Shared::new(Action::Call(Arc::new(f)), None);
+    let f: Arc<crate::sync::Mutex<dyn FnMut() + Send>> = Arc::new(crate::sync::Mutex::new(f));
+    let shared = Shared::new(Action::Call(f), None);
     shared.arm(&mut lock(&shared.state), driver::deadline_after(d));
     Timer { shared, c: never() }
 }
