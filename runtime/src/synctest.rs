@@ -183,13 +183,7 @@ pub fn wait() {
     let released = Arc::new(AtomicBool::new(false));
     // Registered before the wait counts: the count may settle the bubble.
     bubble.add_waiter(slot, Arc::clone(&released));
-    let waiting = park::wait(
-        Wait::Synctest,
-        Location::caller(),
-        None,
-        Vec::new(),
-        None,
-    );
+    let waiting = park::wait(Wait::Synctest, Location::caller(), None, Vec::new(), None);
     let woken = park::park_until(&waiting, || released.load(Ordering::SeqCst));
     drop(waiting);
     if !woken && !std::thread::panicking() {

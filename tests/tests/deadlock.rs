@@ -258,3 +258,26 @@ fn a_goroutine_that_ends_after_the_test_body_is_not_a_leak() {
     // body: the leak check waits for it.
     drop(tx);
 }
+
+/// The help of a report in which the test waits for its scope points at
+/// where it waits and names the remedies: here the goroutine waits to
+/// receive on a channel whose sender the function still holds.
+#[goscope::test]
+#[should_panic(expected = "drop it before the function's end")]
+fn the_help_names_the_sender_the_function_still_holds() {
+    let (tx, rx) = chan::<i32>(0);
+    go! {
+        rx.recv();
+    }
+    let _ = &tx; // held until the test's scope has joined: never closed
+}
+
+#[goscope::test]
+#[should_panic(expected = "scope! { ... }")]
+fn the_help_names_scope_blocks_for_phases() {
+    let (tx, rx) = chan::<i32>(0);
+    go! {
+        rx.recv();
+    }
+    let _ = &tx;
+}

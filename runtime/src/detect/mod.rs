@@ -298,19 +298,44 @@ fn deadlock() {
     }
 }
 
-/// The hint for a deadlock in which a root waits for its scope: the program
-/// may have meant to leave those goroutines behind, as a Go function can.
-fn scope_help(slots: &[Arc<Slot>], select: impl Fn(&GInfo) -> bool) -> &'static str {
-    let waits_for_scope = slots.iter().filter(|s| s.is_root).any(|s| {
-        s.lock().as_ref().is_some_and(|c| {
-            select(&c.info) && c.blocked.as_ref().is_some_and(|b| b.what == Wait::Scope)
-        })
-    });
-    if waits_for_scope {
-        "\nhelp: a scoped function does not return before its goroutines finish; to let it \
-         return without waiting for one (a timeout, the first response wins), start that \
-         goroutine with `go!(static ...)`: it must then own its data\n"
-    } else {
-        ""
+/// The hint for a deadlock in which a root waits for its scope: where it
+/// waits, and the remedies that fit what its goroutines are blocked on.
+fn scope_help(slots: &[Arc<Slot>], select: impl Fn(&GInfo) -> bool) -> String {
+    let mut root_wait = None;
+    let mut receivers = false;
+    for slot in slots {
+        let current = slot.lock();
+        let Some(c) = current.as_ref().filter(|c| select(&c.info)) else {
+            continue;
+        };
+        let Some(blocked) = &c.blocked else { continue };
+        if slot.is_root {
+            if blocked.what == Wait::Scope {
+                root_wait = Some((c.info.id, blocked.site));
+            }
+        } else if matches!(blocked.what, Wait::ChanReceive | Wait::Select) {
+            receivers = true;
+        }
     }
+    let Some((id, site)) = root_wait else {
+        return String::new();
+    };
+    let mut help = format!(
+        "\nhelp: goroutine {id} waits at {site} for the goroutines of its scope to finish, and \
+         they cannot:\n"
+    );
+    if receivers {
+        help.push_str(
+            "  - a goroutine waits to receive: if this function still holds that channel's \
+             Sender, drop it before the function's end (`drop(tx)`, or `defer!(drop(tx))` \
+             where Go has `defer close(ch)`), so the channel closes and the receive ends\n",
+        );
+    }
+    help.push_str(
+        "  - to let the function return without waiting for a goroutine (a timeout, the \
+         first response wins), start that goroutine with `go!(static ...)`: it must then \
+         own its data\n  - to wait for one phase's goroutines in the middle of a function, \
+         start them inside a `scope! { ... }` block\n",
+    );
+    help
 }
