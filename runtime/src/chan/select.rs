@@ -520,11 +520,44 @@ fn wait_for_arm<'a>(
 
 /// Takes the locks of every arm's channel, once each, in address order
 /// (Go's `sellock`): two selects over the same channels cannot deadlock.
-fn lock_all<'a>(arms: &[&mut dyn Arm<'a>]) -> Vec<MutexGuard<'a, ()>> {
+fn lock_all<'a>(arms: &[&mut dyn Arm<'a>]) -> Guards<'a> {
+    let address = |m: &&Mutex<()>| std::ptr::from_ref(*m) as usize;
+    if arms.len() <= INLINE {
+        // The common case allocates nothing.
+        let mut locks: [Option<&'a Mutex<()>>; INLINE] = [None; INLINE];
+        let mut n = 0;
+        for lock in arms.iter().filter_map(|arm| arm.lock()) {
+            locks[n] = Some(lock);
+            n += 1;
+        }
+        let locks = &mut locks[..n];
+        locks.sort_unstable_by_key(|m| m.map_or(0, |m| address(&m)));
+        let mut guards: [Option<MutexGuard<'a, ()>>; INLINE] = Default::default();
+        let mut last = None;
+        for (guard, m) in guards.iter_mut().zip(locks.iter().flatten()) {
+            // A channel in two arms is locked once.
+            if last != Some(address(m)) {
+                *guard = Some(lock(m));
+                last = Some(address(m));
+            }
+        }
+        return Guards::Inline(guards);
+    }
     let mut locks: Vec<&'a Mutex<()>> = arms.iter().filter_map(|arm| arm.lock()).collect();
-    locks.sort_by_key(|m| std::ptr::from_ref(*m) as usize);
-    locks.dedup_by_key(|m| std::ptr::from_ref(*m) as usize);
-    locks.into_iter().map(lock).collect()
+    locks.sort_by_key(address);
+    locks.dedup_by_key(|m| address(m));
+    Guards::Heap(locks.into_iter().map(lock).collect())
+}
+
+/// How many arms a `select!` may have before its locks are kept on the
+/// heap.
+const INLINE: usize = 8;
+
+/// The guards of a select's channel locks; dropping it unlocks them.
+#[allow(dead_code)] // held for its drop
+enum Guards<'a> {
+    Inline([Option<MutexGuard<'a, ()>>; INLINE]),
+    Heap(Vec<MutexGuard<'a, ()>>),
 }
 
 /// Drops what the arms' patterns refused, outside every lock.
