@@ -5,12 +5,9 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, ExprClosure, Stmt};
 
-use crate::call::{self, Capture, Lowered, first_span, last_span};
-
-/// The marker that the scope attributes put in front of a `go!`'s tokens:
-/// `go!(@scoped __goscope_scope { ... })`, naming the scope to spawn into and
-/// keeping the user's brackets.
-const MARKER: &str = "scoped";
+use crate::call::{self, Capture, Lowered};
+use crate::marker;
+use crate::tokens::{self, first_span, last_span};
 
 /// A parsed `go!` invocation.
 struct Go {
@@ -38,14 +35,14 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 
 impl Go {
     fn from_tokens(input: TokenStream) -> Result<Go, Invalid> {
-        let (scope, marked) = match split_marker(input.clone()) {
+        let (scope, marked) = match marker::split(marker::SCOPED, &input) {
             Some((scope, group)) => (Some(scope), Some(group)),
             None => (None, None),
         };
         let (tokens, braces) = match &marked {
             Some(group) => (group.stream(), group.delimiter() == Delimiter::Brace),
             None => {
-                let braces = call::invoked_with_braces(&input);
+                let braces = tokens::invoked_with_braces(&input);
                 (input, braces)
             }
         };
@@ -168,27 +165,6 @@ fn split_static(tokens: &TokenStream) -> Option<(Span, TokenStream)> {
     }
 }
 
-/// Recognises `@scoped IDENT GROUP`.
-fn split_marker(input: TokenStream) -> Option<(Ident, proc_macro2::Group)> {
-    let mut tokens = input.into_iter();
-    match (
-        tokens.next(),
-        tokens.next(),
-        tokens.next(),
-        tokens.next(),
-        tokens.next(),
-    ) {
-        (
-            Some(TokenTree::Punct(at)),
-            Some(TokenTree::Ident(marker)),
-            Some(TokenTree::Ident(scope)),
-            Some(TokenTree::Group(group)),
-            None,
-        ) if at.as_char() == '@' && marker == MARKER => Some((scope, group)),
-        _ => None,
-    }
-}
-
 const EXPECTED: &str = "expression in go! must be a function call, a closure or a block";
 
 /// A `go!` that cannot be expanded: its error, and the expression to keep in
@@ -295,7 +271,7 @@ fn parse_expr_form(input: ParseStream<'_>, capture: Capture) -> Result<Body, Inv
 /// How the user wrote `tokens`, the whole input of the `go!`, for a
 /// suggestion.
 fn text(tokens: &impl ToTokens) -> String {
-    call::input_text().unwrap_or_else(|| tokens.to_token_stream().to_string())
+    tokens::input_text().unwrap_or_else(|| tokens.to_token_stream().to_string())
 }
 
 const GO_FUNC_HABIT: &str =

@@ -8,7 +8,10 @@ mod call;
 mod defer;
 mod entry;
 mod go;
+mod marker;
 mod select;
+mod tokens;
+
 #[cfg(test)]
 mod tests;
 
