@@ -130,6 +130,10 @@ pub fn go(input: TokenStream) -> TokenStream {
 /// - `select!` is an expression: its value is the chosen arm's value.
 ///   `break`, `continue`, `return` and `?` in an arm act on the enclosing
 ///   loop or function, as in a `match`; in Go, `break` ends the `select`.
+/// - `select! {}` blocks forever, as Go's `select {}` does: it has type
+///   `!`, unwinds when the goroutine's scope is cancelled, and shows as
+///   `[select (no cases)]` in a deadlock report. A server's `main` that has
+///   started its goroutines ends with it.
 /// - A send arm whose receivers are all gone is never ready (as a Go send
 ///   that nobody will ever receive); its value is dropped with the `select!`.
 ///

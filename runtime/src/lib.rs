@@ -163,6 +163,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::arg::{Arg, release};
+    pub use crate::chan::forever::select_no_cases;
     pub use crate::chan::select::{
         Accept, Always, Arm, Matching, RecvArm, RecvOperand, SendArm, SendOperand, select,
         send_value,

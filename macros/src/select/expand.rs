@@ -33,13 +33,18 @@ use super::parse::{Case, Select, takes_anything};
 pub(crate) fn expand(select: &Select) -> TokenStream {
     let errors = select.errors.clone();
     if select.arms.is_empty() {
-        if let Some(errors) = errors {
+        return match errors {
             // Nothing to select on: the errors are the whole `select!`, the
             // last one as its value, which has any type, so the code around
             // sees no second error.
-            let errors = errors_as_value(errors);
-            return quote!({ #errors });
-        }
+            Some(errors) => {
+                let errors = errors_as_value(errors);
+                quote!({ #errors })
+            }
+            // `select! {}`: Go's `select {}`, blocking forever, of type `!`.
+            // The call has the `select!`'s span: reports name its line.
+            None => quote!(::goscope::__private::select_no_cases()),
+        };
     }
     let mut lowering = Lowering::default();
     for arm in &select.arms {

@@ -1,6 +1,7 @@
 //! Channels and `select!`: Go's `chan T`, `<-`, `close` and `select`.
 
 mod channel;
+pub(crate) mod forever;
 pub(crate) mod select;
 
 pub(crate) use channel::Flavor;

@@ -18,6 +18,8 @@ fn main() {
         "deadlock_select" => deadlock_select(),
         "deadlock_main_returns" => deadlock_main_returns(),
         "deadlock_select_all_arms_off" => deadlock_select_all_arms_off(),
+        "deadlock_select_no_cases" => deadlock_select_no_cases(),
+        "deadlock_main_select_no_cases" => deadlock_main_select_no_cases(),
         "ok_sleeping" => ok_sleeping(),
         "ok_foreign_thread" => ok_foreign_thread(),
         "ok_computing" => ok_computing(),
@@ -100,6 +102,23 @@ fn deadlock_select_all_arms_off() {
         Some(v) = <-a => println!("{v}"),
         Some(v @ 0..) = <-b => println!("{v}"),
     }
+}
+
+/// main waits for a goroutine that waits in `select! {}` (Go's `select {}`).
+#[goscope::main]
+fn deadlock_select_no_cases() {
+    let wg = WaitGroup::new();
+    wg.add(1);
+    go! {
+        select! {} // the goroutine's wait
+    }
+    wg.wait();
+}
+
+/// main itself waits in `select! {}`, with nothing else running.
+#[goscope::main]
+fn deadlock_main_select_no_cases() {
+    select! {} // main's wait
 }
 
 /// main returns while a goroutine it started can never finish.
