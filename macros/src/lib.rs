@@ -27,11 +27,14 @@ use proc_macro::TokenStream;
 /// | `go! { ... }` | the block, as a `move` closure (Go's `go func() { ... }()`) |
 /// | `go!(static f(a))`, `go!(static move \|\| ...)`, `go!(static { ... })` | the same, always detached |
 ///
-/// Inside a function marked `#[goscope::main]`, `#[goscope::scoped]` or
-/// `#[goscope::test]` the goroutine is scoped: it may borrow the function's
-/// locals, and the function returns only after it has finished. Anywhere
-/// else it is detached: it must own what it uses (`'static`), and it ends
-/// when the process ends.
+/// Inside a function marked `#[goscope::scoped]` or `#[goscope::test]`, or
+/// in a `scope! { .. }` block, the goroutine is scoped: it may borrow the
+/// function's locals, and the function (or block) ends only after it has
+/// finished. In `#[goscope::main]` it is scoped too, but, as in Go, the
+/// program ends when main returns: goroutines still waiting in goscope are
+/// cancelled and the rest are not waited for. Anywhere else it is
+/// detached: it must own what it uses (`'static`), and it ends when the
+/// process ends.
 ///
 /// `go!(static ..)` starts a detached goroutine anywhere, also inside those
 /// functions: the function does not wait for it, so it must own what it
@@ -288,13 +291,19 @@ pub fn defer(input: TokenStream) -> TokenStream {
 ///
 /// Every goroutine that `go!` starts lexically inside the function may
 /// borrow the function's locals (those of its top-level block, declared
-/// before the `go!`), and `main` returns only once all of them have
-/// finished. Any return type that `main` accepts works, and `return` and `?`
-/// keep their meaning.
+/// before the `go!`). Any return type that `main` accepts works, and
+/// `return` and `?` keep their meaning.
 ///
-/// When the body finishes, its tail expression has been evaluated and its
-/// top-level `defer!`s have run; then `main` waits for its goroutines (as
-/// Go's `return f()` evaluates `f()` and runs the defers before returning).
+/// When the body returns (its tail expression evaluated, its top-level
+/// `defer!`s run, as Go's `return f()` evaluates `f()` and runs the defers),
+/// the program ends as in Go: goroutines still running are not waited for.
+/// main's scope is cancelled, so every goroutine blocked or sleeping in a
+/// goscope operation unwinds (its `defer!`s run), and the process exits
+/// with main's status (an `Err` is printed as Rust's `main` prints it)
+/// without waiting for goroutines busy in code that never calls goscope.
+/// To let them finish, wait for them: a `WaitGroup`, a channel, or a
+/// `scope! { .. }` block. A `#[goscope::scoped]` function, by contrast,
+/// waits for its goroutines.
 ///
 /// # Examples
 ///

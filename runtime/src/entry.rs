@@ -2,10 +2,11 @@
 //! program's or the test's root goroutine, inside a scope.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::process::Termination;
 use std::time::Duration;
 
 use crate::detect;
-use crate::sched::scope::{Scope, scope};
+use crate::sched::scope::{Scope, main_body, scope};
 
 /// What `#[goscope::main(..)]` and `#[goscope::test(..)]` were given.
 #[derive(Debug, Clone, Copy)]
@@ -18,15 +19,20 @@ pub struct Config {
 
 /// Runs `main`'s body as goroutine 1 inside a scope; on Unix, `SIGQUIT`
 /// prints the goroutine dump and exits with status 2, as in Go.
+///
+/// When the body returns, the program ends as in Go: the goroutines still
+/// waiting in goscope are cancelled, and the process does not wait for
+/// those busy in other code (see `sched::scope::main_body`).
 #[track_caller]
 pub fn main<'env, F, T>(config: Config, f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+    T: Termination,
 {
     let root = detect::enter_root(true, config.deadlock);
     #[cfg(unix)]
     detect::dump_on_sigquit();
-    match panic::catch_unwind(AssertUnwindSafe(|| scope(f))) {
+    match panic::catch_unwind(AssertUnwindSafe(|| main_body(f))) {
         Ok(value) => value,
         Err(_) => {
             // The panic hook has printed the message and location. As in

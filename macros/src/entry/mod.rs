@@ -48,7 +48,11 @@
 //! order, at the end of the innermost body, after the tail expression and
 //! before the first join. So `defer!(drop(tx))` (Go's `defer close(ch)`)
 //! ends goroutines that range over the channel wherever it stands.
-
+//!
+//! In `main` the nested levels call `main_scope(__goscope_scope, |..| ..)`
+//! instead, naming the scope around them: when the body returns (at any
+//! level) the program ends as in Go, with main's whole scope cancelled and
+//! no wait for goroutines busy in other code.
 //!
 //! The work is in three parts: [`args`] reads the attribute's arguments,
 //! [`rewrite`] points every `go!` of the body at the innermost scope, and
@@ -256,7 +260,8 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
         .map(|stmt| Step::new(stmt, &mut defers))
         .collect();
     let ret = closure_return(&f.sig.output);
-    let (body, deep) = nest(steps, &scope, &ret, f.block.brace_token.span.close());
+    let close = f.block.brace_token.span.close();
+    let (body, deep) = nest(steps, &scope, &ret, close, kind == Kind::Main);
     let deep = deep.then(deep_scope_items);
     let entry = kind.entry();
     let config = match kind {

@@ -140,6 +140,7 @@ pub(super) fn nest(
     scope: &Ident,
     ret: &TokenStream,
     close: Span,
+    main: bool,
 ) -> (TokenStream, bool) {
     let mut levels = vec![Level {
         open: close,
@@ -227,13 +228,23 @@ pub(super) fn nest(
         inner = match return_type(&ret).filter(|_| at >= DIRECT_LEVELS) {
             Some(ty) => {
                 deep = true;
-                deep_scope(closure, &ty, open)
+                deep_scope(closure, &ty, open, |run| open_scope(main, scope, run, open))
             }
-            None => quote_spanned!(open=> ::goscope::__private::scope(#closure)),
+            None => open_scope(main, scope, closure, open),
         };
     }
     let stmts = outermost.stmts;
     (quote!(#(#stmts)* #inner), deep)
+}
+
+/// The call that opens a nested scope inside the one named `outer`:
+/// `scope(f)`, or in `main`'s body `main_scope(outer, f)`, which ends the
+/// program when the body returns instead of waiting for every goroutine.
+fn open_scope(main: bool, outer: &Ident, f: TokenStream, open: Span) -> TokenStream {
+    match main {
+        true => quote_spanned!(open=> ::goscope::__private::main_scope(#outer, #f)),
+        false => quote_spanned!(open=> ::goscope::__private::scope(#f)),
+    }
 }
 
 /// How many nested scopes call `scope` with their closure directly. rustc
@@ -258,12 +269,18 @@ fn return_type(ret: &TokenStream) -> Option<TokenStream> {
 /// A nested scope past [`DIRECT_LEVELS`]: `scope` gets a `&mut dyn FnMut`
 /// that runs the level's closure once, so rustc instantiates `scope` once
 /// for all of them, and the chain of closures is all that grows.
-fn deep_scope(closure: TokenStream, ty: &TokenStream, open: Span) -> TokenStream {
+fn deep_scope(
+    closure: TokenStream,
+    ty: &TokenStream,
+    open: Span,
+    open_scope: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
     let once = Ident::new("__goscope_once", Span::mixed_site());
     let body = Ident::new("__GoscopeBody", Span::mixed_site());
     let f = Ident::new("__goscope_f", Span::mixed_site());
     let s = Ident::new("__goscope_s", Span::mixed_site());
     let run = Ident::new("__goscope_run", Span::mixed_site());
+    let call = open_scope(quote!(#run));
     quote_spanned! {open=>
         {
             let mut #f = #once(#closure);
@@ -272,7 +289,7 @@ fn deep_scope(closure: TokenStream, ty: &TokenStream, open: Span) -> TokenStream
                 // `scope` calls its closure exactly once.
                 ::core::option::Option::None => ::core::unreachable!(),
             };
-            ::goscope::__private::scope(#run)
+            #call
         }
     }
 }
