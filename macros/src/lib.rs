@@ -1,7 +1,7 @@
-//! The macros of [goscope](https://docs.rs/goscope): `go!`, `select!`, `defer!`
-//! and the `#[goscope::main]`, `#[goscope::test]` and `#[goscope::scoped]`
-//! attributes. Depend on `goscope`, which re-exports them; their expansions
-//! name only `::goscope` paths.
+//! The macros of [goscope](https://docs.rs/goscope): `go!`, `select!`,
+//! `defer!`, `scope!` and the `#[goscope::main]`, `#[goscope::test]` and
+//! `#[goscope::scoped]` attributes. Depend on `goscope`, which re-exports
+//! them; their expansions name only `::goscope` paths.
 #![forbid(unsafe_code)]
 
 mod call;
@@ -9,6 +9,7 @@ mod defer;
 mod entry;
 mod go;
 mod marker;
+mod scope;
 mod select;
 mod tokens;
 
@@ -285,6 +286,63 @@ pub fn select(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn defer(input: TokenStream) -> TokenStream {
     defer::expand(input.into()).into()
+}
+
+/// A block that is a scope of its own: its goroutines may borrow what
+/// lives outside it, and it ends only once they have all finished.
+///
+/// `scope! { ... }` works anywhere: in a scoped function, in a plain
+/// function, in a goroutine. Every `go!` in the block starts a goroutine of
+/// the block's scope (as in a `#[goscope::scoped]` function: the block's
+/// top-level locals may be borrowed by the goroutines started after them,
+/// and a top-level `defer!` runs before the block waits). Its value is the
+/// block's value, and the borrows of its goroutines end with it: a Go
+/// program's "start these, wait for them, then use the results" phase,
+/// `std::thread::scope`'s shape without the closure.
+///
+/// A goroutine's panic cancels the block's scope (its goroutines waiting
+/// in goscope unwind) and resumes, with its own payload, where the block
+/// is, once every goroutine has finished; a panic in the block itself does
+/// the same.
+///
+/// The block runs in closures, so a `return`, `?`, `break` or `continue`
+/// that would leave it is a compile error: give the block a value and act
+/// on it after the block. `go!(static ..)` in it is detached, as anywhere.
+///
+/// # Examples
+///
+/// ```
+/// use goscope::prelude::*;
+///
+/// fn fill(part: &mut [u64], from: u64) {
+///     for (i, slot) in part.iter_mut().enumerate() {
+///         *slot = from + i as u64;
+///     }
+/// }
+///
+/// let mut numbers = vec![0; 8];
+/// // Phase one: goroutines borrow `numbers` mutably, one half each.
+/// scope! {
+///     let (low, high) = numbers.split_at_mut(4);
+///     go!(fill(low, 0));
+///     go!(fill(high, 4));
+/// }
+/// // Phase two: the borrows have ended, the data is ours again.
+/// let total: u64 = scope! {
+///     let (tx, rx) = chan(2);
+///     for half in numbers.chunks(4) {
+///         let tx = tx.clone();
+///         go!(move || tx.send(half.iter().sum::<u64>()).unwrap());
+///     }
+///     drop(tx);
+///     rx.iter().sum()
+/// };
+/// assert_eq!(total, 28);
+/// numbers.push(total);
+/// ```
+#[proc_macro]
+pub fn scope(input: TokenStream) -> TokenStream {
+    scope::expand(input.into()).into()
 }
 
 /// Runs `main` as Go's main goroutine, with scoped goroutines.

@@ -129,7 +129,7 @@ pub use crate::sync::WaitGroup;
 pub use crate::time::{after, sleep, tick};
 
 #[doc(inline)]
-pub use goscope_macros::{defer, go, main, scoped, select, test};
+pub use goscope_macros::{defer, go, main, scope, scoped, select, test};
 
 pub use std::time::Duration;
 
@@ -154,7 +154,8 @@ pub(crate) use crate::lock::lock;
 /// ```
 pub mod prelude {
     pub use crate::{
-        Duration, Receiver, Sender, WaitGroup, after, chan, defer, go, never, select, sleep, tick,
+        Duration, Receiver, Sender, WaitGroup, after, chan, defer, go, never, scope, select, sleep,
+        tick,
     };
 }
 
@@ -171,5 +172,5 @@ pub mod __private {
     pub use crate::defer::{Defer, defer};
     pub use crate::entry::{Config, main, test};
     pub use crate::sched::goroutine::go_detached;
-    pub use crate::sched::scope::{Scope, main_scope, scope};
+    pub use crate::sched::scope::{Scope, main_scope, scope, unreachable_scope};
 }

@@ -244,25 +244,10 @@ fn validate_fn(kind: Kind, f: &ItemFn) -> Result<()> {
 /// added only then, so rustc does not repeat the error in its own words.
 fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream {
     let scope = Ident::new("__goscope_scope", Span::mixed_site());
-    // Point every `go!` in the body at the innermost scope.
-    let mut rewrite = RewriteGo { scope: &scope };
-    rewrite.visit_block_mut(&mut f.block);
-
-    // Items are visible in the whole block wherever they are written; keep
-    // them outside the scope closures so they still are.
-    let (items, stmts): (Vec<Stmt>, Vec<Stmt>) = std::mem::take(&mut f.block.stmts)
-        .into_iter()
-        .partition(|s| matches!(s, Stmt::Item(_)));
-
-    let mut defers = 0;
-    let steps = stmts
-        .into_iter()
-        .map(|stmt| Step::new(stmt, &mut defers))
-        .collect();
     let ret = closure_return(&f.sig.output);
-    let close = f.block.brace_token.span.close();
-    let (body, deep) = nest(steps, &scope, &ret, close, kind == Kind::Main);
-    let deep = deep.then(deep_scope_items);
+    let span = f.block.brace_token.span.join();
+    let block = std::mem::replace(&mut f.block, Box::new(syn::parse_quote!({})));
+    let ScopedBody { items, body, deep } = scoped_body(*block, &scope, &ret, kind == Kind::Main);
     let entry = kind.entry();
     let config = match kind {
         Kind::Scoped => TokenStream::new(),
@@ -274,7 +259,6 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
             quote!(::goscope::__private::Config { deadlock: #deadlock, leak_check: #leak_check },)
         }
     };
-    let span = f.block.brace_token.span.join();
     let block = quote_spanned! {span=>
         {
             #(#items)*
@@ -297,5 +281,51 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
         #(#attrs)*
         #hoisted
         #vis #sig #block
+    }
+}
+
+/// A scope's body, lowered: what goes before the scope call, and what the
+/// outermost scope's closure runs.
+pub(crate) struct ScopedBody {
+    /// The block's items, hoisted out of the scope closures: items are
+    /// visible in the whole block wherever they are written.
+    pub(crate) items: Vec<Stmt>,
+    /// The statements, in nested scopes (see the module's docs).
+    pub(crate) body: TokenStream,
+    /// The items that scopes past the 64th level need, if any.
+    pub(crate) deep: Option<TokenStream>,
+}
+
+/// Lowers `block` into the body of the scope named `scope`: every `go!` in
+/// it spawns into the innermost scope, a `let` that a later `go!` may
+/// borrow opens a nested one, and top-level `defer!`s run before the first
+/// join. `ret` is the closures' `-> R` (or nothing, to infer it); `main`:
+/// whether the nested levels are main's.
+pub(crate) fn scoped_body(
+    mut block: syn::Block,
+    scope: &Ident,
+    ret: &TokenStream,
+    main: bool,
+) -> ScopedBody {
+    // Point every `go!` in the body at the innermost scope.
+    let mut rewrite = RewriteGo { scope };
+    rewrite.visit_block_mut(&mut block);
+
+    let (items, stmts): (Vec<Stmt>, Vec<Stmt>) = block
+        .stmts
+        .into_iter()
+        .partition(|s| matches!(s, Stmt::Item(_)));
+
+    let mut defers = 0;
+    let steps = stmts
+        .into_iter()
+        .map(|stmt| Step::new(stmt, &mut defers))
+        .collect();
+    let close = block.brace_token.span.close();
+    let (body, deep) = nest(steps, scope, ret, close, main);
+    ScopedBody {
+        items,
+        body,
+        deep: deep.then(deep_scope_items),
     }
 }

@@ -9,7 +9,8 @@ use syn::visit_mut::VisitMut;
 use crate::marker;
 
 /// Rewrites `go!(..)` into `go!(@scoped __goscope_scope (..))`, everywhere in
-/// the body except inside nested items, which are not in the scope.
+/// the body except inside nested items, which are not in the scope, and
+/// inside `scope! { .. }` blocks, whose goroutines are the block's.
 pub(crate) struct RewriteGo<'a> {
     pub(crate) scope: &'a Ident,
 }
@@ -21,6 +22,10 @@ impl VisitMut for RewriteGo<'_> {
         let braces = matches!(mac.delimiter, syn::MacroDelimiter::Brace(_));
         if is_go_path(&mac.path) && !braces && is_static(&mac.tokens) {
             // `go!(static ..)` is detached, and so is every `go!` in it.
+            return;
+        }
+        if is_scope_path(&mac.path) {
+            // The block's `scope!` points its own `go!`s at its scope.
             return;
         }
         let tokens = std::mem::take(&mut mac.tokens);
@@ -54,6 +59,10 @@ fn is_go_path(path: &syn::Path) -> bool {
     crate::tokens::path_is(path, &[&["go"], &["goscope", "go"]])
 }
 
+fn is_scope_path(path: &syn::Path) -> bool {
+    crate::tokens::path_is(path, &[&["scope"], &["goscope", "scope"]])
+}
+
 /// Token-level version of [`RewriteGo`] for macro inputs.
 fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
@@ -71,6 +80,13 @@ fn rewrite_tokens(tokens: TokenStream, scope: &Ident) -> TokenStream {
                 if go == "go" && bang.as_char() == '!' && is_static_group(g) =>
             {
                 // `go!(static ..)` is detached, and so is every `go!` in it.
+                out.extend(tts[i..i + 3].iter().cloned());
+                i += 3;
+            }
+            (TokenTree::Ident(name), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(_)))
+                if name == "scope" && bang.as_char() == '!' && !qualified_elsewhere(&tts[..i]) =>
+            {
+                // A `scope! { .. }` block points its own `go!`s at its scope.
                 out.extend(tts[i..i + 3].iter().cloned());
                 i += 3;
             }

@@ -254,6 +254,15 @@ where
     open(main, f, ScopeState::end_of_main)
 }
 
+/// The scope of a `scope!` block that has a compile error (a `return` that
+/// would leave it): the block expands as a plain block whose goroutines
+/// name this, so rustc reports nothing else. Never called: a program with
+/// the error does not build.
+#[doc(hidden)]
+pub fn unreachable_scope<'scope, 'env>() -> &'scope Scope<'scope, 'env> {
+    unreachable!("scope!: this block was expanded with a compile error")
+}
+
 /// [`scope`], with `ended` called once `f` has returned its value, before
 /// the join.
 #[track_caller]
@@ -343,7 +352,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // One bound a line: rustc quotes the line of the one not met.
         F: FnOnce() -> R
             + Send // runs on another thread
-            + 'scope, // the function waits for it at its end: borrow only what outlives that (not a loop body's locals)
+            + 'scope, // the function or scope! block waits for it: borrow what outlives it, not a loop body's locals
         R: Outcome,
     {
         self.state.join.spawned();
