@@ -2,7 +2,7 @@
 //! and the arguments of a `go`/`defer` call where the statement is written,
 //! and runs the call later.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -20,12 +20,15 @@ pub(crate) struct Lowered {
     /// closing parenthesis).
     pub(crate) open: Span,
     pub(crate) close: Span,
+    /// With [`Capture::Params`]: the arguments evaluated now, which `later`
+    /// takes as the parameters of the same names.
+    pub(crate) params: Vec<Ident>,
 }
 
 /// How the closure that runs the call later takes what was evaluated now.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Capture {
-    /// A plain closure (scoped goroutines, `defer!`): it borrows place
+    /// A plain closure (`defer!`): it borrows place
     /// receivers in the mode their method needs, so each value evaluated
     /// now is wrapped in an `Arg`, which it captures by value even when the
     /// value is `Copy`.
@@ -34,6 +37,13 @@ pub(crate) enum Capture {
     /// names, so the values need no wrapper (nor does a `Send` error about
     /// one of them mention it).
     Move,
+    /// A plain closure that takes the arguments as parameters ([`Lowered::
+    /// params`]), called from a `move` closure that owns them (scoped
+    /// goroutines): the plain one borrows place receivers in the mode their
+    /// method needs, and the arguments need no wrapper, so a `Send` error
+    /// about one names only its type. A callee or an index evaluated now
+    /// is still wrapped: the call needs its type before the arguments'.
+    Params,
 }
 
 /// Names for the temporaries of one lowering.
@@ -41,6 +51,7 @@ struct Temps {
     next: usize,
     now: TokenStream,
     capture: Capture,
+    params: Vec<Ident>,
 }
 
 impl Temps {
@@ -49,18 +60,38 @@ impl Temps {
             next: 0,
             now: TokenStream::new(),
             capture,
+            params: Vec::new(),
         }
     }
 
-    /// Evaluates `expr` now into a fresh temporary; returns the expression
-    /// that moves it out later.
-    fn eval_now(&mut self, expr: &Expr) -> TokenStream {
+    /// Evaluates the argument `expr` now into a fresh temporary; returns
+    /// the expression that moves it into the call later.
+    fn argument(&mut self, expr: &Expr) -> TokenStream {
+        if self.capture != Capture::Params {
+            return self.eval_now(expr);
+        }
+        let name = self.temp(expr);
+        self.now.extend(quote_spanned! {expr.span()=>
+            let #name = #expr;
+        });
+        self.params.push(name.clone());
+        quote!(#name)
+    }
+
+    fn temp(&mut self, expr: &Expr) -> Ident {
         let name = format_ident!(
             "__goscope_arg{}",
             self.next,
             span = Span::mixed_site().located_at(expr.span())
         );
         self.next += 1;
+        name
+    }
+
+    /// Evaluates `expr` now into a fresh temporary; returns the expression
+    /// that moves it out later.
+    fn eval_now(&mut self, expr: &Expr) -> TokenStream {
+        let name = self.temp(expr);
         if self.capture == Capture::Move {
             self.now.extend(quote_spanned! {expr.span()=>
                 let #name = #expr;
@@ -121,6 +152,7 @@ pub(crate) fn lower_call(call: &ExprCall, capture: Capture) -> Lowered {
         now: temps.now,
         open: call.span(),
         close: call.paren_token.span.close(),
+        params: temps.params,
     }
 }
 
@@ -138,6 +170,7 @@ pub(crate) fn lower_method_call(call: &ExprMethodCall, capture: Capture) -> Lowe
         now: temps.now,
         open: call.span(),
         close: call.paren_token.span.close(),
+        params: temps.params,
     }
 }
 
@@ -151,7 +184,7 @@ fn arguments(
     args: &Punctuated<Expr, Token![,]>,
     paren: token::Paren,
 ) -> TokenStream {
-    let args: Vec<_> = args.iter().map(|a| temps.eval_now(a)).collect();
+    let args: Vec<_> = args.iter().map(|a| temps.argument(a)).collect();
     let mut group = Group::new(Delimiter::Parenthesis, quote!(#(#args),*));
     group.set_span(paren.span.join());
     group.into_token_stream()

@@ -74,7 +74,7 @@ impl Go {
         } else {
             let mut invalid = None;
             let capture = match scope {
-                Some(_) => Capture::Inferred,
+                Some(_) => Capture::Params,
                 None => Capture::Move,
             };
             let parsed = (|input: ParseStream<'_>| {
@@ -117,17 +117,38 @@ impl Go {
             Body::Call(lowered) => {
                 let (now, later) = (&lowered.now, &lowered.later);
                 let (open, close) = (lowered.open, lowered.close);
-                // Scoped: a plain closure, so a place receiver is borrowed in
-                // the mode its method needs. Detached: `move`, so the
-                // goroutine owns what it uses ('static).
-                let closure = match self.scope {
-                    Some(_) => quote_spanned!(open=> || #later),
-                    None => quote_spanned!(open=> move || #later),
-                };
-                let spawn = spawn(open, close, closure);
                 let allow = call::allow_lints();
+                if self.scope.is_none() {
+                    // Detached: `move`, so the goroutine owns what it uses
+                    // ('static).
+                    let spawn = spawn(open, close, quote_spanned!(open=> move || #later));
+                    return quote!({
+                        #now
+                        #allow
+                        #spawn;
+                    });
+                }
+                // Scoped: a plain closure makes the call, so a place
+                // receiver is borrowed in the mode its method needs; the
+                // goroutine is a `move` closure that owns the arguments
+                // and passes them in.
+                let params = &lowered.params;
+                let call = Ident::new("__goscope_call", Span::mixed_site().located_at(open));
+                let mut args = Group::new(Delimiter::Parenthesis, quote!(#(#params),*));
+                args.set_span(close);
+                // In parentheses with the user's span: the closure's span
+                // then joins the user's tokens only, so an error about the
+                // goroutine underlines the call, not the whole `go!`.
+                let mut callee = Group::new(Delimiter::Parenthesis, quote!(#call));
+                callee.set_span(open);
+                let spawn = spawn(open, close, quote_spanned!(open=> move || #callee #args));
+                let make_call = quote_spanned!(open=> |#(#params),*| #later);
                 quote!({
                     #now
+                    #allow
+                    // `mut`: a `&mut self` method makes it an `FnMut`.
+                    #[allow(unused_mut)]
+                    let mut #call = #make_call;
                     #allow
                     #spawn;
                 })
