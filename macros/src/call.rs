@@ -28,10 +28,9 @@ pub(crate) struct Lowered {
 /// How the closure that runs the call later takes what was evaluated now.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Capture {
-    /// A plain closure (`defer!`): it borrows place
-    /// receivers in the mode their method needs, so each value evaluated
-    /// now is wrapped in an `Arg`, which it captures by value even when the
-    /// value is `Copy`.
+    /// A plain closure (`defer!`): it borrows place receivers in the mode
+    /// their method needs, so each value evaluated now is wrapped in an
+    /// `Arg`, which it captures by value even when the value is `Copy`.
     Inferred,
     /// A `move` closure (detached goroutines): it owns everything it
     /// names, so the values need no wrapper (nor does a `Send` error about
