@@ -25,8 +25,15 @@ fn speak(msg: &str) {
 
 #[goscope::main]
 fn main() {
-    go!(speak("Goroutine says: Hi!"));
+    let wg = WaitGroup::new();
+    wg.add(1);
+    let wg = &wg;
+    go! {
+        defer!(wg.done());
+        speak("Goroutine says: Hi!");
+    }
     speak("Main says: Hello!");
-    // No sleep needed here, unlike Go: main's scope joins the goroutine
-    // before `main` returns, so its three lines are always printed.
+    // As in Go, the program ends when main returns, goroutines or not:
+    // wait for this one (Go's version sleeps and hopes it is enough).
+    wg.wait();
 }

@@ -103,8 +103,9 @@ fn counts(lines: &[String]) -> BTreeMap<&str, usize> {
 #[test]
 fn goroutines() {
     let lines = run("goroutines");
-    // The two speakers interleave freely; goscope joins the goroutine, so all
-    // six lines are always there (Go's version relies on a sleep).
+    // The two speakers interleave freely; main waits for the goroutine with
+    // a WaitGroup, so all six lines are always there (Go's version relies
+    // on a sleep).
     assert_eq!(
         counts(&lines),
         BTreeMap::from([("Goroutine says: Hi!", 3), ("Main says: Hello!", 3)]),

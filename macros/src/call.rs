@@ -2,7 +2,7 @@
 //! and the arguments of a `go`/`defer` call where the statement is written,
 //! and runs the call later.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -20,20 +20,29 @@ pub(crate) struct Lowered {
     /// closing parenthesis).
     pub(crate) open: Span,
     pub(crate) close: Span,
+    /// With [`Capture::Params`]: the arguments evaluated now, which `later`
+    /// takes as the parameters of the same names.
+    pub(crate) params: Vec<Ident>,
 }
 
 /// How the closure that runs the call later takes what was evaluated now.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Capture {
-    /// A plain closure (scoped goroutines, `defer!`): it borrows place
-    /// receivers in the mode their method needs, so each value evaluated
-    /// now is wrapped in an `Arg`, which it captures by value even when the
-    /// value is `Copy`.
+    /// A plain closure (`defer!`): it borrows place receivers in the mode
+    /// their method needs, so each value evaluated now is wrapped in an
+    /// `Arg`, which it captures by value even when the value is `Copy`.
     Inferred,
     /// A `move` closure (detached goroutines): it owns everything it
     /// names, so the values need no wrapper (nor does a `Send` error about
     /// one of them mention it).
     Move,
+    /// A plain closure that takes the arguments as parameters ([`Lowered::
+    /// params`]), called from a `move` closure that owns them (scoped
+    /// goroutines): the plain one borrows place receivers in the mode their
+    /// method needs, and the arguments need no wrapper, so a `Send` error
+    /// about one names only its type. A callee or an index evaluated now
+    /// is still wrapped: the call needs its type before the arguments'.
+    Params,
 }
 
 /// Names for the temporaries of one lowering.
@@ -41,6 +50,7 @@ struct Temps {
     next: usize,
     now: TokenStream,
     capture: Capture,
+    params: Vec<Ident>,
 }
 
 impl Temps {
@@ -49,18 +59,38 @@ impl Temps {
             next: 0,
             now: TokenStream::new(),
             capture,
+            params: Vec::new(),
         }
     }
 
-    /// Evaluates `expr` now into a fresh temporary; returns the expression
-    /// that moves it out later.
-    fn eval_now(&mut self, expr: &Expr) -> TokenStream {
+    /// Evaluates the argument `expr` now into a fresh temporary; returns
+    /// the expression that moves it into the call later.
+    fn argument(&mut self, expr: &Expr) -> TokenStream {
+        if self.capture != Capture::Params {
+            return self.eval_now(expr);
+        }
+        let name = self.temp(expr);
+        self.now.extend(quote_spanned! {expr.span()=>
+            let #name = #expr;
+        });
+        self.params.push(name.clone());
+        quote!(#name)
+    }
+
+    fn temp(&mut self, expr: &Expr) -> Ident {
         let name = format_ident!(
             "__goscope_arg{}",
             self.next,
             span = Span::mixed_site().located_at(expr.span())
         );
         self.next += 1;
+        name
+    }
+
+    /// Evaluates `expr` now into a fresh temporary; returns the expression
+    /// that moves it out later.
+    fn eval_now(&mut self, expr: &Expr) -> TokenStream {
+        let name = self.temp(expr);
         if self.capture == Capture::Move {
             self.now.extend(quote_spanned! {expr.span()=>
                 let #name = #expr;
@@ -121,6 +151,7 @@ pub(crate) fn lower_call(call: &ExprCall, capture: Capture) -> Lowered {
         now: temps.now,
         open: call.span(),
         close: call.paren_token.span.close(),
+        params: temps.params,
     }
 }
 
@@ -138,6 +169,7 @@ pub(crate) fn lower_method_call(call: &ExprMethodCall, capture: Capture) -> Lowe
         now: temps.now,
         open: call.span(),
         close: call.paren_token.span.close(),
+        params: temps.params,
     }
 }
 
@@ -151,7 +183,7 @@ fn arguments(
     args: &Punctuated<Expr, Token![,]>,
     paren: token::Paren,
 ) -> TokenStream {
-    let args: Vec<_> = args.iter().map(|a| temps.eval_now(a)).collect();
+    let args: Vec<_> = args.iter().map(|a| temps.argument(a)).collect();
     let mut group = Group::new(Delimiter::Parenthesis, quote!(#(#args),*));
     group.set_span(paren.span.join());
     group.into_token_stream()
@@ -168,70 +200,4 @@ pub(crate) fn allow_lints() -> TokenStream {
             clippy::unit_arg
         )]
     }
-}
-
-/// Whether the user put braces around a macro's input (`go! { .. }`, a
-/// block) rather than parentheses (`go!(f(x))`, a call). Proc macros do not
-/// receive the brackets, so this reads the invocation's source text. Where
-/// there is none (rust-analyzer, tokens made by another macro), it goes by
-/// the input: one expression is the call form, anything else a block.
-pub(crate) fn invoked_with_braces(input: &proc_macro2::TokenStream) -> bool {
-    let from_source = source_text().and_then(|text| {
-        let bang = text.find('!')?;
-        let open = text[bang + 1..].trim_start().chars().next()?;
-        Some(open == '{')
-    });
-    from_source.unwrap_or_else(|| syn::parse2::<syn::Expr>(input.clone()).is_err())
-}
-
-/// The macro's input as the user wrote it (`f(x)` in `go!(f(x))`), for
-/// suggestions that quote it back.
-pub(crate) fn input_text() -> Option<String> {
-    let text = source_text()?;
-    let bang = text.find('!')?;
-    let inner = text[bang + 1..].trim();
-    let mut chars = inner.chars();
-    chars.next()?;
-    chars.next_back()?;
-    Some(chars.as_str().trim().to_owned())
-}
-
-/// The invocation's source text, when the compiler has it. `None` outside a
-/// macro expansion (the crate's unit tests call the expansions directly).
-fn source_text() -> Option<String> {
-    if !proc_macro::is_available() {
-        return None;
-    }
-    proc_macro::Span::call_site().source_text()
-}
-
-/// Where `tokens` start, for spans; the call site if there are none.
-pub(crate) fn first_span(tokens: &TokenStream) -> Span {
-    match tokens.clone().into_iter().next() {
-        Some(TokenTree::Group(g)) => g.span_open(),
-        Some(tt) => tt.span(),
-        None => Span::call_site(),
-    }
-}
-
-/// Where `tokens` end, for spans; the call site if there are none.
-pub(crate) fn last_span(tokens: &TokenStream) -> Span {
-    match tokens.clone().into_iter().last() {
-        Some(TokenTree::Group(g)) => g.span_close(),
-        Some(tt) => tt.span(),
-        None => Span::call_site(),
-    }
-}
-
-/// Whether `path` is one of `spellings` (`&["goscope", "go"]` for `goscope::go`),
-/// ignoring a leading `::`.
-pub(crate) fn path_is(path: &syn::Path, spellings: &[&[&str]]) -> bool {
-    spellings.iter().any(|spelling| {
-        path.segments.len() == spelling.len()
-            && path
-                .segments
-                .iter()
-                .zip(*spelling)
-                .all(|(s, name)| s.ident == name)
-    })
 }

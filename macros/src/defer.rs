@@ -1,11 +1,13 @@
 //! `defer!`: Go's `defer`, at the exit of the enclosing block.
 
-use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, Result};
 
-use crate::call::{self, Capture, first_span, last_span};
+use crate::call::{self, Capture};
+use crate::marker;
+use crate::tokens::{self, first_span, last_span};
 
 const EXPECTED: &str = "expression in defer! must be a function call, a macro call or a block";
 
@@ -19,21 +21,14 @@ struct Defer {
     close: Span,
 }
 
-/// The marker that the scope attributes put in front of a top-level
-/// `defer!`'s tokens: `defer!(@guard __goscope_defer0 (..))` names the
-/// guard (or, for `defer!(drop(x))`, the owner of `x`), so that the
-/// attribute can move it into the nested scopes it opens after this point
-/// and the deferred call runs before the function waits for its goroutines.
-pub(crate) const GUARD_MARKER: &str = "guard";
-
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let (guard, input, braces) = match split_marker(input) {
-        Ok((guard, group)) => {
+    let (guard, input, braces) = match marker::split(marker::GUARD, &input) {
+        Some((guard, group)) => {
             let braces = group.delimiter() == Delimiter::Brace;
             (guard, group.stream(), braces)
         }
-        Err(input) => {
-            let braces = call::invoked_with_braces(&input);
+        None => {
+            let braces = tokens::invoked_with_braces(&input);
             let guard = syn::Ident::new("__goscope_defer", Span::mixed_site());
             (guard, input, braces)
         }
@@ -88,20 +83,6 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
-/// Recognises `@guard IDENT GROUP`; gives the input back otherwise.
-fn split_marker(input: TokenStream) -> std::result::Result<(syn::Ident, Group), TokenStream> {
-    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
-    match &tokens[..] {
-        [
-            TokenTree::Punct(at),
-            TokenTree::Ident(marker),
-            TokenTree::Ident(guard),
-            TokenTree::Group(group),
-        ] if at.as_char() == '@' && marker == GUARD_MARKER => Ok((guard.clone(), group.clone())),
-        _ => Err(input),
-    }
-}
-
 /// `drop(x)` (or `mem::drop(x)`) of a plain local `x`: the name.
 pub(crate) fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
     let Ok(Expr::Call(call)) = syn::parse2::<Expr>(input.clone()) else {
@@ -110,7 +91,7 @@ pub(crate) fn dropped_local(input: &TokenStream) -> Option<syn::Ident> {
     let Expr::Path(func) = &*call.func else {
         return None;
     };
-    let is_drop = call::path_is(
+    let is_drop = tokens::path_is(
         &func.path,
         &[
             &["drop"],
@@ -213,5 +194,5 @@ fn lowered(call: call::Lowered) -> Defer {
 /// How the user wrote `expr`, the whole input of the `defer!`, for a
 /// suggestion.
 fn text(expr: &Expr) -> String {
-    call::input_text().unwrap_or_else(|| expr.to_token_stream().to_string())
+    tokens::input_text().unwrap_or_else(|| expr.to_token_stream().to_string())
 }

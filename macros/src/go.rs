@@ -5,12 +5,9 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Error, Expr, ExprClosure, Stmt};
 
-use crate::call::{self, Capture, Lowered, first_span, last_span};
-
-/// The marker that the scope attributes put in front of a `go!`'s tokens:
-/// `go!(@scoped __goscope_scope { ... })`, naming the scope to spawn into and
-/// keeping the user's brackets.
-const MARKER: &str = "scoped";
+use crate::call::{self, Capture, Lowered};
+use crate::marker;
+use crate::tokens::{self, first_span, last_span};
 
 /// A parsed `go!` invocation.
 struct Go {
@@ -38,14 +35,14 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 
 impl Go {
     fn from_tokens(input: TokenStream) -> Result<Go, Invalid> {
-        let (scope, marked) = match split_marker(input.clone()) {
+        let (scope, marked) = match marker::split(marker::SCOPED, &input) {
             Some((scope, group)) => (Some(scope), Some(group)),
             None => (None, None),
         };
         let (tokens, braces) = match &marked {
             Some(group) => (group.stream(), group.delimiter() == Delimiter::Brace),
             None => {
-                let braces = call::invoked_with_braces(&input);
+                let braces = tokens::invoked_with_braces(&input);
                 (input, braces)
             }
         };
@@ -77,7 +74,7 @@ impl Go {
         } else {
             let mut invalid = None;
             let capture = match scope {
-                Some(_) => Capture::Inferred,
+                Some(_) => Capture::Params,
                 None => Capture::Move,
             };
             let parsed = (|input: ParseStream<'_>| {
@@ -120,17 +117,38 @@ impl Go {
             Body::Call(lowered) => {
                 let (now, later) = (&lowered.now, &lowered.later);
                 let (open, close) = (lowered.open, lowered.close);
-                // Scoped: a plain closure, so a place receiver is borrowed in
-                // the mode its method needs. Detached: `move`, so the
-                // goroutine owns what it uses ('static).
-                let closure = match self.scope {
-                    Some(_) => quote_spanned!(open=> || #later),
-                    None => quote_spanned!(open=> move || #later),
-                };
-                let spawn = spawn(open, close, closure);
                 let allow = call::allow_lints();
+                if self.scope.is_none() {
+                    // Detached: `move`, so the goroutine owns what it uses
+                    // ('static).
+                    let spawn = spawn(open, close, quote_spanned!(open=> move || #later));
+                    return quote!({
+                        #now
+                        #allow
+                        #spawn;
+                    });
+                }
+                // Scoped: a plain closure makes the call, so a place
+                // receiver is borrowed in the mode its method needs; the
+                // goroutine is a `move` closure that owns the arguments
+                // and passes them in.
+                let params = &lowered.params;
+                let call = Ident::new("__goscope_call", Span::mixed_site().located_at(open));
+                let mut args = Group::new(Delimiter::Parenthesis, quote!(#(#params),*));
+                args.set_span(close);
+                // In parentheses with the user's span: the closure's span
+                // then joins the user's tokens only, so an error about the
+                // goroutine underlines the call, not the whole `go!`.
+                let mut callee = Group::new(Delimiter::Parenthesis, quote!(#call));
+                callee.set_span(open);
+                let spawn = spawn(open, close, quote_spanned!(open=> move || #callee #args));
+                let make_call = quote_spanned!(open=> |#(#params),*| #later);
                 quote!({
                     #now
+                    #allow
+                    // `mut`: a `&mut self` method makes it an `FnMut`.
+                    #[allow(unused_mut)]
+                    let mut #call = #make_call;
                     #allow
                     #spawn;
                 })
@@ -164,27 +182,6 @@ fn split_static(tokens: &TokenStream) -> Option<(Span, TokenStream)> {
         Some(TokenTree::Ident(keyword)) if keyword == "static" => {
             Some((keyword.span(), tokens.collect()))
         }
-        _ => None,
-    }
-}
-
-/// Recognises `@scoped IDENT GROUP`.
-fn split_marker(input: TokenStream) -> Option<(Ident, proc_macro2::Group)> {
-    let mut tokens = input.into_iter();
-    match (
-        tokens.next(),
-        tokens.next(),
-        tokens.next(),
-        tokens.next(),
-        tokens.next(),
-    ) {
-        (
-            Some(TokenTree::Punct(at)),
-            Some(TokenTree::Ident(marker)),
-            Some(TokenTree::Ident(scope)),
-            Some(TokenTree::Group(group)),
-            None,
-        ) if at.as_char() == '@' && marker == MARKER => Some((scope, group)),
         _ => None,
     }
 }
@@ -295,7 +292,7 @@ fn parse_expr_form(input: ParseStream<'_>, capture: Capture) -> Result<Body, Inv
 /// How the user wrote `tokens`, the whole input of the `go!`, for a
 /// suggestion.
 fn text(tokens: &impl ToTokens) -> String {
-    call::input_text().unwrap_or_else(|| tokens.to_token_stream().to_string())
+    tokens::input_text().unwrap_or_else(|| tokens.to_token_stream().to_string())
 }
 
 const GO_FUNC_HABIT: &str =

@@ -1,14 +1,18 @@
-//! The macros of [goscope](https://docs.rs/goscope): `go!`, `select!`, `defer!`
-//! and the `#[goscope::main]`, `#[goscope::test]` and `#[goscope::scoped]`
-//! attributes. Depend on `goscope`, which re-exports them; their expansions
-//! name only `::goscope` paths.
+//! The macros of [goscope](https://docs.rs/goscope): `go!`, `select!`,
+//! `defer!`, `scope!` and the `#[goscope::main]`, `#[goscope::test]` and
+//! `#[goscope::scoped]` attributes. Depend on `goscope`, which re-exports
+//! them; their expansions name only `::goscope` paths.
 #![forbid(unsafe_code)]
 
 mod call;
 mod defer;
 mod entry;
 mod go;
+mod marker;
+mod scope;
 mod select;
+mod tokens;
+
 #[cfg(test)]
 mod tests;
 
@@ -24,11 +28,14 @@ use proc_macro::TokenStream;
 /// | `go! { ... }` | the block, as a `move` closure (Go's `go func() { ... }()`) |
 /// | `go!(static f(a))`, `go!(static move \|\| ...)`, `go!(static { ... })` | the same, always detached |
 ///
-/// Inside a function marked `#[goscope::main]`, `#[goscope::scoped]` or
-/// `#[goscope::test]` the goroutine is scoped: it may borrow the function's
-/// locals, and the function returns only after it has finished. Anywhere
-/// else it is detached: it must own what it uses (`'static`), and it ends
-/// when the process ends.
+/// Inside a function marked `#[goscope::scoped]` or `#[goscope::test]`, or
+/// in a `scope! { .. }` block, the goroutine is scoped: it may borrow the
+/// function's locals, and the function (or block) ends only after it has
+/// finished. In `#[goscope::main]` it is scoped too, but, as in Go, the
+/// program ends when main returns: goroutines still waiting in goscope are
+/// cancelled and the rest are not waited for. Anywhere else it is
+/// detached: it must own what it uses (`'static`), and it ends when the
+/// process ends.
 ///
 /// `go!(static ..)` starts a detached goroutine anywhere, also inside those
 /// functions: the function does not wait for it, so it must own what it
@@ -127,6 +134,10 @@ pub fn go(input: TokenStream) -> TokenStream {
 /// - `select!` is an expression: its value is the chosen arm's value.
 ///   `break`, `continue`, `return` and `?` in an arm act on the enclosing
 ///   loop or function, as in a `match`; in Go, `break` ends the `select`.
+/// - `select! {}` blocks forever, as Go's `select {}` does: it has type
+///   `!`, unwinds when the goroutine's scope is cancelled, and shows as
+///   `[select (no cases)]` in a deadlock report. A server's `main` that has
+///   started its goroutines ends with it.
 /// - A send arm whose receivers are all gone is never ready (as a Go send
 ///   that nobody will ever receive); its value is dropped with the `select!`.
 ///
@@ -277,17 +288,80 @@ pub fn defer(input: TokenStream) -> TokenStream {
     defer::expand(input.into()).into()
 }
 
+/// A block that is a scope of its own: its goroutines may borrow what
+/// lives outside it, and it ends only once they have all finished.
+///
+/// `scope! { ... }` works anywhere: in a scoped function, in a plain
+/// function, in a goroutine. Every `go!` in the block starts a goroutine of
+/// the block's scope (as in a `#[goscope::scoped]` function: the block's
+/// top-level locals may be borrowed by the goroutines started after them,
+/// and a top-level `defer!` runs before the block waits). Its value is the
+/// block's value, and the borrows of its goroutines end with it: a Go
+/// program's "start these, wait for them, then use the results" phase,
+/// `std::thread::scope`'s shape without the closure.
+///
+/// A goroutine's panic cancels the block's scope (its goroutines waiting
+/// in goscope unwind) and resumes, with its own payload, where the block
+/// is, once every goroutine has finished; a panic in the block itself does
+/// the same.
+///
+/// The block runs in closures, so a `return`, `?`, `break` or `continue`
+/// that would leave it is a compile error: give the block a value and act
+/// on it after the block. `go!(static ..)` in it is detached, as anywhere.
+///
+/// # Examples
+///
+/// ```
+/// use goscope::prelude::*;
+///
+/// fn fill(part: &mut [u64], from: u64) {
+///     for (i, slot) in part.iter_mut().enumerate() {
+///         *slot = from + i as u64;
+///     }
+/// }
+///
+/// let mut numbers = vec![0; 8];
+/// // Phase one: goroutines borrow `numbers` mutably, one half each.
+/// scope! {
+///     let (low, high) = numbers.split_at_mut(4);
+///     go!(fill(low, 0));
+///     go!(fill(high, 4));
+/// }
+/// // Phase two: the borrows have ended, the data is ours again.
+/// let total: u64 = scope! {
+///     let (tx, rx) = chan(2);
+///     for half in numbers.chunks(4) {
+///         let tx = tx.clone();
+///         go!(move || tx.send(half.iter().sum::<u64>()).unwrap());
+///     }
+///     drop(tx);
+///     rx.iter().sum()
+/// };
+/// assert_eq!(total, 28);
+/// numbers.push(total);
+/// ```
+#[proc_macro]
+pub fn scope(input: TokenStream) -> TokenStream {
+    scope::expand(input.into()).into()
+}
+
 /// Runs `main` as Go's main goroutine, with scoped goroutines.
 ///
 /// Every goroutine that `go!` starts lexically inside the function may
 /// borrow the function's locals (those of its top-level block, declared
-/// before the `go!`), and `main` returns only once all of them have
-/// finished. Any return type that `main` accepts works, and `return` and `?`
-/// keep their meaning.
+/// before the `go!`). Any return type that `main` accepts works, and
+/// `return` and `?` keep their meaning.
 ///
-/// When the body finishes, its tail expression has been evaluated and its
-/// top-level `defer!`s have run; then `main` waits for its goroutines (as
-/// Go's `return f()` evaluates `f()` and runs the defers before returning).
+/// When the body returns (its tail expression evaluated, its top-level
+/// `defer!`s run, as Go's `return f()` evaluates `f()` and runs the defers),
+/// the program ends as in Go: goroutines still running are not waited for.
+/// main's scope is cancelled, so every goroutine blocked or sleeping in a
+/// goscope operation unwinds (its `defer!`s run), and the process exits
+/// with main's status (an `Err` is printed as Rust's `main` prints it)
+/// without waiting for goroutines busy in code that never calls goscope.
+/// To let them finish, wait for them: a `WaitGroup`, a channel, or a
+/// `scope! { .. }` block. A `#[goscope::scoped]` function, by contrast,
+/// waits for its goroutines.
 ///
 /// # Examples
 ///

@@ -1,12 +1,12 @@
 //! Property tests of the expansions (issue 13): on any tokens, `go!`,
-//! `select!`, `defer!` and the attributes never panic, and what they produce
+//! `select!`, `defer!`, `scope!` and the attributes never panic, and what they produce
 //! parses as Rust: the intended code, or that plus a `compile_error!`.
 //!
 //! Inputs are random token trees over a vocabulary that reaches every
 //! branch of the parsers (Go's arrows, the attributes' markers, items), and
 //! random mutations (delete, duplicate, swap, insert a token, at any depth)
 //! of valid invocations. The attribute tests also expand the `go!`,
-//! `defer!` and `select!` calls in the attribute's output, as rustc would,
+//! `defer!`, `select!` and `scope!` calls in the attribute's output, as rustc would,
 //! so the markers the attributes hand them are covered too.
 
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
@@ -19,6 +19,7 @@ const IDENTS: &[&str] = &[
     "go",
     "defer",
     "select",
+    "scope",
     "fn",
     "let",
     "move",
@@ -217,6 +218,13 @@ const SELECT_SEEDS: &[&str] = &[
     "<-rx => { go!(f()); } default => break",
 ];
 
+const SCOPE_SEEDS: &[&str] = &[
+    "let (tx, rx) = chan(0); defer!(drop(tx)); go!(f(&rx)); let b = 2; go!(g(&b)); b",
+    "for x in xs { go!(f(x)); } scope! { go!(g()); } go!(static h())",
+    "loop { if done { break; } } fn item() { go!(f()); } select! { v = <-rx => return v, }",
+    "let n = s.parse()?; 'a: { break 'a; } go!(move || { return; })",
+];
+
 const DEFER_SEEDS: &[&str] = &[
     "f(a, g(b))",
     "drop(tx)",
@@ -303,6 +311,12 @@ fn expand_nested(tokens: TokenStream) {
                         &crate::select::expand(input.clone()),
                         Output::Expr,
                     ),
+                    "scope" => check(
+                        "scope",
+                        &input,
+                        &crate::scope::expand(input.clone()),
+                        Output::Expr,
+                    ),
                     _ => expand_nested(input),
                 }
             }
@@ -326,6 +340,15 @@ fn select(input: TokenStream) {
         "select",
         &input,
         &crate::select::expand(input.clone()),
+        Output::Expr,
+    );
+}
+
+fn scope(input: TokenStream) {
+    check(
+        "scope",
+        &input,
+        &crate::scope::expand(input.clone()),
         Output::Expr,
     );
 }
@@ -402,6 +425,16 @@ proptest! {
     }
 
     #[test]
+    fn scope_on_random_tokens(input in tokens()) {
+        scope(input);
+    }
+
+    #[test]
+    fn scope_on_mutated_blocks(input in seeded(SCOPE_SEEDS)) {
+        scope(input);
+    }
+
+    #[test]
     fn defer_on_random_tokens(input in tokens()) {
         defer(input);
     }
@@ -443,6 +476,18 @@ fn valid_seeds_expand_without_errors() {
         ITEM_SEEDS[0].parse().unwrap(),
     );
     assert!(valid(&out), "{out}");
+    for seed in &SCOPE_SEEDS[..2] {
+        let out = crate::scope::expand(seed.parse().unwrap());
+        assert!(valid(&out), "scope!({seed}): {out}");
+    }
+    // The others leave the block once each (a `return`, a `?`), and only
+    // once: the block's own loops and labelled blocks, and a goroutine's
+    // `return`, stay inside it.
+    for seed in &SCOPE_SEEDS[2..] {
+        let out = crate::scope::expand(seed.parse().unwrap()).to_string();
+        let errors = out.matches("compile_error").count();
+        assert_eq!(errors, 1, "scope!({seed}): {out}");
+    }
 }
 
 /// A `go!` in a nested item inside another macro's tokens is left alone

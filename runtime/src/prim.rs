@@ -20,7 +20,11 @@ pub(crate) use ::loom::sync::{
 #[cfg(loom)]
 pub(crate) use ::loom::thread::{Thread, current, park};
 
-/// Locks `mutex`, ignoring poison (as [`crate::lock`] does for std's).
+#[cfg(not(loom))]
+pub(crate) use crate::lock::lock;
+
+/// Locks loom's `mutex`, ignoring poison (as [`crate::lock`] does for std's).
+#[cfg(loom)]
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()

@@ -4,12 +4,16 @@
 // Expansions must compile under a user's `forbid(unsafe_code)`.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::num::ParseIntError;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use common::PATIENCE;
 use goscope::prelude::*;
 
 // `#[goscope::main]` checks neither the name nor the crate root, so these
@@ -489,4 +493,84 @@ fn a_go_inside_a_static_goroutine_in_another_macros_tokens_is_detached_too() {
     }];
     assert_eq!(started, [true]);
     assert_eq!(rx.recv(), Some("hello from a nested fn"));
+}
+
+/// Runs the scenario `name` of `src/bin/scenarios.rs`: its status, stdout
+/// and stderr. Bounded: a child that has not ended after [`PATIENCE`] is
+/// killed and fails the test (a `main` that waited for its goroutines
+/// would sleep for an hour or compute forever).
+fn run_scenario(name: &str) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
+        .arg(name)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the scenarios binary");
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().expect("the child's status").is_none() {
+        if Instant::now() > deadline {
+            child.kill().expect("kill the child");
+            panic!("scenario {name} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("the child's output");
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (out.status.code(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn main_returning_ends_the_program_under_running_goroutines() {
+    // The tutorial's "if main exits, the program kills all other running
+    // goroutines": one sleeps for an hour, one computes forever, one waits
+    // on a channel nobody sends to.
+    let (status, stdout, stderr) = run_scenario("exit_main_returns_while_goroutines_run");
+    assert_eq!(
+        (status, stdout.as_str()),
+        (Some(0), "main returns\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("deadlock"), "{stderr}");
+}
+
+#[test]
+fn main_returning_unwinds_a_goroutine_blocked_on_a_channel() {
+    let (status, stdout, stderr) = run_scenario("exit_unwinds_a_blocked_goroutine");
+    // Its `defer!` ran, after main's body; the receive never completed.
+    assert_eq!(
+        (status, stdout.as_str()),
+        (Some(0), "main returns\ndeferred\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn main_returning_from_a_nested_scope_ends_every_level() {
+    let (status, stdout, stderr) = run_scenario("exit_from_a_nested_scope");
+    assert_eq!(
+        (status, stdout.as_str()),
+        (Some(0), "main returns\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn main_returning_err_prints_it_and_exits_with_status_1() {
+    for name in [
+        "exit_main_returns_err",
+        "exit_main_returns_err_while_a_goroutine_computes",
+    ] {
+        let (status, stdout, stderr) = run_scenario(name);
+        assert_eq!(status, Some(1), "{name}: {stderr}");
+        assert_eq!(stdout, "", "{name}");
+        // As Rust's `main` prints an `Err`.
+        assert_eq!(stderr, "Error: \"the answer is not 42\"\n", "{name}");
+    }
+}
+
+#[test]
+fn main_returning_an_exit_code_exits_with_it_under_a_busy_goroutine() {
+    let (status, _, stderr) =
+        run_scenario("exit_main_returns_an_exit_code_while_a_goroutine_computes");
+    assert_eq!(status, Some(3), "{stderr}");
 }

@@ -481,3 +481,208 @@ fn a_custom_panic_after_a_resume_unwind_is_reported() {
         "stderr:\n{stderr}"
     );
 }
+
+// `scope! { .. }`: a block that is a scope of its own (SPEC.md, "Macros").
+
+fn fill_from(part: &mut [u64], from: u64) {
+    for (i, slot) in part.iter_mut().enumerate() {
+        *slot = from + i as u64;
+    }
+}
+
+/// A plain function, phase by phase: goroutines borrow a local mutably,
+/// the block waits for them, then the function uses the data again.
+fn phases() -> (Vec<u64>, u64) {
+    let mut numbers = vec![0; 6];
+    scope! {
+        let (low, high) = numbers.split_at_mut(3);
+        go!(fill_from(low, 1));
+        go!(fill_from(high, 4));
+    }
+    numbers.push(7);
+    let sum = scope! {
+        let (tx, rx) = chan(0);
+        for part in numbers.chunks(2) {
+            let tx = tx.clone();
+            go!(move || tx.send(part.iter().sum::<u64>()).unwrap());
+        }
+        drop(tx);
+        rx.iter().sum()
+    };
+    (numbers, sum)
+}
+
+#[test]
+fn scope_blocks_run_phases_in_a_plain_function() {
+    assert_eq!(phases(), (vec![1, 2, 3, 4, 5, 6, 7], 28));
+}
+
+#[test]
+fn a_scope_block_ends_only_after_its_goroutines() {
+    let (gate_tx, gate) = chan::<()>(0);
+    let finished = AtomicBool::new(false);
+    let (ended_tx, ended) = chan::<bool>(1);
+    thread::scope(|s| {
+        s.spawn(|| {
+            scope! {
+                go!(|| {
+                    gate.recv();
+                    finished.store(true, Ordering::SeqCst);
+                });
+            }
+            ended_tx.send(finished.load(Ordering::SeqCst)).unwrap();
+        });
+        // Bounded wait: the goroutine is parked on the gate, so the block
+        // must not have ended.
+        assert_eq!(ended.recv_timeout(BLOCKED), Err(RecvTimeoutError::Timeout));
+        drop(gate_tx);
+        assert_eq!(ended.recv_timeout(PATIENCE), Ok(true));
+    });
+}
+
+#[goscope::scoped]
+fn scope_in_a_scoped_fn(words: &[&str]) -> (usize, String) {
+    let mut lengths = vec![0; words.len()];
+    let lengths_total = scope! {
+        for (word, slot) in words.iter().zip(lengths.iter_mut()) {
+            go!(move || *slot = word.len());
+        }
+        words.len()
+    };
+    // The goroutines' mutable borrows of `lengths` ended with the block.
+    lengths.push(lengths_total);
+    let log = Mutex::new(Vec::new());
+    go!(|| log.lock().unwrap().push(lengths.iter().sum::<usize>()));
+    (lengths.len(), format!("{lengths:?}"))
+}
+
+#[test]
+fn scope_blocks_work_in_scoped_functions() {
+    assert_eq!(
+        scope_in_a_scoped_fn(&["go", "scope"]),
+        (3, "[2, 5, 2]".to_owned())
+    );
+}
+
+#[test]
+fn scope_blocks_nest() {
+    let mut outer = [0u32; 2];
+    let mut inner = [0u32; 2];
+    scope! {
+        let [a, b] = &mut outer;
+        go!(move || *a = 1);
+        scope! {
+            let [c, d] = &mut inner;
+            go!(move || *c = 3);
+            go!(move || *d = 4);
+        }
+        // The inner block has ended: its goroutines are done.
+        assert_eq!(inner, [3, 4]);
+        go!(move || *b = 2);
+    }
+    assert_eq!((outer, inner), ([1, 2], [3, 4]));
+}
+
+#[test]
+fn a_scope_block_in_a_goroutine() {
+    let (tx, rx) = chan(1);
+    // A detached goroutine, with a block whose goroutines borrow its locals.
+    go!(move || {
+        let mut halves = [0u64; 2];
+        scope! {
+            let [low, high] = &mut halves;
+            go!(move || *low = (1..=50).sum());
+            go!(move || *high = (51..=100).sum());
+        }
+        tx.send(halves[0] + halves[1]).unwrap();
+    });
+    assert_eq!(rx.recv_timeout(PATIENCE), Ok(5050));
+}
+
+#[test]
+fn a_scope_block_runs_its_top_level_defer_before_it_waits() {
+    let (tx, rx) = chan::<u32>(0);
+    let mut sum = 0;
+    scope! {
+        // Go's `defer close(ch)`: ends the goroutine's range before the
+        // block waits for it.
+        defer!(drop(tx));
+        let sum = &mut sum;
+        go!(move || {
+            for n in &rx {
+                *sum += n;
+            }
+        });
+        for n in 1..=4 {
+            tx.send(n).unwrap();
+        }
+    }
+    assert_eq!(sum, 10);
+}
+
+#[test]
+fn a_goroutine_panic_in_a_scope_block_resumes_there_after_the_others() {
+    let waiting_unwound = AtomicBool::new(false);
+    let after_block = AtomicBool::new(false);
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+        let (_never_tx, never) = chan::<()>(0);
+        scope! {
+            go!(|| {
+                // Cancelled by the other goroutine's panic: unwinds.
+                defer!(waiting_unwound.store(true, Ordering::SeqCst));
+                never.recv();
+            });
+            go!(|| panic!("a goroutine of the block failed"));
+        }
+        after_block.store(true, Ordering::SeqCst);
+    }))
+    .expect_err("the goroutine's panic resumed at the block");
+    assert_eq!(panic_message(&*payload), "a goroutine of the block failed");
+    assert!(waiting_unwound.load(Ordering::SeqCst));
+    assert!(!after_block.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_panic_in_a_scope_block_cancels_its_goroutines() {
+    let unwound = AtomicBool::new(false);
+    let started = WaitGroup::new();
+    started.add(1);
+    let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+        let (_never_tx, never) = chan::<()>(0);
+        scope! {
+            go!(|| {
+                defer!(unwound.store(true, Ordering::SeqCst));
+                started.done();
+                never.recv();
+            });
+            started.wait();
+            panic!("the block gave up");
+        }
+    }))
+    .expect_err("the block's panic resumed");
+    assert_eq!(panic_message(&*payload), "the block gave up");
+    assert!(unwound.load(Ordering::SeqCst));
+}
+
+/// How many goroutines of the block in `main_waits_for_a_scope_block` ran.
+static BLOCK_IN_MAIN_RAN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[goscope::main]
+fn main_waits_for_a_scope_block() {
+    let (gate_tx, gate) = chan::<()>(0);
+    go!(move || drop(gate_tx));
+    scope! {
+        go!(|| {
+            gate.recv();
+            BLOCK_IN_MAIN_RAN.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    assert_eq!(BLOCK_IN_MAIN_RAN.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_scope_block_in_main_waits_for_its_goroutines() {
+    // main itself ends the program when it returns; a block in it waits.
+    main_waits_for_a_scope_block();
+    assert_eq!(BLOCK_IN_MAIN_RAN.load(Ordering::SeqCst), 1);
+}

@@ -9,7 +9,7 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    for dir in ["go", "select", "defer", "attributes", "pitfalls"] {
+    for dir in ["go", "select", "defer", "scope", "attributes", "pitfalls"] {
         t.compile_fail(format!("ui/{dir}/*.rs"));
     }
     t.pass("ui/pass/*.rs");

@@ -48,12 +48,6 @@ impl Select {
         if let Err(err) = parsed {
             select.error(err);
         }
-        if select.arms.is_empty() && select.errors.is_none() {
-            select.error(Error::new(
-                Span::call_site(),
-                "select! needs at least one arm: `v = <-rx => ...`, `<-rx => ...`, `tx <- v => ...` or `default => ...`",
-            ));
-        }
         select
     }
 

@@ -9,6 +9,7 @@ mod channel;
 pub(crate) mod core;
 mod err;
 mod iter;
+pub(crate) mod forever;
 pub(crate) mod select;
 
 pub use channel::{Receiver, Sender, chan, never};

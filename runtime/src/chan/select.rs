@@ -592,28 +592,6 @@ fn in_random_order(n: usize, mut ready: impl FnMut(usize) -> bool) -> Option<usi
     }
 }
 
-/// Blocks forever: `select! {}`, Go's `select {}`. It ends only if its
-/// goroutine must stop (its scope is cancelled, or the detector ends it in
-/// a test), by unwinding.
-#[track_caller]
-pub fn select_no_cases() -> ! {
-    let waiting = park::wait(
-        Wait::SelectNoCases,
-        Location::caller(),
-        None,
-        Vec::new(),
-        None,
-    );
-    park::park_until(&waiting, || false);
-    while std::thread::panicking() {
-        // A deferred `select! {}` while unwinding has nothing to return and
-        // cannot unwind again: it waits for good (the detector reports it).
-        std::thread::park();
-    }
-    drop(waiting);
-    park::unwind()
-}
-
 /// Fisher-Yates: every permutation equally likely.
 fn shuffle<T>(items: &mut [T]) {
     for i in (1..items.len()).rev() {

@@ -4,8 +4,10 @@ use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::Arc;
+use std::process::{ExitCode, Termination};
+use std::sync::{Arc, OnceLock};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::sched::cancel::{Cancellable, Cancelled, Token};
 use crate::sched::goroutine::{self, Outcome};
@@ -13,8 +15,11 @@ use crate::sched::join::Join;
 use crate::sched::park::{self, Wait};
 use crate::sched::pool::Job;
 
-/// The goroutines of a `#[goscope::main]`, `#[goscope::scoped]` or
-/// `#[goscope::test]` function, which it waits for before it returns.
+/// The goroutines of a `#[goscope::scoped]` or `#[goscope::test]`
+/// function, which it waits for before it returns (or of a `scope!` block,
+/// which ends after them). In `#[goscope::main]` the program ends when the
+/// body returns, as in Go: its goroutines are cancelled, and those busy in
+/// other code are not waited for.
 ///
 /// You never name a `Scope`: the attributes open one for the function's
 /// body (and a nested one after each top-level `let` that a later `go!`
@@ -99,7 +104,27 @@ struct ScopeState {
     join: Join,
     /// Cancelled when the owner or a goroutine of the scope panics.
     token: Arc<Token>,
+    /// For the scopes of `#[goscope::main]`'s body: the end of the program
+    /// they share.
+    main: Option<Arc<MainEnd>>,
 }
+
+/// The end of the program, shared by the nested scopes of
+/// `#[goscope::main]`'s body: when the body returns, main's outermost
+/// scope (and so every scope inside it) is cancelled, and each level waits
+/// for its goroutines until one common deadline.
+struct MainEnd {
+    /// The token of main's outermost scope.
+    token: Arc<Token>,
+    /// Set when the body has returned: until when the levels wait.
+    deadline: OnceLock<Instant>,
+}
+
+/// How long `main` waits, once its body has returned and its scope is
+/// cancelled, for goroutines to finish (those blocked in goscope unwind in
+/// microseconds) before the process exits without them. Only a program
+/// with goroutines busy in code that never calls goscope waits this long.
+const EXIT_PATIENCE: Duration = Duration::from_millis(250);
 
 impl ScopeState {
     fn record_panic(&self, payload: Box<dyn Any + Send + 'static>) {
@@ -142,6 +167,52 @@ impl ScopeState {
         // wait then ends as they unwind.
         park::block_on(Wait::Scope, site, None, self.key(), |_| self.join.wait());
     }
+
+    /// Waits until every goroutine of the scope has finished or `deadline`
+    /// has passed; returns whether they all finished. Not a goscope wait:
+    /// `main`, ending the program, is never part of a deadlock.
+    fn join_until(&self, deadline: Instant) -> bool {
+        loop {
+            if self.join.running() == 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            // `Join::finished` unparks the owner, this thread, at zero.
+            thread::park_timeout(deadline - now);
+        }
+    }
+
+    /// `#[goscope::main]`'s body has returned `value` (at this level or one
+    /// inside it): the program ends as in Go. Main's scope is cancelled, so
+    /// every goroutine waiting in goscope unwinds; this level waits for its
+    /// goroutines until the common deadline, and if some are still running
+    /// (busy in other code), the process exits with main's status. Exiting
+    /// is sound: this frame, and every frame they borrow from, is never
+    /// popped. Returns `value` when they have all finished.
+    fn end_of_main<T: Termination>(&self, main: &MainEnd, value: T) -> T {
+        let deadline = *main.deadline.get_or_init(|| Instant::now() + EXIT_PATIENCE);
+        if main.token.cancel() {
+            park::wake_cancelled();
+        }
+        if self.join_until(deadline) {
+            return value;
+        }
+        // `report` prints a `main`'s `Err` as Rust's `main` does.
+        let code =
+            panic::catch_unwind(AssertUnwindSafe(|| value.report())).unwrap_or(ExitCode::FAILURE);
+        std::process::exit(exit_status(code))
+    }
+}
+
+/// The status `code` stands for. std cannot read an `ExitCode` back (its
+/// `exit_process` is unstable), but can compare it with each `u8` status.
+fn exit_status(code: ExitCode) -> i32 {
+    (0..=u8::MAX)
+        .find(|&n| ExitCode::from(n) == code)
+        .map_or(1, i32::from)
 }
 
 /// Runs `f` with a fresh scope and returns its value once every goroutine
@@ -155,13 +226,85 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
+    open(None, f, |_, _, value| value)
+}
+
+/// The outermost scope of `#[goscope::main]`'s body: as [`scope`], except
+/// that once the body has returned its goroutines are cancelled, and the
+/// process exits with main's status without waiting for goroutines busy in
+/// other code (see [`main_scope`]).
+#[track_caller]
+pub(crate) fn main_body<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+    T: Termination,
+{
+    let token = Token::child_of(park::current_token().as_ref());
+    let main = Arc::new(MainEnd {
+        token: Arc::clone(&token),
+        deadline: OnceLock::new(),
+    });
+    open_with(token, Some(main), f, ScopeState::end_of_main)
+}
+
+/// A nested scope of `#[goscope::main]`'s body (one per `let` that a later
+/// `go!` may borrow), inside `outer`: what the attribute opens where a
+/// `#[goscope::scoped]` function opens a plain [`scope`]. When the body
+/// returns, here or in a scope inside this one, main's whole scope is
+/// cancelled, and this level waits for its goroutines only until a deadline
+/// common to all levels; past it the process exits with main's status.
+#[doc(hidden)]
+#[track_caller]
+pub fn main_scope<'env, F, T>(outer: &Scope<'_, '_>, f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+    T: Termination,
+{
+    let main = outer.state.main.clone();
+    open(main, f, ScopeState::end_of_main)
+}
+
+/// The scope of a `scope!` block that has a compile error (a `return` that
+/// would leave it): the block expands as a plain block whose goroutines
+/// name this, so rustc reports nothing else. Never called: a program with
+/// the error does not build.
+#[doc(hidden)]
+pub fn unreachable_scope<'scope, 'env>() -> &'scope Scope<'scope, 'env> {
+    unreachable!("scope!: this block was expanded with a compile error")
+}
+
+/// [`scope`], with `ended` called once `f` has returned its value, before
+/// the join.
+#[track_caller]
+fn open<'env, F, T>(
+    main: Option<Arc<MainEnd>>,
+    f: F,
+    ended: impl FnOnce(&ScopeState, &MainEnd, T) -> T,
+) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
     // The scope's token hangs below the one of the scope this thread is in,
     // so cancelling an outer scope cancels this one too.
     let token = Token::child_of(park::current_token().as_ref());
+    open_with(token, main, f, ended)
+}
+
+#[track_caller]
+fn open_with<'env, F, T>(
+    token: Arc<Token>,
+    main: Option<Arc<MainEnd>>,
+    f: F,
+    ended: impl FnOnce(&ScopeState, &MainEnd, T) -> T,
+) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
     let scope = Scope {
         state: Arc::new(ScopeState {
             join: Join::new(),
             token,
+            main,
         }),
         scope: PhantomData,
         env: PhantomData,
@@ -182,6 +325,11 @@ where
             scope.state.cancel();
         }
     }
+    // main's body has returned: the program ends (or exits right here).
+    let (result, main_ended) = match (result, &scope.state.main) {
+        (Ok(value), Some(main)) => (Ok(ended(&scope.state, main, value)), true),
+        (result, _) => (result, false),
+    };
     scope.state.join(Location::caller());
     std::mem::forget(guard);
     drop(owner);
@@ -195,8 +343,9 @@ where
         },
         (Ok(_), Some(first)) => panic::resume_unwind(first),
         // The owner waited here while an outer scope was cancelled: it
-        // unwinds now, as it would have in any other wait.
-        (Ok(_), None) if park::cancelled() && !thread::panicking() => {
+        // unwinds now, as it would have in any other wait. (Not at the end
+        // of main, which cancelled the outer scopes itself.)
+        (Ok(_), None) if !main_ended && park::cancelled() && !thread::panicking() => {
             panic::resume_unwind(Box::new(Cancelled))
         }
         (Ok(value), None) => value,
@@ -213,7 +362,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         // One bound a line: rustc quotes the line of the one not met.
         F: FnOnce() -> R
             + Send // runs on another thread
-            + 'scope, // the function waits for it at its end: borrow only what outlives that (not a loop body's locals)
+            + 'scope, // the function or scope! block waits for it: borrow what outlives it, not a loop body's locals
         R: Outcome,
     {
         self.state.join.spawned();

@@ -1,14 +1,17 @@
 //! Programs for the deadlock detector's tests (`tests/deadlock.rs` runs each
 //! as a child process): `scenarios NAME`. Those named `deadlock_*` must be
 //! reported (exit status 2); those named `ok_*` must finish normally;
-//! `sigquit_dump` runs until `tests/sigquit.rs` sends it `SIGQUIT`.
+//! `sigquit_dump` runs until `tests/sigquit.rs` sends it `SIGQUIT`. Those
+//! named `exit_*` end while goroutines still run, as a Go program whose
+//! `main` returns (`tests/attributes.rs`).
 use goscope::prelude::*;
 use goscope::sync::RwLock;
+use std::process::{ExitCode, Termination};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-fn main() {
+fn main() -> ExitCode {
     let name = std::env::args().nth(1).unwrap_or_default();
     match name.as_str() {
         "deadlock_receive" => deadlock_receive(),
@@ -18,6 +21,8 @@ fn main() {
         "deadlock_select" => deadlock_select(),
         "deadlock_main_returns" => deadlock_main_returns(),
         "deadlock_select_all_arms_off" => deadlock_select_all_arms_off(),
+        "deadlock_select_no_cases" => deadlock_select_no_cases(),
+        "deadlock_main_select_no_cases" => deadlock_main_select_no_cases(),
         "ok_sleeping" => ok_sleeping(),
         "ok_foreign_thread" => ok_foreign_thread(),
         "ok_computing" => ok_computing(),
@@ -27,11 +32,23 @@ fn main() {
         "deadlock_philosophers" => deadlock_philosophers(),
         "ok_sync_mutex_computing" => ok_sync_mutex_computing(),
         "sigquit_dump" => sigquit_dump(),
+        "exit_main_returns_while_goroutines_run" => exit_main_returns_while_goroutines_run(),
+        // What these `main`s return is the program's status.
+        "exit_main_returns_err" => return exit_main_returns_err().report(),
+        "exit_main_returns_err_while_a_goroutine_computes" => {
+            return exit_main_returns_err_while_a_goroutine_computes().report();
+        }
+        "exit_main_returns_an_exit_code_while_a_goroutine_computes" => {
+            return exit_main_returns_an_exit_code_while_a_goroutine_computes();
+        }
+        "exit_unwinds_a_blocked_goroutine" => exit_unwinds_a_blocked_goroutine(),
+        "exit_from_a_nested_scope" => exit_from_a_nested_scope(),
         other => {
             eprintln!("unknown scenario {other:?}");
             std::process::exit(64);
         }
     }
+    ExitCode::SUCCESS
 }
 
 /// A receive nobody will send to.
@@ -102,9 +119,33 @@ fn deadlock_select_all_arms_off() {
     }
 }
 
-/// main returns while a goroutine it started can never finish.
+/// main waits for a goroutine that waits in `select! {}` (Go's `select {}`).
+#[goscope::main]
+fn deadlock_select_no_cases() {
+    let wg = WaitGroup::new();
+    wg.add(1);
+    go! {
+        select! {} // the goroutine's wait
+    }
+    wg.wait();
+}
+
+/// main itself waits in `select! {}`, with nothing else running.
+#[goscope::main]
+fn deadlock_main_select_no_cases() {
+    select! {} // main's wait
+}
+
+/// A scoped function returns while a goroutine it started can never
+/// finish: it waits for it, and so does main. (main itself would not wait:
+/// see the `exit_*` scenarios.)
 #[goscope::main]
 fn deadlock_main_returns() {
+    returns_under_a_goroutine();
+}
+
+#[goscope::scoped]
+fn returns_under_a_goroutine() {
     let (_tx, rx) = chan::<i32>(0);
     go! {
         rx.recv();
@@ -280,6 +321,12 @@ fn two_bombs() {
 /// one, then reaches for its right fork, which its neighbour holds.
 #[goscope::main]
 fn deadlock_philosophers() {
+    dine();
+}
+
+/// The philosophers' table: returns once every philosopher has eaten.
+#[goscope::scoped]
+fn dine() {
     const N: usize = 5;
     let forks: Vec<_> = (0..N).map(|_| goscope::sync::Mutex::new(())).collect();
     let seated = WaitGroup::new();
@@ -375,4 +422,95 @@ fn report_ready(rw: &RwLock<i32>, at: &Receiver<&str>) {
     loop {
         x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
     }
+}
+
+/// The tutorial's "if main exits, the program kills all other running
+/// goroutines": main returns while goroutines sleep, compute and wait on a
+/// channel. The program prints `main returns` and exits 0 at once.
+#[goscope::main]
+fn exit_main_returns_while_goroutines_run() {
+    let (_tx, rx) = chan::<i32>(0);
+    go! {
+        sleep(Duration::from_secs(3600));
+        println!("slept an hour");
+    }
+    go!(spin());
+    go! {
+        rx.recv();
+    }
+    println!("main returns");
+}
+
+/// Computes forever, without calling goscope.
+fn spin_with(_: &i32) {
+    spin();
+}
+
+/// Computes forever, without calling goscope.
+fn spin() {
+    let mut x = 1u64;
+    loop {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
+}
+
+/// main's `Err` ends the program as Rust's `main` does: `Error: ..` on
+/// stderr, status 1.
+#[goscope::main]
+fn exit_main_returns_err() -> Result<(), String> {
+    let (_tx, rx) = chan::<i32>(0);
+    go! {
+        rx.recv();
+    }
+    Err("the answer is not 42".to_owned())
+}
+
+/// The same, with a goroutine that never ends: the process exits without it.
+#[goscope::main]
+fn exit_main_returns_err_while_a_goroutine_computes() -> Result<(), String> {
+    go!(spin());
+    Err("the answer is not 42".to_owned())
+}
+
+/// main's `ExitCode` is the process's status, also when a goroutine is
+/// still busy.
+#[goscope::main]
+fn exit_main_returns_an_exit_code_while_a_goroutine_computes() -> ExitCode {
+    go!(spin());
+    ExitCode::from(3)
+}
+
+/// A goroutine blocked on a channel when main returns unwinds: its
+/// `defer!` runs (and prints) before the process exits.
+#[goscope::main]
+fn exit_unwinds_a_blocked_goroutine() {
+    let (_tx, rx) = chan::<i32>(0);
+    go! {
+        defer!(println!("deferred"));
+        rx.recv();
+        println!("received");
+    }
+    println!("main returns");
+}
+
+/// main returns from the middle of its nested scopes (a `return` after
+/// several `let`s that goroutines borrow), while goroutines of every level
+/// wait and compute: all of them end with the program.
+#[goscope::main]
+fn exit_from_a_nested_scope() {
+    let (_tx, rx) = chan::<i32>(0);
+    go! {
+        rx.recv();
+    }
+    let wg = WaitGroup::new();
+    wg.add(1);
+    go!(wg.wait());
+    let busy = true;
+    go!(spin());
+    if busy {
+        println!("main returns");
+        return;
+    }
+    let late = 0;
+    go!(spin_with(&late));
 }

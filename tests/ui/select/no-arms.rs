@@ -1,5 +1,0 @@
-use goscope::prelude::*;
-
-fn main() {
-    select! {}
-}
