@@ -407,6 +407,24 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// # fn main() {}
 /// ```
+///
+/// Arguments: `deadlock = "off"` (no deadlock detector), `leak_check =
+/// "off"` (the test may end with detached goroutines still running), and
+/// `synctest`: the body runs in a synctest bubble (`goscope::synctest::run`),
+/// where time is virtual (Go's `synctest.Test`):
+///
+/// ```
+/// use goscope::prelude::*;
+/// use goscope::time;
+///
+/// #[goscope::test(synctest)]
+/// fn an_hour_passes_at_once() {
+///     let start = time::now();
+///     sleep(Duration::from_secs(3600));
+///     assert_eq!(time::now() - start, Duration::from_secs(3600));
+/// }
+/// # fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Test, args.into(), item.into()).into()

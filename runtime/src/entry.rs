@@ -15,6 +15,8 @@ pub struct Config {
     pub deadlock: bool,
     /// Whether a test fails when it ends with goroutines still running.
     pub leak_check: bool,
+    /// Whether a test's body runs in a synctest bubble.
+    pub synctest: bool,
 }
 
 /// Runs `main`'s body as goroutine 1 inside a scope; on Unix, `SIGQUIT`
@@ -54,7 +56,13 @@ where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
     let root = detect::enter_root(false, config.deadlock);
-    let result = panic::catch_unwind(AssertUnwindSafe(|| scope(f)));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        if config.synctest {
+            crate::synctest::run(|| scope(f))
+        } else {
+            scope(f)
+        }
+    }));
     if let Some(report) = root.take_report() {
         panic!("{report}");
     }

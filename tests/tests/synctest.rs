@@ -219,3 +219,24 @@ fn a_lock_held_outside_the_bubble_stops_the_clock() {
     let took = bubble.join().unwrap();
     assert!(took <= Duration::from_secs(1), "{took:?}");
 }
+
+#[goscope::test(synctest)]
+fn the_synctest_attribute_runs_the_test_in_a_bubble() {
+    let start = time::now();
+    let (tx, rx) = chan(0);
+    go! {
+        sleep(Duration::from_secs(7 * 24 * 3600));
+        tx.send("a week later").unwrap();
+    }
+    assert_eq!(rx.recv(), Some("a week later"));
+    assert_eq!(time::now() - start, Duration::from_secs(7 * 24 * 3600));
+}
+
+#[goscope::test(synctest)]
+#[should_panic(expected = "deadlock: all goroutines in bubble are blocked")]
+fn a_deadlock_in_a_synctest_test_fails_only_that_test() {
+    let (_tx, rx) = chan::<i32>(0);
+    go! {
+        rx.recv();
+    }
+}

@@ -1,4 +1,5 @@
-//! The attribute's arguments: `deadlock = "off"`, `leak_check = "off"`.
+//! The attribute's arguments: `deadlock = "off"`, `leak_check = "off"`,
+//! `synctest`.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -15,6 +16,8 @@ pub(super) struct Args {
     pub(super) deadlock: bool,
     /// `leak_check = "off"` lets a test end with goroutines still running.
     pub(super) leak_check: bool,
+    /// `synctest` runs a test's body in a synctest bubble (virtual time).
+    pub(super) synctest: bool,
 }
 
 impl Default for Args {
@@ -22,6 +25,7 @@ impl Default for Args {
         Args {
             deadlock: true,
             leak_check: true,
+            synctest: false,
         }
     }
 }
@@ -33,7 +37,7 @@ pub(super) fn parse_args(kind: Kind, args: TokenStream) -> Result<Args> {
     }
     let accepted = match kind {
         Kind::Main => "`deadlock = \"off\"`",
-        Kind::Test => "`deadlock = \"off\"` or `leak_check = \"off\"`",
+        Kind::Test => "`deadlock = \"off\"`, `leak_check = \"off\"` or `synctest`",
         Kind::Scoped => {
             return Err(Error::new_spanned(
                 args,
@@ -45,6 +49,16 @@ pub(super) fn parse_args(kind: Kind, args: TokenStream) -> Result<Args> {
     let mut errors: Option<Error> = None;
     for meta in metas {
         let result = (|| {
+            if kind == Kind::Test && meta.path().is_ident("synctest") {
+                let Meta::Path(_) = &meta else {
+                    return Err(Error::new_spanned(
+                        &meta,
+                        "`synctest` takes no value: `#[goscope::test(synctest)]`",
+                    ));
+                };
+                parsed.synctest = true;
+                return Ok(());
+            }
             let Meta::NameValue(nv) = &meta else {
                 return Err(Error::new_spanned(&meta, format!("expected {accepted}")));
             };

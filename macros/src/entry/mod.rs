@@ -255,8 +255,13 @@ fn lower(kind: Kind, args: &Args, mut f: ItemFn, valid_sig: bool) -> TokenStream
             let Args {
                 deadlock,
                 leak_check,
+                synctest,
             } = args;
-            quote!(::goscope::__private::Config { deadlock: #deadlock, leak_check: #leak_check },)
+            quote!(::goscope::__private::Config {
+                deadlock: #deadlock,
+                leak_check: #leak_check,
+                synctest: #synctest,
+            },)
         }
     };
     let block = quote_spanned! {span=>

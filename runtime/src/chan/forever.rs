@@ -13,7 +13,13 @@ use crate::sched::park::{self, Wait};
 /// returned), or when the detector ends a deadlocked test.
 #[track_caller]
 pub fn select_no_cases() -> ! {
-    let waiting = park::wait(Wait::SelectNoCases, Location::caller(), None, Vec::new(), None);
+    let waiting = park::wait(
+        Wait::SelectNoCases,
+        Location::caller(),
+        None,
+        Vec::new(),
+        None,
+    );
     park::park_until(&waiting, || false);
     while std::thread::panicking() {
         // A deferred `select! {}` while unwinding has nothing to return and

@@ -8,8 +8,8 @@
 mod channel;
 pub(crate) mod core;
 mod err;
-mod iter;
 pub(crate) mod forever;
+mod iter;
 pub(crate) mod select;
 
 pub use channel::{Receiver, Sender, chan, never};

@@ -1,0 +1,4 @@
+#[goscope::test(synctest = "on")]
+fn virtual_time() {}
+
+fn main() {}
