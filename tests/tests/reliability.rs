@@ -98,7 +98,10 @@ fn assert_main_reported(name: &str, out: &Output, state: &str, needle: &str) {
         "{name}: {head}"
     );
     let site = format!("\t{SOURCE}:{}:", line_of(needle));
-    assert!(body[0].starts_with(&site), "{name}: {body:?}, want {site:?}");
+    assert!(
+        body[0].starts_with(&site),
+        "{name}: {body:?}, want {site:?}"
+    );
     assert_eq!(body[1], "main goroutine", "{name}");
 }
 
@@ -161,14 +164,37 @@ fn a_drop_that_blocks_for_good_after_a_select_is_reported_not_a_hang() {
 fn receives_on_timer_channels_that_cannot_fire_are_reported() {
     let cases = [
         ("deadlock_stopped_timer", "// the stopped timer's receive"),
-        ("deadlock_fired_timer", "// the fired timer's second receive"),
-        ("deadlock_spent_after", "// the spent after's second receive"),
+        (
+            "deadlock_fired_timer",
+            "// the fired timer's second receive",
+        ),
+        (
+            "deadlock_spent_after",
+            "// the spent after's second receive",
+        ),
         ("deadlock_stopped_ticker", "// the stopped ticker's receive"),
     ];
     let names: Vec<_> = cases.iter().map(|c| c.0).collect();
     for (out, (name, needle)) in run_all(&names).iter().zip(cases) {
         assert_main_reported(name, out, "[chan receive]", needle);
     }
+}
+
+#[test]
+fn a_select_on_a_stopped_timer_is_reported() {
+    let name = "deadlock_stopped_timer_in_select";
+    let out = run(name);
+    assert_main_reported(name, &out, "[select]", "// the select with a stopped timer");
+}
+
+#[test]
+fn a_reset_timer_is_armed_again_and_never_reported() {
+    let name = "ok_reset_timer";
+    let out = run(name);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{name}: {:?}: {stderr}", out.status);
+    assert!(!stderr.contains(HEADER), "false report: {stderr}");
+    assert_eq!(text(&out.stdout).trim(), "the reset timer fired");
 }
 
 #[test]
@@ -194,9 +220,35 @@ fn deferred_channel_operations_of_a_cancelled_goroutine_return_at_once() {
     assert_owner_got(names[1], &outs[1], "a goroutine failed");
     for (name, out) in names.iter().zip(&outs) {
         let stdout = text(&out.stdout);
-        assert!(stdout.contains("deferred recv gave None\n"), "{name}: {stdout}");
-        assert!(stdout.contains("deferred send gave Err(5)\n"), "{name}: {stdout}");
+        assert!(
+            stdout.contains("deferred recv gave None\n"),
+            "{name}: {stdout}"
+        );
+        assert!(
+            stdout.contains("deferred send gave Err(5)\n"),
+            "{name}: {stdout}"
+        );
     }
+}
+
+#[test]
+#[ignore = "issue 17 item 5: a deferred select! with only send arms, in a cancelled \
+            goroutine, ends the process (park::unwind's exit 2, \"part of a deadlock\"): \
+            the first panic never reaches the owner"]
+fn a_deferred_select_of_sends_in_a_cancelled_goroutine_lets_the_first_panic_through() {
+    let name = "owner_deferred_select_of_sends";
+    let out = run(name);
+    assert_owner_got(name, &out, "the owner failed");
+}
+
+#[test]
+#[ignore = "issue 17 item 5: a deferred select! whose arms refuse a closed channel's None, \
+            in a cancelled goroutine, ends the process (park::unwind's exit 2, \
+            \"part of a deadlock\"): the first panic never reaches the owner"]
+fn a_deferred_select_refusing_none_in_a_cancelled_goroutine_lets_the_first_panic_through() {
+    let name = "owner_deferred_select_refusing_none";
+    let out = run(name);
+    assert_owner_got(name, &out, "the owner failed");
 }
 
 // ---- item 6: cancellation ends recv_timeout and send_timeout ----
@@ -254,4 +306,20 @@ fn a_panicking_drop_of_a_deferred_sends_value_given_back_never_aborts() {
     assert_owner_got(name, &out, "the owner failed");
     let stderr = text(&out.stderr);
     assert!(stderr.contains("bomb went off"), "{name}: {stderr}");
+}
+
+#[test]
+#[ignore = "issue 17 item 7: a select! send arm's unsent value is dropped by \
+            __private::release (runtime/src/lib.rs) while unwinding, no catch_unwind: \
+            a panic in its Drop aborts the process"]
+fn a_panicking_drop_of_a_select_send_arms_unsent_value_while_unwinding_never_aborts() {
+    let name = "owner_select_send_value_drop_panics";
+    let out = run(name);
+    assert_owner_got(name, &out, "the owner failed");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stderr.contains("bomb went off"), "{name}: {stderr}");
+    assert!(
+        stdout.contains("deferred select gave None\n"),
+        "{name}: {stdout}"
+    );
 }

@@ -25,14 +25,21 @@ fn main() {
         "deadlock_fired_timer" => deadlock_fired_timer(),
         "deadlock_spent_after" => deadlock_spent_after(),
         "deadlock_stopped_ticker" => deadlock_stopped_ticker(),
+        "deadlock_stopped_timer_in_select" => deadlock_stopped_timer_in_select(),
+        "ok_reset_timer" => ok_reset_timer(),
         "ok_armed_timers" => ok_armed_timers(),
         "main_deferred_ops_when_main_panics" => main_deferred_ops_when_main_panics(),
-        "owner_deferred_ops_when_a_goroutine_panics" => owner_deferred_ops_when_a_goroutine_panics(),
+        "owner_deferred_ops_when_a_goroutine_panics" => {
+            owner_deferred_ops_when_a_goroutine_panics()
+        }
+        "owner_deferred_select_of_sends" => owner_deferred_select_of_sends(),
+        "owner_deferred_select_refusing_none" => owner_deferred_select_refusing_none(),
         "owner_timeouts_in_goroutines" => owner_timeouts_in_goroutines(),
         "owner_timeout_in_the_owner" => owner_timeout_in_the_owner(),
         "main_unsent_value_drop_panics" => main_unsent_value_drop_panics(),
         "owner_refused_value_drop_panics" => owner_refused_value_drop_panics(),
         "owner_deferred_send_value_drop_panics" => owner_deferred_send_value_drop_panics(),
+        "owner_select_send_value_drop_panics" => owner_select_send_value_drop_panics(),
         other => {
             eprintln!("unknown scenario {other:?}");
             std::process::exit(64);
@@ -168,6 +175,30 @@ fn deadlock_stopped_ticker() {
     ticker.c().recv(); // the stopped ticker's receive
 }
 
+/// A `select!` over a stopped `Timer`'s channel and a channel nobody sends
+/// to.
+#[goscope::main]
+fn deadlock_stopped_timer_in_select() {
+    let (_keep, rx) = chan::<i32>(0);
+    let timer = Timer::new(Duration::from_secs(3600));
+    timer.stop();
+    select! { // the select with a stopped timer
+        <-timer.c() => println!("fired"),
+        v = <-rx => println!("{v:?}"),
+    }
+}
+
+/// A stopped `Timer` that is reset is armed again: its receive sleeps until
+/// it fires.
+#[goscope::main]
+fn ok_reset_timer() {
+    let timer = Timer::new(Duration::from_secs(3600));
+    timer.stop();
+    timer.reset(Duration::from_millis(800));
+    timer.c().recv().unwrap();
+    println!("the reset timer fired");
+}
+
 /// Receives on armed timers (a `Timer`, an `after`, a `Ticker`), each a
 /// second or so away, while a goroutine waits on a channel main closes
 /// afterwards: only time can make progress, and it does. Never reported.
@@ -244,6 +275,58 @@ fn deferred_ops_when_a_goroutine_panics() {
         panic!("a goroutine failed");
     }
     never.recv();
+}
+
+/// A deferred `select!` whose only arm is a send, in a goroutine unwinding
+/// from its scope's cancellation: it has nothing to complete as if closed.
+/// The first panic must still reach the owner.
+#[goscope::main]
+fn owner_deferred_select_of_sends() {
+    catch_owner(deferred_select_of_sends);
+}
+
+#[goscope::scoped]
+fn deferred_select_of_sends() {
+    let (tx, _keep_rx) = chan::<i32>(0);
+    let (_never_tx, never) = chan::<i32>(0);
+    let started = WaitGroup::new();
+    started.add(1);
+    let (tx, never, started) = (&tx, &never, &started);
+    go! {
+        defer!(select! {
+            tx <- 1 => println!("sent"),
+        });
+        started.done();
+        never.recv();
+    }
+    started.wait();
+    panic!("the owner failed");
+}
+
+/// A deferred `select!` whose only arm refuses a closed channel's `None`,
+/// in a goroutine unwinding from its scope's cancellation. The first panic
+/// must still reach the owner.
+#[goscope::main]
+fn owner_deferred_select_refusing_none() {
+    catch_owner(deferred_select_refusing_none);
+}
+
+#[goscope::scoped]
+fn deferred_select_refusing_none() {
+    let (_keep_tx, rx) = chan::<i32>(0);
+    let (_never_tx, never) = chan::<i32>(0);
+    let started = WaitGroup::new();
+    started.add(1);
+    let (rx, never, started) = (&rx, &never, &started);
+    go! {
+        defer!(select! {
+            Some(v) = <-rx => println!("got {v}"),
+        });
+        started.done();
+        never.recv();
+    }
+    started.wait();
+    panic!("the owner failed");
 }
 
 // ---- item 6: cancellation ends recv_timeout and send_timeout ----
@@ -374,6 +457,35 @@ fn deferred_send_value_drop_panics() {
     let (tx, never, started) = (&tx, &never, &started);
     go! {
         defer!(tx.send(Bomb(false)));
+        started.done();
+        never.recv();
+    }
+    started.wait();
+    panic!("the owner failed");
+}
+
+/// A goroutine unwinding from its scope's cancellation runs a deferred
+/// `select!` with a send arm of a `Bomb`; the receive arm ends it as if
+/// closed, and goscope drops the unsent `Bomb` while the goroutine unwinds.
+/// The owner gets the first panic.
+#[goscope::main]
+fn owner_select_send_value_drop_panics() {
+    catch_owner(select_send_value_drop_panics);
+}
+
+#[goscope::scoped]
+fn select_send_value_drop_panics() {
+    let (tx, _keep_rx) = chan::<Bomb>(0);
+    let (_keep_tx, pending) = chan::<i32>(0);
+    let (_never_tx, never) = chan::<i32>(0);
+    let started = WaitGroup::new();
+    started.add(1);
+    let (tx, pending, never, started) = (&tx, &pending, &never, &started);
+    go! {
+        defer!(select! {
+            tx <- Bomb(false) => println!("sent a bomb"),
+            v = <-pending => println!("deferred select gave {v:?}"),
+        });
         started.done();
         never.recv();
     }
