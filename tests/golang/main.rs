@@ -46,6 +46,7 @@ mod select7;
 mod select8;
 mod sieve1;
 mod sleep_test;
+mod synctest_test;
 
 /// How long an operation must stay blocked to count as "blocks forever":
 /// Go's `select3.go` uses the same 0.1 s.
