@@ -265,9 +265,6 @@ fn timer_after_bubble_exit_does_not_run() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: an after_func left pending in a bubble that ended \
-            keeps detect::PENDING_CALLS above zero for good, so the deadlock \
-            detector never reports again in the process"]
 fn a_timer_left_in_an_ended_bubble_keeps_the_detector_quiet() {
     if common::is_child(LEFT_TIMER) {
         synctest::run(|| {
@@ -508,10 +505,6 @@ fn iterator_push() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: WaitGroup::wait counts as durably blocked before \
-            it registers as a waiter, so a done() in between leaves it \
-            counted; fails about 1 run in 100 (see \
-            a_wait_group_released_before_its_waiter_registers)"]
 fn wait_group_in_bubble() {
     synctest::run(|| {
         const DELAY: Duration = SECOND;
@@ -557,10 +550,6 @@ fn wait_group_out_of_bubble() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: WaitGroup::wait counts as durably blocked before \
-            it registers as a waiter, so a done() in between leaves it \
-            counted; fails about 1 run in 100 (see \
-            a_wait_group_released_before_its_waiter_registers)"]
 fn wait_group_moved_between_bubbles() {
     // Go's `TestWaitGroupMovedBetweenBubblesWithZeroCount` and
     // `...AfterWait`: a `WaitGroup` whose count is zero can be reused.
@@ -584,10 +573,6 @@ fn wait_group_moved_between_bubbles() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: WaitGroup::wait is counted durable (park::block_on) \
-            before wait_for_zero registers it in state.waiters; a zero reached \
-            in between skips park::release, and the last goroutine's exit \
-            then calls the bubble deadlocked"]
 fn a_wait_group_released_before_its_waiter_registers() {
     // Go's `TestWaitGroupInBubble`, many times, in eight bubbles at once
     // (so that a thread may be preempted in the window): the clock moves
@@ -715,8 +700,6 @@ fn happens_before() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: synctest::wait returns before the timers that are \
-            due (after_func(ZERO, ..), Timer::new(ZERO)) have fired"]
 fn happens_before_timers() {
     // Go's `TestHappensBefore`, its steps with `time.AfterFunc(0, ...)`:
     // `wait` returns after timers that are due have run, and after the
@@ -816,10 +799,6 @@ fn after_func_stop_and_reset_on_the_bubble_clock() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: a goroutine whose exit settles the bubble fires \
-            the due timers outside the bubble (see \
-            the_exit_that_settles_a_bubble_fires_its_timers_in_it); fails \
-            about 1 run in 3"]
 fn after_func_reset_after_it_ran() {
     synctest::run(|| {
         let start = time::now();
@@ -955,9 +934,6 @@ fn issue_21_criterion() {
 /// The criterion again, with the timer and the ticker each waited for by a
 /// goroutine of their own.
 #[goscope::test]
-#[ignore = "synctest bug: a goroutine whose exit settles the bubble fires \
-            the due timers outside the bubble (see \
-            the_exit_that_settles_a_bubble_fires_its_timers_in_it)"]
 fn issue_21_criterion_with_goroutines() {
     for run in 0..100 {
         let (timer, ticks, deadline) = synctest::run(|| {
@@ -992,9 +968,6 @@ fn issue_21_criterion_with_goroutines() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: park::end_goroutine takes the goroutine's bubble \
-            off its thread before Bubble::leave settles the bubble, so the \
-            timers that exit fires read real time and re-arm on the real clock"]
 fn the_exit_that_settles_a_bubble_fires_its_timers_in_it() {
     // The root waits for a tick while a goroutine computes (not durable:
     // the clock waits for it). The goroutine's exit leaves every member

@@ -309,9 +309,6 @@ fn a_panicking_drop_of_a_deferred_sends_value_given_back_never_aborts() {
 }
 
 #[test]
-#[ignore = "issue 17 item 7: a select! send arm's unsent value is dropped by \
-            __private::release (runtime/src/lib.rs) while unwinding, no catch_unwind: \
-            a panic in its Drop aborts the process"]
 fn a_panicking_drop_of_a_select_send_arms_unsent_value_while_unwinding_never_aborts() {
     let name = "owner_select_send_value_drop_panics";
     let out = run(name);

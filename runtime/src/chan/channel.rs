@@ -156,7 +156,8 @@ fn finish_wait<T>(
     deadline: Option<Instant>,
 ) -> Result<Option<T>, Failed<T>> {
     let timers = chan.timers.iter().cloned().collect();
-    let waiting = park::wait(what, site, None, timers, deadline);
+    let over = || entry.sel.done().is_some();
+    let waiting = park::wait_unless(what, site, None, timers, deadline, over);
     park::park_until(&waiting, || entry.sel.done().is_some());
     let (done, stop) = match entry.sel.done() {
         Some(done) => (Some(done), false),

@@ -362,6 +362,16 @@ impl<'a, T> SendArm<'a, T> {
     }
 }
 
+impl<T> Drop for SendArm<'_, T> {
+    /// An unsent value is dropped with the arm; while the goroutine is
+    /// unwinding, a panic in its `Drop` is printed instead of aborting.
+    fn drop(&mut self) {
+        if let Some(value) = self.value.take() {
+            drop_value(value);
+        }
+    }
+}
+
 impl<'a, T> Arm<'a> for SendArm<'a, T> {
     fn lock(&self) -> Option<&'a Mutex<()>> {
         self.chan().map(Chan::raw_lock)
@@ -492,7 +502,8 @@ fn wait_for_arm<'a>(
     let timers: Vec<_> = arms.iter().filter_map(|arm| arm.timers()).collect();
     // With every arm off (nil channels, refused patterns) nothing is queued
     // and nothing can complete the wait: Go's select over nil channels.
-    let waiting = park::wait(Wait::Select, site, None, timers, None);
+    let over = || sel.done().is_some();
+    let waiting = park::wait_unless(Wait::Select, site, None, timers, None, over);
     park::park_until(&waiting, || sel.done().is_some());
     let done = sel.done().or_else(|| sel.cancel());
     let stop = done.is_none() && waiting.must_stop();

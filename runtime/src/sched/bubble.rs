@@ -164,13 +164,15 @@ impl Bubble {
         self.settle(state);
     }
 
-    /// A member starts a durable wait.
-    pub(crate) fn block(self: &Arc<Self>) {
-        let state = {
-            let mut state = self.state();
-            state.blocked += 1;
-            state
-        };
+    /// A member starts a durable wait (the caller then settles the
+    /// bubble, see [`Bubble::settle_now`]).
+    pub(crate) fn count_blocked(&self) {
+        self.state().blocked += 1;
+    }
+
+    /// Acts on the bubble's state (see [`Bubble::settle`]).
+    pub(crate) fn settle_now(self: &Arc<Self>) {
+        let state = self.state();
         self.settle(state);
     }
 
@@ -235,7 +237,13 @@ impl Bubble {
             if state.advancing || state.members == 0 || state.blocked < state.members {
                 return;
             }
-            if !state.waiters.is_empty() {
+            // Timers due now fire first: `synctest::wait` promises that all
+            // that can happen without time passing has happened.
+            let due_now = state
+                .timers
+                .first_key_value()
+                .is_some_and(|(first, _)| first.when <= state.now);
+            if !due_now && !state.waiters.is_empty() {
                 let waiters = std::mem::take(&mut state.waiters);
                 for (slot, released) in &waiters {
                     Self::release(&mut state, slot, released);
@@ -255,7 +263,10 @@ impl Bubble {
             };
             // Time jumps to the earliest deadline; every timer due then
             // fires, in deadline order, outside the lock (a ticker
-            // re-arms, a context cancels its children).
+            // re-arms, a context cancels its children). They fire as the
+            // bubble's: on its clock, re-arming on it, starting goroutines
+            // in it, whichever thread settles it (even one whose goroutine
+            // is leaving the bubble).
             state.now = state.now.max(first.when);
             let now = state.now;
             let mut due = Vec::new();
@@ -267,9 +278,11 @@ impl Bubble {
             }
             state.advancing = true;
             drop(state);
-            for (key, target) in due {
-                target.fire(key);
-            }
+            park::as_member_of(self, || {
+                for (key, target) in due {
+                    target.fire(key);
+                }
+            });
             state = self.state();
             state.advancing = false;
         }

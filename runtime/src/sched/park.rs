@@ -277,19 +277,15 @@ impl Drop for LiveToken {
 /// current bubble; the token goes with the goroutine to its thread and is
 /// dropped when it ends (or never starts).
 pub(crate) fn root_live() -> Option<LiveToken> {
-    ROOT_LIVE.with(|r| {
-        let r = r.borrow();
-        let parent = r.as_ref()?;
-        let root = parent.root.clone();
-        if let Some(root) = &root {
-            root.fetch_add(1, Ordering::SeqCst);
-        }
-        let bubble = parent.bubble.clone();
-        if let Some(bubble) = &bubble {
-            bubble.join();
-        }
-        Some(LiveToken { root, bubble })
-    })
+    let root = ROOT_LIVE.with(|r| r.borrow().as_ref().and_then(|l| l.root.clone()));
+    if let Some(root) = &root {
+        root.fetch_add(1, Ordering::SeqCst);
+    }
+    let bubble = current_bubble();
+    if let Some(bubble) = &bubble {
+        bubble.join();
+    }
+    (root.is_some() || bubble.is_some()).then_some(LiveToken { root, bubble })
 }
 
 /// The current time: the bubble's clock in a synctest bubble, else
@@ -298,12 +294,44 @@ pub(crate) fn now() -> Instant {
     current_bubble().map_or_else(Instant::now, |bubble| bubble.now())
 }
 
-/// The synctest bubble of the goroutine running on this thread.
+/// The synctest bubble of the goroutine running on this thread (or of the
+/// timers it is firing, see [`as_member_of`]).
 pub(crate) fn current_bubble() -> Option<Arc<Bubble>> {
+    if let Some(bubble) = FIRING.try_with(|f| f.borrow().clone()).ok().flatten() {
+        return Some(bubble);
+    }
     ROOT_LIVE
         .try_with(|r| r.borrow().as_ref()?.bubble.clone())
         .ok()
         .flatten()
+}
+
+thread_local! {
+    /// The bubble whose timers this thread is firing.
+    static FIRING: RefCell<Option<Arc<Bubble>>> = const { RefCell::new(None) };
+}
+
+/// The id of the bubble whose timers this thread is firing, if any.
+fn firing_bubble() -> Option<u64> {
+    FIRING
+        .try_with(|f| f.borrow().as_ref().map(|b| b.id))
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` (a bubble's timers firing) as a member of `bubble`, whatever
+/// thread settles it: timers read and re-arm on its clock, and goroutines
+/// they start (`after_func`) join it.
+pub(crate) fn as_member_of<R>(bubble: &Arc<Bubble>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<Bubble>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = FIRING.try_with(|f| *f.borrow_mut() = self.0.take());
+        }
+    }
+    let previous = FIRING.with(|f| f.borrow_mut().replace(Arc::clone(bubble)));
+    let _restore = Restore(previous);
+    f()
 }
 
 fn new_slot(is_root: bool, is_main: bool, is_guest: bool) -> Arc<Slot> {
@@ -386,8 +414,8 @@ pub(crate) fn spawner() -> GInfo {
             root: p.root,
             go_site: None,
             tracked: p.tracked,
-            endable: p.endable,
-            bubble: p.bubble,
+            endable: p.endable || firing_bubble().is_some(),
+            bubble: firing_bubble().unwrap_or(p.bubble),
         },
         None => GInfo {
             id: 0,
@@ -395,8 +423,8 @@ pub(crate) fn spawner() -> GInfo {
             root: 0,
             go_site: None,
             tracked: detection_enabled(),
-            endable: false,
-            bubble: 0,
+            endable: firing_bubble().is_some(),
+            bubble: firing_bubble().unwrap_or(0),
         },
     }
 }
@@ -588,12 +616,37 @@ pub(crate) fn wait(
     timers: Timers,
     deadline: Option<Instant>,
 ) -> Waiting {
-    wait_on(what, site, interrupt, timers, deadline, 0)
+    wait_unless(what, site, interrupt, timers, deadline, || false)
+}
+
+/// [`wait`] for an operation that a partner may complete before the wait
+/// is counted (a queued channel operation): `over` is looked at once more
+/// after the count, so that in a bubble such a wait never counts as
+/// blocked (a partner that completed it first could not uncount it).
+pub(crate) fn wait_unless(
+    what: Wait,
+    site: &'static Location<'static>,
+    interrupt: Option<Arc<dyn Interrupt>>,
+    timers: Timers,
+    deadline: Option<Instant>,
+    over: impl FnOnce() -> bool,
+) -> Waiting {
+    let waiting = wait_on(what, site, interrupt, timers, deadline, 0);
+    if waiting.bubble.is_some() && over() {
+        if let Some(slot) = &waiting.slot {
+            unblock(slot);
+        }
+    }
+    waiting.settle();
+    waiting
 }
 
 /// [`wait`], naming what the wait is on (`key`) so that whoever releases
-/// it can end its durable count in a bubble at once ([`release`]).
-pub(crate) fn wait_on(
+/// it can end its durable count in a bubble at once ([`release`]). The
+/// bubble is not settled yet: the caller first looks again whether its wait
+/// is over (a release that came before the count could not see it), then
+/// calls [`Waiting::settle`].
+fn wait_on(
     what: Wait,
     site: &'static Location<'static>,
     interrupt: Option<Arc<dyn Interrupt>>,
@@ -663,7 +716,7 @@ pub(crate) fn wait_on(
             };
             bubble.schedule(when, Arc::new(wake))
         });
-        bubble.block();
+        bubble.count_blocked();
         (bubble, timer)
     });
     Waiting {
@@ -688,6 +741,13 @@ impl Waiting {
     /// Whether the goroutine can be stopped while it waits at all.
     pub(crate) fn stoppable(&self) -> bool {
         self.stoppable
+    }
+
+    /// Lets the bubble act on this wait's count (see [`wait_on`]).
+    fn settle(&self) {
+        if let Some((bubble, _)) = &self.bubble {
+            bubble.settle_now();
+        }
     }
 
     /// Whether the wait's deadline has passed (on the bubble's clock in a
@@ -891,18 +951,28 @@ pub(crate) fn block<R>(
     interrupt: Option<Arc<dyn Interrupt>>,
     op: impl FnOnce(bool) -> R,
 ) -> R {
-    block_on(what, site, interrupt, 0, op)
+    block_on(what, site, interrupt, 0, || false, op)
 }
 
-/// [`block`], naming what the wait is on (see [`wait_on`]).
+/// [`block`], naming what the wait is on (see [`wait_on`]); `over` tells
+/// whether the wait is over already (looked at once more after the wait is
+/// counted, so a release just before it is not missed in a bubble).
 pub(crate) fn block_on<R>(
     what: Wait,
     site: &'static Location<'static>,
     interrupt: Option<Arc<dyn Interrupt>>,
     key: usize,
+    over: impl FnOnce() -> bool,
     op: impl FnOnce(bool) -> R,
 ) -> R {
     let waiting = wait_on(what, site, interrupt, Vec::new(), None, key);
+    if waiting.bubble.is_some() && over() {
+        // Released before it was counted: it no longer waits on anybody.
+        if let Some(slot) = &waiting.slot {
+            unblock(slot);
+        }
+    }
+    waiting.settle();
     op(waiting.stoppable)
 }
 

@@ -165,7 +165,10 @@ impl ScopeState {
         }
         // Not abortable: the detector ends the goroutines instead, and this
         // wait then ends as they unwind.
-        park::block_on(Wait::Scope, site, None, self.key(), |_| self.join.wait());
+        let over = || self.join.running() == 0;
+        park::block_on(Wait::Scope, site, None, self.key(), over, |_| {
+            self.join.wait()
+        });
     }
 
     /// Waits until every goroutine of the scope has finished or `deadline`

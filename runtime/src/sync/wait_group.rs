@@ -152,11 +152,12 @@ impl WaitGroup {
             }
         }
         state.generation = state.generation.wrapping_add(1);
+        // In a synctest bubble the waiters stop counting as durably blocked
+        // now, before they run (also one that is counted but not yet
+        // registered below).
+        #[cfg(not(loom))]
+        park::release(self.key());
         if state.waiters > 0 {
-            // In a synctest bubble the waiters stop counting as durably
-            // blocked now, before they run.
-            #[cfg(not(loom))]
-            park::release(self.key());
             self.inner.wake.notify_all();
         }
     }
@@ -234,9 +235,15 @@ impl WaitGroup {
     #[cfg(not(loom))]
     fn wait_blocking(&self, site: &'static Location<'static>) -> Woken {
         let interrupt: std::sync::Arc<dyn Interrupt> = self.inner.clone();
-        park::block_on(Wait::Group, site, Some(interrupt), self.key(), |abort| {
-            self.inner.wait_for_zero(abort)
-        })
+        let over = || self.inner.count.load(Ordering::Acquire) == 0;
+        park::block_on(
+            Wait::Group,
+            site,
+            Some(interrupt),
+            self.key(),
+            over,
+            |abort| self.inner.wait_for_zero(abort),
+        )
     }
 
     /// Under loom: the same wait, without the deadlock detector (which is
