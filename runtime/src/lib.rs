@@ -115,6 +115,7 @@ mod prim;
 mod sched;
 pub mod sync;
 pub mod time;
+mod unwind;
 
 pub use crate::chan::{
     IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryIter,
