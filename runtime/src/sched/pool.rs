@@ -25,13 +25,14 @@
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::thread::{self, Thread};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
 use crate::detect::{self, GInfo, LiveToken};
 use crate::sched::cancel::Cancellable;
+use crate::sched::thread::{self, MAPPINGS_PER_THREAD};
 
 /// How long a pool thread waits for a new goroutine before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -87,7 +88,7 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| {
 /// on 2 CPUs: measured 1.1 against 0.55 µs per spawn.)
 fn max_spinning() -> usize {
     static MAX: LazyLock<usize> =
-        LazyLock::new(|| thread::available_parallelism().map_or(1, std::num::NonZero::get));
+        LazyLock::new(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     *MAX
 }
 
@@ -114,21 +115,20 @@ pub(crate) fn hand_off(task: Task) -> io::Result<()> {
             Err(now) => idle = now,
         }
     }
-    // A new thread. Refuse it while the process can still panic cleanly:
-    // past the kernel's memory-mapping limit even a new thread's signal
-    // stack fails to map, and std aborts the process.
+    // A new thread, if the limits leave room for one (see `admit`).
     let threads = THREADS.fetch_add(1, Ordering::SeqCst);
-    if threads >= max_threads(threads) {
+    if let Err(why) = admit(threads) {
         THREADS.fetch_sub(1, Ordering::SeqCst);
-        return Err(io::Error::other(limit_message(threads)));
+        return Err(io::Error::other(limit_message(threads, &why)));
     }
-    let mut builder = thread::Builder::new().name("goroutine".into());
-    if let Some(size) = stack_size() {
-        builder = builder.stack_size(size);
-    }
-    builder.spawn(move || worker(task)).map(drop).map_err(|e| {
+    thread::spawn(Box::new(move || worker(task))).map_err(|e| {
         THREADS.fetch_sub(1, Ordering::SeqCst);
-        io::Error::new(e.kind(), format!("{e}; {}", limit_message(threads)))
+        // The limits were nearer than the last look said: look again.
+        NEXT_LOOK.store(0, Ordering::Relaxed);
+        io::Error::new(
+            e.kind(),
+            limit_message(threads, &format!("the OS refused a new thread: {e}")),
+        )
     })
 }
 
@@ -140,24 +140,25 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 struct ThreadLimit {
     max_map_count: Option<usize>,
     pid_max: Option<usize>,
+    threads_max: Option<usize>,
     nproc: Option<usize>,
 }
 
-/// Memory mappings a goroutine thread costs: its stack and guard page, and
-/// std's signal stack and guard page.
-const MAPPINGS_PER_THREAD: usize = 4;
-
 /// Mappings left for everything else the program maps (heap arenas, files,
-/// libraries, the panic machinery).
+/// libraries, the panic machinery): a program at the thread limit can still
+/// allocate, and print why it cannot start a goroutine.
 const MAPPINGS_RESERVE: usize = 2048;
+
+/// Threads (process ids) left for the rest of the machine: a program at
+/// its thread limit must not leave other processes unable to fork.
+const TASKS_RESERVE: usize = 1024;
+
+/// Process ids below this are the kernel's (`RESERVED_PIDS`): `pid_max`
+/// counts them, new threads never get them.
+const RESERVED_PIDS: usize = 300;
 
 fn thread_limit() -> ThreadLimit {
     static LIMIT: LazyLock<ThreadLimit> = LazyLock::new(|| {
-        let read = |path: &str| -> Option<usize> {
-            std::fs::read_to_string(path).ok()?.trim().parse().ok()
-        };
-        let max_map_count = read("/proc/sys/vm/max_map_count");
-        let pid_max = read("/proc/sys/kernel/pid_max");
         let nproc = std::fs::read_to_string("/proc/self/limits")
             .ok()
             .and_then(|limits| {
@@ -165,60 +166,126 @@ fn thread_limit() -> ThreadLimit {
                 line.split_whitespace().nth(2)?.parse().ok()
             });
         ThreadLimit {
-            max_map_count,
-            pid_max,
+            max_map_count: read_number("/proc/sys/vm/max_map_count"),
+            pid_max: read_number("/proc/sys/kernel/pid_max"),
+            threads_max: read_number("/proc/sys/kernel/threads-max"),
             nproc,
         }
     });
     *LIMIT
 }
 
-/// How many goroutine threads may be alive, `threads` being alive now: the
-/// memory mappings left, at [`MAPPINGS_PER_THREAD`] each. Counted at the
-/// first new thread, then again every 512 threads past half the estimate
-/// (the program maps other things meanwhile: heap arenas, files).
-fn max_threads(threads: usize) -> usize {
-    static MAX: AtomicUsize = AtomicUsize::new(0);
-    let max = MAX.load(Ordering::Relaxed);
-    if max != 0 && (threads < max / 2 || !threads.is_multiple_of(512)) {
-        return max;
-    }
-    let Some(limit) = thread_limit().max_map_count else {
-        MAX.store(usize::MAX, Ordering::Relaxed);
-        return usize::MAX;
-    };
-    let mapped = std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count());
-    let max = threads + limit.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD;
-    MAX.store(max, Ordering::Relaxed);
-    max
+fn read_number(path: &str) -> Option<usize> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-/// Why `go!` cannot start another goroutine.
-fn limit_message(threads: usize) -> String {
+/// The number of pool threads at which the limits are looked at again (0:
+/// never looked at yet).
+static NEXT_LOOK: AtomicUsize = AtomicUsize::new(0);
+
+/// Threads started between two looks at the limits, at least (unless the
+/// limits leave room for fewer).
+const LOOK_STEP: usize = 256;
+
+/// Whether a new pool thread may start, `threads` being alive: `Err` with
+/// the reason when it would eat into [`MAPPINGS_RESERVE`] or
+/// [`TASKS_RESERVE`].
+///
+/// Usually one atomic load. Every quarter of the room the last look found
+/// (and at least every [`LOOK_STEP`] threads near the limit), the limits are
+/// looked at again: `/proc/self/maps` is counted and the machine's threads
+/// read from `/proc/loadavg`, as both change with what the program and the
+/// machine do meanwhile (a program that maps many regions after its first
+/// goroutine). So the cost of a look is spread over thousands of spawns, and
+/// a program that stays well below its limits looks a handful of times.
+/// What no look foresees ends in the OS refusing the thread, an error too
+/// (`pthread_create` reports it; std's threads abort when they cannot map
+/// their signal stack), after which the next spawn looks again.
+fn admit(threads: usize) -> Result<(), String> {
+    if threads < NEXT_LOOK.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    static LOOKING: Mutex<()> = Mutex::new(());
+    let _one_look = crate::lock(&LOOKING);
+    // Another spawner may have looked while we waited.
+    if threads < NEXT_LOOK.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let (room, why) = room_left();
+    let step = if room <= LOOK_STEP {
+        room
+    } else {
+        (room / 4).max(LOOK_STEP)
+    };
+    NEXT_LOOK.store(threads.saturating_add(step), Ordering::Relaxed);
+    if room == 0 { Err(why) } else { Ok(()) }
+}
+
+/// How many more goroutine threads the limits leave room for, and which
+/// limit is the nearest.
+fn room_left() -> (usize, String) {
+    let limit = thread_limit();
+    let mut room = usize::MAX;
+    let mut why = String::from("no limit is known");
+    if let Some(max) = limit.max_map_count {
+        if let Ok(maps) = std::fs::read_to_string("/proc/self/maps") {
+            let mapped = maps.lines().count();
+            let left = max.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD;
+            if left < room {
+                room = left;
+                why = format!(
+                    "{mapped} of vm.max_map_count = {max} memory mappings in use, \
+                     {MAPPINGS_RESERVE} kept for the rest of the program"
+                );
+            }
+        }
+    }
+    let tasks = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| {
+        // "0.10 0.20 0.30 RUNNING/THREADS LAST_PID": the machine's threads.
+        l.split_whitespace()
+            .nth(3)?
+            .split_once('/')?
+            .1
+            .parse::<usize>()
+            .ok()
+    });
+    let machine_max = match (limit.pid_max, limit.threads_max) {
+        (Some(p), Some(t)) => Some(p.saturating_sub(RESERVED_PIDS).min(t)),
+        (p, t) => p.map(|p| p.saturating_sub(RESERVED_PIDS)).or(t),
+    };
+    if let (Some(max), Some(tasks)) = (machine_max, tasks) {
+        let left = max.saturating_sub(tasks + TASKS_RESERVE);
+        if left < room {
+            room = left;
+            why = format!(
+                "{tasks} threads on the machine, which kernel.pid_max and kernel.threads-max \
+                 allow {max}, {TASKS_RESERVE} kept for other processes"
+            );
+        }
+    }
+    (room, why)
+}
+
+/// Why `go!` cannot start another goroutine: `why`, and the limits.
+fn limit_message(threads: usize, why: &str) -> String {
     let limit = thread_limit();
     let show = |v: Option<usize>| v.map_or_else(|| "unknown".to_string(), |v| v.to_string());
+    let by_mappings = limit.max_map_count.map_or_else(
+        || "unknown".to_string(),
+        |max| (max / MAPPINGS_PER_THREAD).to_string(),
+    );
     format!(
-        "the process is at its limit of OS threads ({threads} goroutine threads alive; \
-         each goroutine is an OS thread using {MAPPINGS_PER_THREAD} memory mappings, so \
-         vm.max_map_count = {} allows about {threads}; kernel.pid_max = {}; ulimit -u = {}). \
-         Raise the limits (e.g. `sysctl -w vm.max_map_count=262144`, `ulimit -u`) or \
-         start fewer goroutines (a worker pool, or a semaphore channel)",
+        "the process is at its limit of OS threads ({threads} goroutine threads alive; {why}). \
+         Each goroutine is an OS thread using {MAPPINGS_PER_THREAD} memory mappings: \
+         vm.max_map_count = {} allows at most {by_mappings}; kernel.pid_max = {} and \
+         kernel.threads-max = {} bound the threads of the whole machine; ulimit -u = {}. \
+         Raise the limits (e.g. `sysctl -w vm.max_map_count=262144 kernel.pid_max=4194304`, \
+         `ulimit -u`) or start fewer goroutines (a worker pool, or a semaphore channel)",
         show(limit.max_map_count),
         show(limit.pid_max),
+        show(limit.threads_max),
         show(limit.nproc),
     )
-}
-
-/// `GOSCOPE_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
-/// Rust's default (2 MiB, or `RUST_MIN_STACK`) otherwise; only the pages a
-/// goroutine touches count in its memory use.
-fn stack_size() -> Option<usize> {
-    static SIZE: LazyLock<Option<usize>> = LazyLock::new(|| {
-        std::env::var("GOSCOPE_STACK_SIZE")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-    });
-    *SIZE
 }
 
 impl Pool {
@@ -287,7 +354,7 @@ impl Pool {
                 if round < 8 {
                     std::hint::spin_loop();
                 } else {
-                    thread::yield_now();
+                    std::thread::yield_now();
                 }
             }
         }
@@ -310,7 +377,7 @@ impl Pool {
                 return Some(task);
             }
             loop {
-                thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
+                std::thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
                 if me.woken.load(Ordering::SeqCst) {
                     break;
                 }
@@ -364,11 +431,12 @@ fn worker(first: Task) {
     let _counted = Counted;
     let pool = &*POOL;
     let me = Arc::new(Sleeper {
-        thread: thread::current(),
+        thread: std::thread::current(),
         woken: AtomicBool::new(false),
     });
     let mut task = first;
     loop {
+        thread::running(task.info.id);
         detect::begin(&slot, task.info, task.root_live, task.token);
         (task.job)();
         if detect::worker_aborted(&slot) {
