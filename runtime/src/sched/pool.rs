@@ -123,8 +123,6 @@ pub(crate) fn hand_off(task: Task) -> io::Result<()> {
     }
     thread::spawn(Box::new(move || worker(task))).map_err(|e| {
         THREADS.fetch_sub(1, Ordering::SeqCst);
-        // The limits were nearer than the last look said: look again.
-        NEXT_LOOK.store(0, Ordering::Relaxed);
         io::Error::new(
             e.kind(),
             limit_message(threads, &format!("the OS refused a new thread: {e}")),
@@ -183,42 +181,51 @@ fn read_number(path: &str) -> Option<usize> {
 /// never looked at yet).
 static NEXT_LOOK: AtomicUsize = AtomicUsize::new(0);
 
-/// Threads started between two looks at the limits, at least (unless the
-/// limits leave room for fewer).
-const LOOK_STEP: usize = 256;
+/// After a look that found no room, how long `go!` is refused without
+/// looking again.
+const RELOOK_AFTER: Duration = Duration::from_secs(1);
 
 /// Whether a new pool thread may start, `threads` being alive: `Err` with
 /// the reason when it would eat into [`MAPPINGS_RESERVE`] or
 /// [`TASKS_RESERVE`].
 ///
-/// Usually one atomic load. Every quarter of the room the last look found
-/// (and at least every [`LOOK_STEP`] threads near the limit), the limits are
-/// looked at again: `/proc/self/maps` is counted and the machine's threads
-/// read from `/proc/loadavg`, as both change with what the program and the
-/// machine do meanwhile (a program that maps many regions after its first
-/// goroutine). So the cost of a look is spread over thousands of spawns, and
-/// a program that stays well below its limits looks a handful of times.
-/// What no look foresees ends in the OS refusing the thread, an error too
-/// (`pthread_create` reports it; std's threads abort when they cannot map
-/// their signal stack), after which the next spawn looks again.
+/// One atomic load below the count the last look at the limits allowed. A
+/// look counts `/proc/self/maps` and reads the machine's threads from
+/// `/proc/loadavg`, and costs what the kernel takes to print every mapping:
+/// 100 ms at 50,000 of them on a 2-core VM. So it happens only at the
+/// first new thread and when the count it allowed is reached (near the
+/// limit), and at most once every [`RELOOK_AFTER`] while there is no room
+/// (a `go!` refused is refused at once meanwhile). What a look cannot
+/// foresee (the program maps many regions after its first goroutine;
+/// other processes start threads) ends in the OS refusing the thread:
+/// `pthread_create` reports that as an error, which `go!` turns into the
+/// same clean panic (std's threads abort instead, when their signal stack
+/// cannot be mapped).
 fn admit(threads: usize) -> Result<(), String> {
     if threads < NEXT_LOOK.load(Ordering::Relaxed) {
         return Ok(());
     }
-    static LOOKING: Mutex<()> = Mutex::new(());
-    let _one_look = crate::lock(&LOOKING);
+    /// The last look that found no room: when, and why.
+    static NO_ROOM: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+    let mut no_room = crate::lock(&NO_ROOM);
     // Another spawner may have looked while we waited.
     if threads < NEXT_LOOK.load(Ordering::Relaxed) {
         return Ok(());
     }
+    if let Some((when, why)) = &*no_room {
+        if when.elapsed() < RELOOK_AFTER {
+            return Err(why.clone());
+        }
+    }
     let (room, why) = room_left();
-    let step = if room <= LOOK_STEP {
-        room
+    NEXT_LOOK.store(threads.saturating_add(room), Ordering::Relaxed);
+    if room == 0 {
+        *no_room = Some((Instant::now(), why.clone()));
+        Err(why)
     } else {
-        (room / 4).max(LOOK_STEP)
-    };
-    NEXT_LOOK.store(threads.saturating_add(step), Ordering::Relaxed);
-    if room == 0 { Err(why) } else { Ok(()) }
+        *no_room = None;
+        Ok(())
+    }
 }
 
 /// How many more goroutine threads the limits leave room for, and which
