@@ -22,7 +22,9 @@
 #   CRITERION_ARGS   extra criterion flags (e.g. "--measurement-time 5")
 #   GO_BENCHTIME     Go's -benchtime (default 1s)
 #   GO_COUNT         Go runs per benchmark, the median is reported (default 5)
-#   LIVE_N           live goroutines for the memory row (default 10000)
+#   LIVE_N           live goroutines for the live-goroutine rows (default 10000)
+#   LIVE_RUNS        runs of each live-goroutine program, interleaved; the
+#                    medians are reported (default 3)
 #
 # Go is installed with the system package manager (Debian's golang-go) when
 # `go` is not on PATH. Not part of CI: CI only compiles the benches.
@@ -63,6 +65,7 @@ read -r -a criterion_args <<<"${CRITERION_ARGS:-}"
 go_benchtime="${GO_BENCHTIME:-1s}"
 go_count="${GO_COUNT:-5}"
 live_n="${LIVE_N:-10000}"
+live_runs="${LIVE_RUNS:-3}"
 if $quick; then
     criterion_args=(--warm-up-time 0.5 --measurement-time 1 "${criterion_args[@]}")
     go_benchtime="${GO_BENCHTIME:-0.2s}"
@@ -70,6 +73,7 @@ if $quick; then
 fi
 [[ "$go_count" =~ ^[1-9][0-9]*$ ]] || die "GO_COUNT must be a positive integer, not '$go_count'"
 [[ "$live_n" =~ ^[1-9][0-9]*$ ]] || die "LIVE_N must be a positive integer, not '$live_n'"
+[[ "$live_runs" =~ ^[1-9][0-9]*$ ]] || die "LIVE_RUNS must be a positive integer, not '$live_runs'"
 
 # --- tools ---------------------------------------------------------------
 
@@ -163,15 +167,23 @@ median() {
     echo "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# live_result CMD...: runs a live-goroutine program, prints its KiB each.
+# sorted_median LINES: the median of numbers, one per line, in any order.
+sorted_median() {
+    median "$(echo -n "$1" | sort -g)"
+}
+
+# live_result CMD...: runs a live-goroutine program; prints its KiB each and
+# its start time per goroutine in ns ("KIB NS").
 live_result() {
     local output
     output="$("$@")" || die "$* failed: $output"
     echo "$output" >&2
-    local v
-    v="$(echo "$output" | sed -n 's/^RESULT .*kib_per_goroutine=\([^ ]*\).*/\1/p')"
-    [[ -n "$v" ]] || die "no RESULT line from $*"
-    echo "$v"
+    local kib ms n
+    kib="$(echo "$output" | sed -n 's/^RESULT .*kib_per_goroutine=\([^ ]*\).*/\1/p')"
+    n="$(echo "$output" | sed -n 's/^RESULT .* n=\([0-9]*\) .*/\1/p')"
+    ms="$(echo "$output" | sed -n 's/.*started in \([0-9.]*\) ms.*/\1/p' | head -n 1)"
+    [[ -n "$kib" && -n "$n" && -n "$ms" ]] || die "no RESULT line or start time from $*"
+    echo "$kib $(awk -v ms="$ms" -v n="$n" 'BEGIN { print ms * 1e6 / n }')"
 }
 
 # fmt_ns NS: a duration with a readable unit.
@@ -204,7 +216,7 @@ selected() {
 # bench file | criterion group | twin function | iteration / unit | Go benchmark | label
 workloads=(
     "spawn|spawn_waitgroup_10k|std|10000|SpawnWaitGroup10k|spawn + WaitGroup, 10k goroutines, per goroutine"
-    "live|live_goroutines|std|1|-|10k live blocked goroutines, RSS each"
+    "live|live_goroutines|std|1|-|10k live blocked goroutines"
     "channels|pingpong_unbuffered|crossbeam|1|PingPongUnbuffered|unbuffered ping-pong, per round trip"
     "channels|pingpong_cap1|crossbeam|1|PingPongCap1|cap-1 ping-pong, per round trip"
     "channels|buffered_1p1c_cap1024|crossbeam|1|Buffered1P1CCap1024|buffered 1P/1C, cap 1024, per item"
@@ -218,11 +230,24 @@ for w in "${workloads[@]}"; do
     selected "$group" || continue
     if [[ "$bench" == live ]]; then
         label="${label/10k/$live_n}"
-        log "live goroutines: N=$live_n"
-        g="$(live_result "$out/bin/live_goroutines" "$live_n" goscope)"
-        t="$(live_result "$out/bin/live_goroutines" "$live_n" std)"
-        o="$(live_result "$out/live" -n "$live_n")"
-        row "$label" "$g" "$t" "$o" fmt_kib
+        log "live goroutines: N=$live_n, $live_runs runs each"
+        # Interleaved, as the criterion groups are: one run of each in turn.
+        g_kibs='' g_nss='' t_kibs='' t_nss='' o_kibs='' o_nss=''
+        for _ in $(seq "$live_runs"); do
+            r="$(live_result "$out/bin/live_goroutines" "$live_n" goscope)"
+            read -r kib ns <<<"$r"
+            g_kibs+="$kib"$'\n' g_nss+="$ns"$'\n'
+            r="$(live_result "$out/bin/live_goroutines" "$live_n" std)"
+            read -r kib ns <<<"$r"
+            t_kibs+="$kib"$'\n' t_nss+="$ns"$'\n'
+            r="$(live_result "$out/live" -n "$live_n")"
+            read -r kib ns <<<"$r"
+            o_kibs+="$kib"$'\n' o_nss+="$ns"$'\n'
+        done
+        row "$label, start time per goroutine" "$(sorted_median "$g_nss")" \
+            "$(sorted_median "$t_nss")" "$(sorted_median "$o_nss")" fmt_ns
+        row "$label, RSS each" "$(sorted_median "$g_kibs")" "$(sorted_median "$t_kibs")" \
+            "$(sorted_median "$o_kibs")" fmt_kib
         continue
     fi
     run_criterion "$bench" "$group"

@@ -1,11 +1,14 @@
-//! Memory per live blocked goroutine (issue 5, second row), and how many
-//! this machine allows.
+//! The cost of a live blocked goroutine (issue 5, second row; issue 19):
+//! memory, memory mappings and start time, and how many this machine
+//! allows.
 //!
-//! Not a criterion benchmark: memory is not a timing. The program starts `N`
-//! goroutines that each block on a receive from one unbuffered channel,
-//! reads the process's resident set (`VmRSS` in `/proc/self/status`) and
-//! memory-map count (`/proc/self/maps`) before and after, prints the cost
-//! of one goroutine, then closes the channel to release them all.
+//! Not a criterion benchmark: memory is not a timing, and starting 10,000
+//! threads that stay alive is not an iteration criterion can repeat. The
+//! program starts `N` goroutines that each block on a receive from one
+//! unbuffered channel, reads the process's resident set (`VmRSS` in
+//! `/proc/self/status`) and memory-map count (`/proc/self/maps`) before and
+//! after, prints the cost of one goroutine and how long they took to start
+//! (until each has run), then closes the channel to release them all.
 //!
 //! ```text
 //! cargo bench -p goscope --bench live_goroutines -- [N] [goscope|std|both]
@@ -14,15 +17,19 @@
 //! `N` defaults to `$GOSCOPE_LIVE_N`, else 10,000. `goscope` uses `go!` in a
 //! `#[goscope::scoped]` function with a `WaitGroup`; `std` is the raw twin
 //! (`std::thread::scope` threads blocked in crossbeam's `recv`); `both` (the
-//! default) runs `goscope` then `std`, each in a child process of its own.
-//! `bench/compare.sh` reads the `RESULT` lines.
+//! default) runs them side by side: `goscope` then `std`, each in a child
+//! process of its own, `$GOSCOPE_LIVE_RUNS` times (default 5), and prints
+//! the medians and goscope's start time as a multiple of std's (a shared
+//! machine's noise hits both alike). `bench/compare.sh` reads the `RESULT`
+//! lines.
 //!
 //! # How far `N` can go
 //!
 //! While goroutines are OS threads, each live one holds a thread, a kernel
-//! stack (16 KiB on x86-64, not in `VmRSS`) and a few memory mappings (its
-//! stack and guard page, and possibly a malloc arena). The program prints
-//! the limits that bound `N` and the ceiling they imply:
+//! stack (16 KiB on x86-64, not in `VmRSS`) and memory mappings: a goroutine
+//! thread 2 on Linux (its stack and guard page), a std thread 4 (std adds a
+//! signal stack and its guard page). The program prints the limits that
+//! bound `N` and the ceiling they imply:
 //!
 //! - `vm.max_map_count` (`/proc/sys/vm/max_map_count`, 65,530 by default):
 //!   mappings per process; usually the first limit hit. Raise it with
@@ -115,10 +122,11 @@ impl Sample {
             ms = self.start_time.as_secs_f64() * 1e3,
         );
         println!(
-            "RESULT {variant} n={} kib_per_goroutine={:.2} maps_per_goroutine={:.2}",
+            "RESULT {variant} n={} kib_per_goroutine={:.2} maps_per_goroutine={:.2} start_ms={:.1}",
             self.n,
             self.kib_each(),
-            self.maps_each()
+            self.maps_each(),
+            self.start_time.as_secs_f64() * 1e3,
         );
     }
 }
@@ -311,21 +319,90 @@ fn main() {
     match variant {
         "goscope" => measure("goscope", goscope_live(n)),
         "std" => measure("std", std_live(n)),
-        _ => {
-            // One process per variant: threads of the first would still be
-            // exiting (and their memory being returned) during the second.
-            let exe = std::env::current_exe().expect("current_exe");
-            for variant in ["goscope", "std"] {
-                let status = std::process::Command::new(&exe)
-                    .arg(n.to_string())
-                    .arg(variant)
-                    .status()
-                    .expect("run live_goroutines for one variant");
-                if !status.success() {
-                    eprintln!("live_goroutines {n} {variant} failed: {status}");
-                    std::process::exit(1);
-                }
+        _ => side_by_side(n),
+    }
+}
+
+/// What one child process reported on its `RESULT` line.
+#[derive(Debug, Clone, Copy)]
+struct Reported {
+    kib: f64,
+    maps: f64,
+    start_ms: f64,
+}
+
+impl Reported {
+    fn parse(line: &str) -> Option<Reported> {
+        let field = |name: &str| -> Option<f64> {
+            line.split_whitespace()
+                .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))?
+                .parse()
+                .ok()
+        };
+        Some(Reported {
+            kib: field("kib_per_goroutine")?,
+            maps: field("maps_per_goroutine")?,
+            start_ms: field("start_ms")?,
+        })
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// Runs `goscope` and `std` alternately, each in a child process of its own
+/// (threads of one would still be exiting, and their memory being
+/// returned, during the other), `$GOSCOPE_LIVE_RUNS` times, and prints the
+/// medians.
+fn side_by_side(n: usize) {
+    let runs: usize = std::env::var("GOSCOPE_LIVE_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(5);
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut results: [(&str, Vec<Reported>); 2] = [("goscope", Vec::new()), ("std", Vec::new())];
+    for _ in 0..runs {
+        for (variant, results) in &mut results {
+            let output = std::process::Command::new(&exe)
+                .arg(n.to_string())
+                .arg(*variant)
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .expect("run live_goroutines for one variant");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            print!("{stdout}");
+            if !output.status.success() {
+                eprintln!("live_goroutines {n} {variant} failed: {}", output.status);
+                std::process::exit(1);
             }
+            let result = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("RESULT ").and_then(Reported::parse))
+                .expect("a RESULT line");
+            results.push(result);
         }
     }
+    let summary = |results: &[Reported]| {
+        (
+            median(results.iter().map(|r| r.start_ms).collect()),
+            median(results.iter().map(|r| r.kib).collect()),
+            median(results.iter().map(|r| r.maps).collect()),
+        )
+    };
+    let (g_ms, g_kib, g_maps) = summary(&results[0].1);
+    let (s_ms, s_kib, s_maps) = summary(&results[1].1);
+    println!(
+        "median of {runs} runs side by side, {n} live goroutines: \
+         start {g_ms:.1} ms goscope, {s_ms:.1} ms std ({:.2}x); \
+         {g_kib:.2} / {s_kib:.2} KiB each; {g_maps:.2} / {s_maps:.2} mappings each",
+        g_ms / s_ms
+    );
 }

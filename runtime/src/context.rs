@@ -377,10 +377,21 @@ impl Node {
     /// children; `detach` removes it from its parent's children (not needed
     /// when the parent is the one cancelling: it has emptied its list).
     fn cancel(self: &Arc<Self>, err: Error, detach: bool) {
+        // Children, grandchildren, ...: a worklist, not recursion, so a deep
+        // chain of contexts is cancelled on any stack.
+        let mut pending = self.cancel_one(err, detach);
+        while let Some(node) = pending.pop() {
+            pending.extend(node.cancel_one(err, false));
+        }
+    }
+
+    /// Makes this context done with `err` (unless it already is); returns
+    /// the children that are still alive, for the caller to cancel.
+    fn cancel_one(&self, err: Error, detach: bool) -> Vec<Arc<Node>> {
         let (close, children, timer) = {
             let mut state = lock(&self.state);
             if state.err.is_some() {
-                return;
+                return Vec::new();
             }
             state.err = Some(err);
             (
@@ -403,8 +414,22 @@ impl Node {
         if let Some(key) = timer {
             driver::unschedule(key);
         }
-        for child in children.values().filter_map(Weak::upgrade) {
-            child.cancel(err, false);
+        children.values().filter_map(Weak::upgrade).collect()
+    }
+}
+
+impl Drop for Node {
+    /// Drops the ancestors this node was the last owner of one by one: left
+    /// to the compiler, dropping `parent` would drop its parent in turn, a
+    /// stack frame per level, and a chain of a few tens of thousands of
+    /// contexts would overflow a goroutine's stack.
+    fn drop(&mut self) {
+        let mut parent = self.parent.take();
+        while let Some(node) = parent {
+            // The last owner takes the node, and its parent from it; the
+            // node itself then drops here with no parent left to recurse
+            // into. Otherwise someone else still owns it: stop.
+            parent = Arc::into_inner(node).and_then(|mut node| node.parent.take());
         }
     }
 }

@@ -5,12 +5,21 @@ use std::panic::Location;
 use std::thread;
 
 use crate::sched::goroutine::Outcome;
+use crate::unwind;
 
 /// Runs its call when dropped: at the exit of the block that holds it, on
 /// every path, unwinding included.
+///
+/// A call that panics while the block is already unwinding (a panic, or
+/// the cancellation of its goroutine's scope) does not abort the process:
+/// its panic is printed, as Go prints a panic raised during a panic, and
+/// the first payload goes on unwinding.
 #[must_use = "a deferred call runs when this guard is dropped"]
 pub struct Defer<F: FnOnce()> {
     call: Option<F>,
+    /// Where the `defer!` was written, for the report of a panic while
+    /// unwinding.
+    site: &'static Location<'static>,
 }
 
 /// Defers `f` to the end of the enclosing block.
@@ -34,14 +43,31 @@ where
                 }
             }
         }),
+        site,
     }
 }
 
 impl<F: FnOnce()> Drop for Defer<F> {
     fn drop(&mut self) {
         if let Some(call) = self.call.take() {
-            call();
+            if thread::panicking() {
+                // A panic escaping a destructor during unwinding aborts the
+                // process: catch it (only here, so the common path has no
+                // landing pad to set up).
+                unwind::run_or_report(&DeferredCall(self.site), call);
+            } else {
+                call();
+            }
         }
+    }
+}
+
+/// "the deferred call at SITE", for [`unwind::run_or_report`]'s report.
+struct DeferredCall(&'static Location<'static>);
+
+impl fmt::Display for DeferredCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the deferred call at {}", self.0)
     }
 }
 

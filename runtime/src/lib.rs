@@ -17,6 +17,7 @@ mod sched;
 pub mod sync;
 pub mod synctest;
 pub mod time;
+mod unwind;
 
 pub use crate::chan::{
     IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryIter,

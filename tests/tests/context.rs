@@ -132,3 +132,49 @@ fn waiting_for_a_cancel_nobody_will_make_is_a_deadlock() {
     let (ctx, _cancel) = Context::background().with_cancel();
     ctx.done().recv();
 }
+
+/// How deep the chains of the stack-depth tests go: 20 times what used to
+/// overflow a goroutine's stack (about 50,000 levels, issue 17 item 8).
+const DEEP: usize = 1_000_000;
+
+/// Issue 17 item 8: each context owns its parent, so dropping a chain used
+/// to recurse once per level and overflow the stack. Every context of the
+/// chain stays cancellable (its `CancelFunc` kept) until the root's cancel
+/// reaches them all, then the chain is dropped leaf first.
+#[goscope::test]
+fn a_million_deep_context_chain_is_cancelled_and_dropped_in_a_goroutine() {
+    go! {
+        let (root, cancel_root) = Context::background().with_cancel();
+        let mut cancels = Vec::with_capacity(DEEP);
+        let mut leaf = root.clone();
+        for _ in 0..DEEP {
+            let (child, cancel) = leaf.with_cancel();
+            cancels.push(cancel);
+            leaf = child;
+        }
+        assert_eq!(leaf.err(), None);
+        // The cancellation reaches every level (it used to recurse too).
+        cancel_root.cancel();
+        assert_eq!(leaf.err(), Some(Error::Canceled));
+        // The leaf holds the whole chain: dropping it last drops all.
+        drop(root);
+        drop(cancels);
+        drop(leaf);
+    }
+}
+
+/// The same chain cancelled level by level as it is built (each child is
+/// born of a cancelled parent), dropped from the leaf, which owns it all.
+#[goscope::test]
+fn a_million_deep_chain_of_cancelled_contexts_drops_in_a_goroutine() {
+    go! {
+        let mut leaf = Context::background();
+        for _ in 0..DEEP {
+            let (child, cancel) = leaf.with_cancel();
+            drop(cancel);
+            leaf = child;
+        }
+        assert_eq!(leaf.err(), Some(Error::Canceled));
+        drop(leaf);
+    }
+}

@@ -66,7 +66,7 @@ fn a_goroutine_panic_ends_main_waiting_on_a_channel() {
 #[test]
 fn the_goroutine_limit_is_a_clear_panic_never_an_abort() {
     // One at a time: each run takes the process to the OS's thread limit.
-    for n in ["20000", "100000"] {
+    for n in ["40000", "100000"] {
         for run_no in 0..10 {
             let out = run(&["blocked_goroutines", n]);
             let stderr = String::from_utf8_lossy(&out.stderr);

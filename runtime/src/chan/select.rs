@@ -332,7 +332,7 @@ impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
 
     fn release(&mut self) {
         if let Some(value) = self.refused.take() {
-            drop_value(value);
+            crate::unwind::drop_or_report(value);
         }
     }
 }
@@ -367,7 +367,7 @@ impl<T> Drop for SendArm<'_, T> {
     /// unwinding, a panic in its `Drop` is printed instead of aborting.
     fn drop(&mut self) {
         if let Some(value) = self.value.take() {
-            drop_value(value);
+            crate::unwind::drop_or_report(value);
         }
     }
 }
@@ -428,22 +428,6 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
     }
 
     fn release(&mut self) {}
-}
-
-/// Drops a value goscope drops for the program (a refused one); while the
-/// thread is already unwinding, a panic in its `Drop` is printed instead of
-/// aborting the process.
-fn drop_value<T>(value: T) {
-    if !std::thread::panicking() {
-        drop(value);
-        return;
-    }
-    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value)));
-    if dropped.is_err() {
-        eprintln!(
-            "panic: a value dropped by select! panicked while its goroutine was unwinding [recovered]"
-        );
-    }
 }
 
 /// Runs a select over `arms`: Go's `select` statement.

@@ -370,8 +370,16 @@ pub(crate) fn retired_marks() -> u64 {
 
 /// The kernel's id of this thread.
 pub(crate) fn own_tid() -> Option<u32> {
-    let link = std::fs::read_link("/proc/thread-self").ok()?;
-    link.file_name()?.to_str()?.parse().ok()
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `gettid` has no preconditions and cannot fail.
+        u32::try_from(unsafe { libc::gettid() }).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let link = std::fs::read_link("/proc/thread-self").ok()?;
+        link.file_name()?.to_str()?.parse().ok()
+    }
 }
 
 /// Whether deadlock detection is on for the process (`GOSCOPE_DEADLOCK=off`
@@ -1175,29 +1183,22 @@ pub(crate) fn flush_idle_threads() -> bool {
 /// the deadline is on the bubble's clock, whose timer unparks the thread.
 pub(crate) fn park_until(waiting: &Waiting, done: impl Fn() -> bool) -> bool {
     if may_spin() && waiting.bubble.is_none() {
-        // Up to `SPIN_FOR` of spinning, then a few yields.
-        let start = Instant::now();
-        let mut step = 0u32;
-        loop {
-            if done() {
-                return true;
-            }
-            if step < 6 {
-                for _ in 0..1u32 << step {
-                    std::hint::spin_loop();
-                }
-            } else if step.is_multiple_of(8) && start.elapsed() > SPIN_FOR {
-                break;
-            } else {
-                std::hint::spin_loop();
-            }
-            step += 1;
-        }
-        for _ in 0..YIELDS {
-            if done() {
-                return true;
-            }
-            thread::yield_now();
+        // Spin for this thread's budget, then yield a few times. The budget
+        // adapts: it doubles when spinning got the hand-off, and halves
+        // when it did not, so a goroutine whose partner answers at once
+        // (ping-pong) spins long enough to beat a futex wake, and one that
+        // waits for long (a chain of blocked goroutines) soon stops burning
+        // a CPU for nothing.
+        let budget = SPIN_BUDGET.with(Cell::get);
+        let spun = spin(budget, &done);
+        let next = if spun {
+            (budget * 2).min(SPIN_MAX)
+        } else {
+            (budget / 2).max(SPIN_MIN)
+        };
+        SPIN_BUDGET.with(|b| b.set(next));
+        if spun {
+            return true;
         }
     }
     loop {
@@ -1216,8 +1217,43 @@ pub(crate) fn park_until(waiting: &Waiting, done: impl Fn() -> bool) -> bool {
     }
 }
 
-/// How long a goroutine spins before it yields and parks.
-const SPIN_FOR: Duration = Duration::from_micros(50);
+/// Spins, then yields, for about `budget`; true if `done` held meanwhile.
+fn spin(budget: Duration, done: &impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    let mut step = 0u32;
+    loop {
+        if done() {
+            return true;
+        }
+        if step < 6 {
+            for _ in 0..1u32 << step {
+                std::hint::spin_loop();
+            }
+        } else if step.is_multiple_of(8) && start.elapsed() > budget {
+            break;
+        } else {
+            std::hint::spin_loop();
+        }
+        step += 1;
+    }
+    for _ in 0..YIELDS {
+        if done() {
+            return true;
+        }
+        thread::yield_now();
+    }
+    false
+}
+
+thread_local! {
+    /// How long this thread spins before it parks (see [`park_until`]).
+    static SPIN_BUDGET: Cell<Duration> = const { Cell::new(SPIN_MIN) };
+}
+
+/// The shortest and longest spin before a park: a futex wake of an idle
+/// vCPU costs 20-30 µs on a VM, which the longest spin must outlast.
+const SPIN_MIN: Duration = Duration::from_micros(2);
+const SPIN_MAX: Duration = Duration::from_micros(64);
 
 /// How many times it yields before it parks.
 const YIELDS: u32 = 4;

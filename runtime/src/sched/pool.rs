@@ -25,13 +25,14 @@
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::thread::{self, Thread};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel as cb;
 
 use crate::sched::cancel::Cancellable;
 use crate::sched::park::{self, GInfo, LiveToken};
+use crate::sched::thread::{self, MAPPINGS_PER_THREAD};
 
 /// How long a pool thread waits for a new goroutine before it exits.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -87,7 +88,7 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| {
 /// on 2 CPUs: measured 1.1 against 0.55 µs per spawn.)
 fn max_spinning() -> usize {
     static MAX: LazyLock<usize> =
-        LazyLock::new(|| thread::available_parallelism().map_or(1, std::num::NonZero::get));
+        LazyLock::new(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     *MAX
 }
 
@@ -114,21 +115,18 @@ pub(crate) fn hand_off(task: Task) -> io::Result<()> {
             Err(now) => idle = now,
         }
     }
-    // A new thread. Refuse it while the process can still panic cleanly:
-    // past the kernel's memory-mapping limit even a new thread's signal
-    // stack fails to map, and std aborts the process.
+    // A new thread, if the limits leave room for one (see `admit`).
     let threads = THREADS.fetch_add(1, Ordering::SeqCst);
-    if threads >= max_threads(threads) {
+    if let Err(why) = admit(threads) {
         THREADS.fetch_sub(1, Ordering::SeqCst);
-        return Err(io::Error::other(limit_message(threads)));
+        return Err(io::Error::other(limit_message(threads, &why)));
     }
-    let mut builder = thread::Builder::new().name("goroutine".into());
-    if let Some(size) = stack_size() {
-        builder = builder.stack_size(size);
-    }
-    builder.spawn(move || worker(task)).map(drop).map_err(|e| {
+    thread::spawn(Box::new(move || worker(task))).map_err(|e| {
         THREADS.fetch_sub(1, Ordering::SeqCst);
-        io::Error::new(e.kind(), format!("{e}; {}", limit_message(threads)))
+        io::Error::new(
+            e.kind(),
+            limit_message(threads, &format!("the OS refused a new thread: {e}")),
+        )
     })
 }
 
@@ -140,24 +138,25 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 struct ThreadLimit {
     max_map_count: Option<usize>,
     pid_max: Option<usize>,
+    threads_max: Option<usize>,
     nproc: Option<usize>,
 }
 
-/// Memory mappings a goroutine thread costs: its stack and guard page, and
-/// std's signal stack and guard page.
-const MAPPINGS_PER_THREAD: usize = 4;
-
 /// Mappings left for everything else the program maps (heap arenas, files,
-/// libraries, the panic machinery).
+/// libraries, the panic machinery): a program at the thread limit can still
+/// allocate, and print why it cannot start a goroutine.
 const MAPPINGS_RESERVE: usize = 2048;
+
+/// Threads (process ids) left for the rest of the machine: a program at
+/// its thread limit must not leave other processes unable to fork.
+const TASKS_RESERVE: usize = 1024;
+
+/// Process ids below this are the kernel's (`RESERVED_PIDS`): `pid_max`
+/// counts them, new threads never get them.
+const RESERVED_PIDS: usize = 300;
 
 fn thread_limit() -> ThreadLimit {
     static LIMIT: LazyLock<ThreadLimit> = LazyLock::new(|| {
-        let read = |path: &str| -> Option<usize> {
-            std::fs::read_to_string(path).ok()?.trim().parse().ok()
-        };
-        let max_map_count = read("/proc/sys/vm/max_map_count");
-        let pid_max = read("/proc/sys/kernel/pid_max");
         let nproc = std::fs::read_to_string("/proc/self/limits")
             .ok()
             .and_then(|limits| {
@@ -165,60 +164,135 @@ fn thread_limit() -> ThreadLimit {
                 line.split_whitespace().nth(2)?.parse().ok()
             });
         ThreadLimit {
-            max_map_count,
-            pid_max,
+            max_map_count: read_number("/proc/sys/vm/max_map_count"),
+            pid_max: read_number("/proc/sys/kernel/pid_max"),
+            threads_max: read_number("/proc/sys/kernel/threads-max"),
             nproc,
         }
     });
     *LIMIT
 }
 
-/// How many goroutine threads may be alive, `threads` being alive now: the
-/// memory mappings left, at [`MAPPINGS_PER_THREAD`] each. Counted at the
-/// first new thread, then again every 512 threads past half the estimate
-/// (the program maps other things meanwhile: heap arenas, files).
-fn max_threads(threads: usize) -> usize {
-    static MAX: AtomicUsize = AtomicUsize::new(0);
-    let max = MAX.load(Ordering::Relaxed);
-    if max != 0 && (threads < max / 2 || !threads.is_multiple_of(512)) {
-        return max;
-    }
-    let Some(limit) = thread_limit().max_map_count else {
-        MAX.store(usize::MAX, Ordering::Relaxed);
-        return usize::MAX;
-    };
-    let mapped = std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count());
-    let max = threads + limit.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD;
-    MAX.store(max, Ordering::Relaxed);
-    max
+fn read_number(path: &str) -> Option<usize> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-/// Why `go!` cannot start another goroutine.
-fn limit_message(threads: usize) -> String {
+/// The number of pool threads at which the limits are looked at again (0:
+/// never looked at yet).
+static NEXT_LOOK: AtomicUsize = AtomicUsize::new(0);
+
+/// After a look that found no room, how long `go!` is refused without
+/// looking again.
+const RELOOK_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether a new pool thread may start, `threads` being alive: `Err` with
+/// the reason when it would eat into [`MAPPINGS_RESERVE`] or
+/// [`TASKS_RESERVE`].
+///
+/// One atomic load below the count the last look at the limits allowed. A
+/// look counts `/proc/self/maps` and reads the machine's threads from
+/// `/proc/loadavg`, and costs what the kernel takes to print every mapping:
+/// 100 ms at 50,000 of them on a 2-core VM. So it happens only at the
+/// first new thread and when the count it allowed is reached (near the
+/// limit), and at most once every [`RELOOK_AFTER`] while there is no room
+/// (a `go!` refused is refused at once meanwhile). What a look cannot
+/// foresee (the program maps many regions after its first goroutine;
+/// other processes start threads) ends in the OS refusing the thread:
+/// `pthread_create` reports that as an error, which `go!` turns into the
+/// same clean panic (std's threads abort instead, when their signal stack
+/// cannot be mapped).
+fn admit(threads: usize) -> Result<(), String> {
+    if threads < NEXT_LOOK.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    /// The last look that found no room: when, and why.
+    static NO_ROOM: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+    let mut no_room = crate::lock(&NO_ROOM);
+    // Another spawner may have looked while we waited.
+    if threads < NEXT_LOOK.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    if let Some((when, why)) = &*no_room {
+        if when.elapsed() < RELOOK_AFTER {
+            return Err(why.clone());
+        }
+    }
+    let (room, why) = room_left();
+    NEXT_LOOK.store(threads.saturating_add(room), Ordering::Relaxed);
+    if room == 0 {
+        *no_room = Some((Instant::now(), why.clone()));
+        Err(why)
+    } else {
+        *no_room = None;
+        Ok(())
+    }
+}
+
+/// How many more goroutine threads the limits leave room for, and which
+/// limit is the nearest.
+fn room_left() -> (usize, String) {
+    let limit = thread_limit();
+    let mut room = usize::MAX;
+    let mut why = String::from("no limit is known");
+    if let Some(max) = limit.max_map_count {
+        if let Ok(maps) = std::fs::read_to_string("/proc/self/maps") {
+            let mapped = maps.lines().count();
+            let left = max.saturating_sub(mapped + MAPPINGS_RESERVE) / MAPPINGS_PER_THREAD;
+            if left < room {
+                room = left;
+                why = format!(
+                    "{mapped} of vm.max_map_count = {max} memory mappings in use, \
+                     {MAPPINGS_RESERVE} kept for the rest of the program"
+                );
+            }
+        }
+    }
+    let tasks = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| {
+        // "0.10 0.20 0.30 RUNNING/THREADS LAST_PID": the machine's threads.
+        l.split_whitespace()
+            .nth(3)?
+            .split_once('/')?
+            .1
+            .parse::<usize>()
+            .ok()
+    });
+    let machine_max = match (limit.pid_max, limit.threads_max) {
+        (Some(p), Some(t)) => Some(p.saturating_sub(RESERVED_PIDS).min(t)),
+        (p, t) => p.map(|p| p.saturating_sub(RESERVED_PIDS)).or(t),
+    };
+    if let (Some(max), Some(tasks)) = (machine_max, tasks) {
+        let left = max.saturating_sub(tasks + TASKS_RESERVE);
+        if left < room {
+            room = left;
+            why = format!(
+                "{tasks} threads on the machine, which kernel.pid_max and kernel.threads-max \
+                 allow {max}, {TASKS_RESERVE} kept for other processes"
+            );
+        }
+    }
+    (room, why)
+}
+
+/// Why `go!` cannot start another goroutine: `why`, and the limits.
+fn limit_message(threads: usize, why: &str) -> String {
     let limit = thread_limit();
     let show = |v: Option<usize>| v.map_or_else(|| "unknown".to_string(), |v| v.to_string());
+    let by_mappings = limit.max_map_count.map_or_else(
+        || "unknown".to_string(),
+        |max| (max / MAPPINGS_PER_THREAD).to_string(),
+    );
     format!(
-        "the process is at its limit of OS threads ({threads} goroutine threads alive; \
-         each goroutine is an OS thread using {MAPPINGS_PER_THREAD} memory mappings, so \
-         vm.max_map_count = {} allows about {threads}; kernel.pid_max = {}; ulimit -u = {}). \
-         Raise the limits (e.g. `sysctl -w vm.max_map_count=262144`, `ulimit -u`) or \
-         start fewer goroutines (a worker pool, or a semaphore channel)",
+        "the process is at its limit of OS threads ({threads} goroutine threads alive; {why}). \
+         Each goroutine is an OS thread using {MAPPINGS_PER_THREAD} memory mappings: \
+         vm.max_map_count = {} allows at most {by_mappings}; kernel.pid_max = {} and \
+         kernel.threads-max = {} bound the threads of the whole machine; ulimit -u = {}. \
+         Raise the limits (e.g. `sysctl -w vm.max_map_count=262144 kernel.pid_max=4194304`, \
+         `ulimit -u`) or start fewer goroutines (a worker pool, or a semaphore channel)",
         show(limit.max_map_count),
         show(limit.pid_max),
+        show(limit.threads_max),
         show(limit.nproc),
     )
-}
-
-/// `GOSCOPE_STACK_SIZE` (bytes), if set: the stack size of goroutine threads.
-/// Rust's default (2 MiB, or `RUST_MIN_STACK`) otherwise; only the pages a
-/// goroutine touches count in its memory use.
-fn stack_size() -> Option<usize> {
-    static SIZE: LazyLock<Option<usize>> = LazyLock::new(|| {
-        std::env::var("GOSCOPE_STACK_SIZE")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-    });
-    *SIZE
 }
 
 impl Pool {
@@ -287,7 +361,7 @@ impl Pool {
                 if round < 8 {
                     std::hint::spin_loop();
                 } else {
-                    thread::yield_now();
+                    std::thread::yield_now();
                 }
             }
         }
@@ -310,7 +384,7 @@ impl Pool {
                 return Some(task);
             }
             loop {
-                thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
+                std::thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
                 if me.woken.load(Ordering::SeqCst) {
                     break;
                 }
@@ -364,11 +438,12 @@ fn worker(first: Task) {
     let _counted = Counted;
     let pool = &*POOL;
     let me = Arc::new(Sleeper {
-        thread: thread::current(),
+        thread: std::thread::current(),
         woken: AtomicBool::new(false),
     });
     let mut task = first;
     loop {
+        thread::running(task.info.id);
         park::begin(&slot, task.info, task.root_live, task.token);
         (task.job)();
         if park::worker_ended(&slot) {
