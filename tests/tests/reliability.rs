@@ -297,9 +297,6 @@ fn a_panicking_drop_of_a_value_select_refused_while_unwinding_never_aborts() {
 }
 
 #[test]
-#[ignore = "issue 17 item 7 (and 3): a deferred send's value given back is dropped by \
-            `defer!` while unwinding (Outcome::failure in Defer::drop, no catch_unwind): \
-            a panic in its Drop aborts the process"]
 fn a_panicking_drop_of_a_deferred_sends_value_given_back_never_aborts() {
     let name = "owner_deferred_send_value_drop_panics";
     let out = run(name);
