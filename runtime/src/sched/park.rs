@@ -452,6 +452,8 @@ pub(crate) fn begin(
     live: Option<LiveToken>,
     token: Option<Arc<dyn Cancellable>>,
 ) {
+    // A previous job that did not end through its worker's loop.
+    left();
     INFO.with(|i| i.set(Some(info)));
     let bubble = live.as_ref().and_then(|l| l.bubble.clone());
     ROOT_LIVE.with(|r| *r.borrow_mut() = live);
@@ -467,13 +469,28 @@ pub(crate) fn begin(
 /// This thread's goroutine has finished its function.
 pub(crate) fn end_goroutine() {
     INFO.with(|i| i.set(None));
-    drop(ROOT_LIVE.with(|r| r.borrow_mut().take()));
+    // Counted out of its root and bubble only once the job is over (see
+    // [`left`]): a scoped goroutine still releases its scope's join after
+    // this, and a bubble must not see its members all blocked meanwhile.
+    let token = ROOT_LIVE.with(|r| r.borrow_mut().take());
+    LEAVING.with(|l| *l.borrow_mut() = token);
     SLOT.with(|s| {
         if let Some(slot) = s.borrow().as_ref() {
             *slot.lock() = None;
             RUNNING.fetch_sub(1, Ordering::Relaxed);
         }
     });
+}
+
+thread_local! {
+    /// The finished goroutine's counts, until its job is over.
+    static LEAVING: RefCell<Option<LiveToken>> = const { RefCell::new(None) };
+}
+
+/// The job of the goroutine that ran on this worker is over, its scope
+/// released: it leaves its root's live count and its bubble.
+pub(crate) fn left() {
+    drop(LEAVING.with(|l| l.borrow_mut().take()));
 }
 
 /// This thread as a root's record: see [`enter_root`].

@@ -446,6 +446,7 @@ fn worker(first: Task) {
         thread::running(task.info.id);
         park::begin(&slot, task.info, task.root_live, task.token);
         (task.job)();
+        park::left();
         if park::worker_ended(&slot) {
             // Ended by the deadlock detector: its slot is spent.
             break;
