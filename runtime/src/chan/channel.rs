@@ -168,6 +168,9 @@ fn finish_wait<T>(
             None => (None, waiting.must_stop()),
         },
     };
+    if done.is_some() {
+        waiting.handed_over();
+    }
     drop(waiting);
     match done {
         Some(Done { closed: false, .. }) => Ok(entry.take()),

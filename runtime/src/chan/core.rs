@@ -124,6 +124,10 @@ pub(crate) struct Sel {
     /// The waiter's record, if it is in a synctest bubble: whoever
     /// completes the wait ends its durable count at once.
     member: Option<Arc<Slot>>,
+    /// Whether the waiter counts in the running goroutines: whoever
+    /// completes the wait counts it running again at once (the spin
+    /// policy's count).
+    counted: bool,
 }
 
 const WAITING: usize = 0;
@@ -145,6 +149,7 @@ impl Sel {
             state: AtomicUsize::new(WAITING),
             thread: thread::current(),
             member: park::bubble_slot(),
+            counted: park::counts_running(),
         })
     }
 
@@ -170,6 +175,9 @@ impl Sel {
             .store(DONE + 2 * case + usize::from(closed), Ordering::Release);
         if let Some(member) = &self.member {
             park::unblock(member);
+        }
+        if self.counted {
+            park::runnable();
         }
     }
 

@@ -491,6 +491,9 @@ fn wait_for_arm<'a>(
     park::park_until(&waiting, || sel.done().is_some());
     let done = sel.done().or_else(|| sel.cancel());
     let stop = done.is_none() && waiting.must_stop();
+    if done.is_some() {
+        waiting.handed_over();
+    }
     drop(waiting);
     for (i, arm) in arms.iter_mut().enumerate() {
         if done.is_none_or(|d| d.case != i) {

@@ -596,6 +596,21 @@ pub(crate) fn exiting() {
     SPAWNED.fetch_sub(1, Ordering::SeqCst);
 }
 
+/// A partner has completed a goroutine's wait: it counts as running from
+/// now on, before it has even woken up, so that others do not spin on a
+/// CPU it is about to need (the goroutine's [`Waiting::handed_over`] then
+/// does not count it again).
+pub(crate) fn runnable() {
+    RUNNING.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Whether the current thread counts in the running goroutines (a
+/// goroutine or a root, not a guest or a foreign thread).
+pub(crate) fn counts_running() -> bool {
+    SLOT.try_with(|s| s.borrow().as_ref().is_some_and(|slot| !slot.is_guest))
+        .unwrap_or(false)
+}
+
 /// Whether a goroutine about to park may spin first: only while fewer
 /// goroutines run than there are CPUs, so that one is idle for it (Go spins
 /// only while there is an idle P).
@@ -627,6 +642,9 @@ pub(crate) struct Waiting {
     deadline: Option<Instant>,
     /// The bubble, and the timer of `deadline` on its clock.
     bubble: Option<(Arc<Bubble>, Option<Key>)>,
+    /// Set when a partner completed the wait: the partner counted this
+    /// goroutine running again when it did (see [`runnable`]).
+    handed_over: Cell<bool>,
 }
 
 /// Marks the current goroutine waiting on `what` at `site` until the
@@ -685,6 +703,7 @@ fn wait_on(
         stoppable: false,
         deadline,
         bubble: None,
+        handed_over: Cell::new(false),
     };
     // `try_with`: during thread-local destruction the slot is gone; wait
     // unwatched rather than panic (a scope's join must never unwind).
@@ -750,6 +769,7 @@ fn wait_on(
         stoppable,
         deadline,
         bubble,
+        handed_over: Cell::new(false),
     }
 }
 
@@ -766,6 +786,12 @@ impl Waiting {
     /// Whether the goroutine can be stopped while it waits at all.
     pub(crate) fn stoppable(&self) -> bool {
         self.stoppable
+    }
+
+    /// A partner completed the wait (and counted this goroutine runnable
+    /// then: see [`runnable`]).
+    pub(crate) fn handed_over(&self) {
+        self.handed_over.set(true);
     }
 
     /// Lets the bubble act on this wait's count (see [`wait_on`]).
@@ -800,7 +826,7 @@ impl Drop for Waiting {
             c.blocked = restored.map(|(b, _)| b);
         }
         slot.set_bits(bits);
-        if !slot.is_guest {
+        if !slot.is_guest && !self.handed_over.get() {
             RUNNING.fetch_add(1, Ordering::Relaxed);
         }
     }
