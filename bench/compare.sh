@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of issue 5 side by side, goscope, raw std + crossbeam and
+# Runs the benchmarks of issues 5 and 18 side by side, goscope, raw std + crossbeam and
 # Go, and prints one markdown table (on stdout; progress goes to stderr).
 #
 #   bench/compare.sh [--quick] [--only REGEX]
@@ -8,7 +8,9 @@
 # run) and then the Go benchmark, so that slow drifts of a shared machine hit
 # all three alike. Times are medians: criterion's median estimate
 # (target/criterion/<group>/<fn>/new/estimates.json), and the median of
-# GO_COUNT runs of Go's ns/op.
+# GO_COUNT runs of Go's ns/op. The prime sieve adds a row of CPU time
+# (user + sys) per sieve: the bench's `RESULT cpu` line (summed over its timed
+# samples) and the median of Go's cpu-ns/op.
 #
 # Options and environment:
 #   --quick          short measurement (a smoke run): criterion
@@ -18,7 +20,8 @@
 #                    (groups: spawn_waitgroup_10k live_goroutines
 #                    pingpong_unbuffered pingpong_cap1 buffered_1p1c_cap1024
 #                    buffered_4p4c_cap1024 worker_pool_100k_5w
-#                    select_2way_buffered)
+#                    prime_sieve_300 select_2way_buffered
+#                    select_2way_unbuffered)
 #   CRITERION_ARGS   extra criterion flags (e.g. "--measurement-time 5")
 #   GO_BENCHTIME     Go's -benchtime (default 1s)
 #   GO_COUNT         Go runs per benchmark, the median is reported (default 5)
@@ -144,11 +147,22 @@ run_criterion() {
     # Stale estimates must not stand in for a run that measured nothing.
     rm -f "$CRITERION_HOME/$group"/*/new/estimates.json
     log "criterion: $group"
-    "$out/bin/$bench" --bench "${criterion_args[@]}" "^$group/" >&2 ||
-        die "criterion bench $bench ($group) failed"
+    "$out/bin/$bench" --bench "${criterion_args[@]}" "^$group/" >"$out/$group.log" ||
+        die "criterion bench $bench ($group) failed: $(cat "$out/$group.log")"
+    cat "$out/$group.log" >&2
 }
 
-# go_median NAME: runs Benchmark NAME GO_COUNT times, prints the median ns/op.
+# criterion_cpu GROUP FN: the CPU ns per iteration the bench printed (its
+# `RESULT cpu GROUP/FN ns_per_iter=` line).
+criterion_cpu() {
+    local v
+    v="$(sed -n "s|^RESULT cpu $1/$2 ns_per_iter=\([0-9]*\).*|\1|p" "$out/$1.log")"
+    [[ -n "$v" ]] || die "no RESULT cpu line for $1/$2 in $out/$1.log"
+    echo "$v"
+}
+
+# go_median NAME: runs Benchmark NAME GO_COUNT times, prints the median ns/op
+# (the output is kept for go_metric).
 go_median() {
     log "go: $1"
     local output
@@ -156,9 +170,16 @@ go_median() {
         -test.benchtime "$go_benchtime" -test.count "$go_count")" ||
         die "Go benchmark $1 failed: $output"
     echo "$output" >&2
+    echo "$output" >"$out/go-$1.log"
+    go_metric "$1" ns/op
+}
+
+# go_metric NAME UNIT: the median of Benchmark NAME's UNIT values in its last
+# go_median run.
+go_metric() {
     local values
-    values="$(echo "$output" | awk -v name="$1" '$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($i == "ns/op") print $(i-1) }' | sort -g)"
-    [[ -n "$values" ]] || die "no ns/op for $1 in Go's output"
+    values="$(awk -v name="$1" -v unit="$2" '$1 ~ "^"name"(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($i == unit) print $(i-1) }' "$out/go-$1.log" | sort -g)"
+    [[ -n "$values" ]] || die "no $2 for $1 in Go's output"
     median "$values"
 }
 
@@ -222,7 +243,9 @@ workloads=(
     "channels|buffered_1p1c_cap1024|crossbeam|1|Buffered1P1CCap1024|buffered 1P/1C, cap 1024, per item"
     "channels|buffered_4p4c_cap1024|crossbeam|1|Buffered4P4CCap1024|buffered 4P/4C, cap 1024, per item"
     "channels|worker_pool_100k_5w|crossbeam|100000|WorkerPool100k5W|worker pool, 100k jobs, 5 workers, per job"
+    "channels|prime_sieve_300|crossbeam|1|PrimeSieve300|prime sieve, first 300 primes (300 goroutines), per sieve"
     "select|select_2way_buffered|crossbeam|1|Select2WayBuffered|2-way select, buffered, per select"
+    "select|select_2way_unbuffered|crossbeam|1|Select2WayUnbuffered|2-way select, 2 producers on unbuffered channels, per select"
 )
 
 for w in "${workloads[@]}"; do
@@ -259,6 +282,11 @@ for w in "${workloads[@]}"; do
     t="$(awk -v v="$t" -v d="$per" 'BEGIN { print v / d }')"
     o="$(awk -v v="$o" -v d="$per" 'BEGIN { print v / d }')"
     row "$label" "$g" "$t" "$o" fmt_ns
+    if [[ "$group" == prime_sieve_300 ]]; then
+        row "prime sieve, CPU time (user + sys) per sieve" \
+            "$(criterion_cpu "$group" goscope)" "$(criterion_cpu "$group" "$twin")" \
+            "$(go_metric "Benchmark$go_name" cpu-ns/op)" fmt_ns
+    fi
 done
 
 [[ ${#rows[@]} -gt 0 ]] || die "no workload matches --only '$only'"

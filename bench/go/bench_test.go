@@ -1,4 +1,4 @@
-// Package goscopebench holds the Go side of goscope's benchmarks (issue 5): the
+// Package goscopebench holds the Go side of goscope's benchmarks (issues 5 and 18): the
 // same workloads as the criterion benches in runtime/benches/, so that
 // bench/compare.sh can put Go's numbers beside goscope's and raw crossbeam's.
 //
@@ -11,13 +11,21 @@
 //	BenchmarkBuffered4P4CCap1024    one item, 4 producers, 4 consumers
 //	BenchmarkWorkerPool100k5W       100,000 jobs through 5 workers and back
 //	BenchmarkSelect2WayBuffered     one two-way select that receives an item
+//	BenchmarkSelect2WayUnbuffered   the same over unbuffered channels (a rendezvous each)
+//	BenchmarkPrimeSieve300          the first 300 primes from a chain of 300 filter goroutines
+//
+// BenchmarkPrimeSieve300 also reports the CPU time (user + system) of the
+// process per op, as cpu-ns/op (getrusage around the b.N loop), beside the
+// criterion bench's RESULT cpu line.
 //
 // Run with `go test -run '^$' -bench . ./` in bench/go.
 package goscopebench
 
 import (
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const (
@@ -26,6 +34,8 @@ const (
 	sides      = 4      // producers and consumers of the 4P/4C benchmark
 	jobs       = 100000 // per op of the worker pool
 	workers    = 5      // of the worker pool
+	primes     = 300    // found per op of BenchmarkPrimeSieve300
+	lastPrime  = 1987   // the 300th: the sieve's generator stops there
 )
 
 // sink keeps received values alive, so the compiler cannot drop the work.
@@ -150,9 +160,11 @@ func BenchmarkWorkerPool100k5W(b *testing.B) {
 	sink += s
 }
 
-func BenchmarkSelect2WayBuffered(b *testing.B) {
-	x := make(chan int, capacity)
-	y := make(chan int, capacity)
+// select2Way runs b.N two-way selects over two channels of capacity c, each
+// fed by its own producer.
+func select2Way(b *testing.B, c int) {
+	x := make(chan int, c)
+	y := make(chan int, c)
 	n := b.N
 	go func() {
 		for i := 0; i < n/2; i++ {
@@ -173,5 +185,62 @@ func BenchmarkSelect2WayBuffered(b *testing.B) {
 			s += v
 		}
 	}
+	sink += s
+}
+
+func BenchmarkSelect2WayBuffered(b *testing.B) { select2Way(b, capacity) }
+
+func BenchmarkSelect2WayUnbuffered(b *testing.B) { select2Way(b, 0) }
+
+// generate sends 2, 3, ..., lastPrime on ch, then closes it.
+func generate(ch chan<- int) {
+	for i := 2; i <= lastPrime; i++ {
+		ch <- i
+	}
+	close(ch)
+}
+
+// filter copies in to out, dropping the multiples of prime, and closes out
+// when in is closed.
+func filter(in <-chan int, out chan<- int, prime int) {
+	for i := range in {
+		if i%prime != 0 {
+			out <- i
+		}
+	}
+	close(out)
+}
+
+// cpuTime is the CPU time (user + system) the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPrimeSieve300 is Go's concurrent prime sieve (doc/play/sieve.go)
+// for the first 300 primes, with a generator that stops at the last one so
+// that the chain closes link by link and no goroutine is left behind (the
+// same work as the criterion bench's).
+func BenchmarkPrimeSieve300(b *testing.B) {
+	cpu := cpuTime(b)
+	s := 0
+	for n := 0; n < b.N; n++ {
+		ch := make(chan int)
+		go generate(ch)
+		for i := 0; i < primes; i++ {
+			prime := <-ch
+			s += prime
+			ch1 := make(chan int)
+			go filter(ch, ch1, prime)
+			ch = ch1
+		}
+		for range ch {
+			b.Fatal("nothing follows the last prime")
+		}
+	}
+	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
 	sink += s
 }

@@ -1,6 +1,7 @@
-//! Channel workloads of issue 5: ping-pong, producer/consumer and a worker
-//! pool, each as a goscope variant and its raw std + crossbeam twin in one
-//! criterion group, so the ratio comes from one run.
+//! Channel workloads of issues 5 and 18: ping-pong, producer/consumer, a
+//! worker pool and the concurrent prime sieve, each as a goscope variant and
+//! its raw std + crossbeam twin in one criterion group, so the ratio comes
+//! from one run.
 //!
 //! | group | one iteration |
 //! | --- | --- |
@@ -9,6 +10,7 @@
 //! | `buffered_1p1c_cap1024` | one item from a producer goroutine to the consumer, capacity 1024 |
 //! | `buffered_4p4c_cap1024` | one item, 4 producers and 4 consumers, capacity 1024 |
 //! | `worker_pool_100k_5w` | 100,000 jobs through 5 workers and back (Go by Example's worker pool) |
+//! | `prime_sieve_300` | the first 300 primes from a daisy chain of 300 filter goroutines (`examples/prime_sieve.rs`) |
 //!
 //! In each group `goscope` uses `go!`, `chan` and `for x in &rx`; `crossbeam`
 //! uses `std::thread::scope` and `crossbeam_channel::bounded`. Goroutines
@@ -18,13 +20,19 @@
 //! which criterion's large per-sample iteration counts amortise. The Go
 //! versions are in `bench/go/bench_test.go`.
 //!
+//! The sieve group also prints the CPU time (user + system) the process
+//! used per sieve, summed over every timed sample (see [`process_cpu`]):
+//! a line `RESULT cpu prime_sieve_300/<fn> ns_per_iter=<ns> iters=<n>`
+//! after each function, which `bench/compare.sh` reads.
+//!
 //! Run with `cargo bench -p goscope --bench channels [-- GROUP]`.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{Bencher, Criterion, Throughput};
+use criterion::{Bencher, Criterion, SamplingMode, Throughput};
 use crossbeam_channel as cb;
 use goscope::prelude::*;
 
@@ -36,6 +44,11 @@ const SIDES: u64 = 4;
 const JOBS: u64 = 100_000;
 /// Workers of the worker pool.
 const WORKERS: usize = 5;
+/// Primes the sieve finds per iteration (one filter goroutine each).
+const PRIMES: usize = 300;
+/// The 300th prime: the generator's last number, so that once the sieve
+/// has found it the chain closes by itself, link by link.
+const LAST: u64 = 1987;
 
 /// The goroutine at the far end of a ping-pong: sends back what it gets.
 fn echo(ping: &Receiver<u64>, pong: &Sender<u64>) {
@@ -261,6 +274,172 @@ fn worker_pool(c: &mut Criterion) {
     group.finish();
 }
 
+/// The sieve's generator: sends 2, 3, ..., [`LAST`], then closes.
+fn generate(tx: Sender<u64>) {
+    for i in 2..=LAST {
+        if tx.send(i).is_err() {
+            return;
+        }
+    }
+}
+
+/// Copies `input` to `out`, dropping the multiples of `prime`, until
+/// `input` is closed (then `out` closes as it is dropped).
+fn filter(input: Receiver<u64>, out: Sender<u64>, prime: u64) {
+    for i in &input {
+        if i % prime != 0 && out.send(i).is_err() {
+            return;
+        }
+    }
+}
+
+/// The concurrent prime sieve of `examples/prime_sieve.rs` (Go's
+/// `doc/play/sieve.go`): a goroutine per prime found, over unbuffered
+/// channels. Returns the sum of the first [`PRIMES`] primes.
+///
+/// Unlike the example, whose generator runs until the chain is torn down,
+/// the generator stops at the last prime wanted and every filter closes
+/// its output when its input closes (the Go blog's pipelines): the Go twin
+/// can then end its goroutines the same way, instead of leaking 300 per
+/// iteration, and all three do the same work.
+#[goscope::scoped]
+fn goscope_sieve() -> u64 {
+    let (tx, mut ch) = chan(0);
+    go!(generate(tx));
+    let mut sum = 0;
+    for _ in 0..PRIMES {
+        let prime = ch.recv().expect("the generator ends at the last prime");
+        sum += prime;
+        let (tx1, ch1) = chan(0);
+        go!(filter(ch, tx1, prime));
+        ch = ch1;
+    }
+    assert_eq!(ch.recv(), None, "nothing follows the last prime");
+    sum
+}
+
+/// The raw twin of [`goscope_sieve`]: a std scoped thread per filter.
+fn crossbeam_sieve() -> u64 {
+    thread::scope(|s| {
+        let (tx, mut ch) = cb::bounded::<u64>(0);
+        s.spawn(move || {
+            for i in 2..=LAST {
+                if tx.send(i).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut sum = 0;
+        for _ in 0..PRIMES {
+            let prime = ch.recv().expect("the generator ends at the last prime");
+            sum += prime;
+            let (tx1, ch1) = cb::bounded(0);
+            let input = ch;
+            s.spawn(move || {
+                for i in input {
+                    if i % prime != 0 && tx1.send(i).is_err() {
+                        return;
+                    }
+                }
+            });
+            ch = ch1;
+        }
+        assert!(ch.recv().is_err(), "nothing follows the last prime");
+        sum
+    })
+}
+
+/// The sum of the first [`PRIMES`] primes, by trial division: what every
+/// sieve must return.
+fn expected_sum() -> u64 {
+    let primes: Vec<u64> = (2..)
+        .filter(|&n| (2..n).take_while(|d| d * d <= n).all(|d| n % d != 0))
+        .take(PRIMES)
+        .collect();
+    assert_eq!(primes.last(), Some(&LAST));
+    primes.iter().sum()
+}
+
+/// The CPU time (user + system, every thread of the process, those that
+/// have exited included) used so far: fields 14 and 15 of
+/// `/proc/self/stat`, in clock ticks of 10 ms (Linux's `USER_HZ` is 100).
+/// Read around whole samples and summed, so the tick rounds off at most
+/// one tick per sample, a few percent of one sieve at most and well under
+/// one percent of the total.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').expect("a /proc stat line") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // `rest` starts at field 3.
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    Duration::from_millis(ticks * 10)
+}
+
+/// Times `iters` sieves, checking each one's result, and adds the CPU
+/// time they used to `cpu`.
+fn per_sieve(b: &mut Bencher<'_>, sieve: fn() -> u64, expected: u64, cpu: &Cpu) {
+    b.iter_custom(|iters| {
+        let cpu_before = process_cpu();
+        let start = Instant::now();
+        for _ in 0..iters {
+            assert_eq!(sieve(), expected);
+        }
+        let elapsed = start.elapsed();
+        cpu.add(process_cpu() - cpu_before, iters);
+        elapsed
+    });
+}
+
+/// CPU time summed over the timed samples of one bench function.
+#[derive(Default)]
+struct Cpu {
+    nanos: AtomicU64,
+    iters: AtomicU64,
+}
+
+impl Cpu {
+    fn add(&self, cpu: Duration, iters: u64) {
+        let nanos = u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.iters.fetch_add(iters, Ordering::Relaxed);
+    }
+
+    /// Prints the CPU time per iteration, if anything was timed (a filter
+    /// may have skipped the function).
+    fn report(&self, name: &str) {
+        let iters = self.iters.load(Ordering::Relaxed);
+        if iters == 0 {
+            return;
+        }
+        let per_iter = self.nanos.load(Ordering::Relaxed) / iters;
+        println!(
+            "{name}: CPU (user + sys) {:.2} ms per sieve over {iters} sieves",
+            per_iter as f64 / 1e6
+        );
+        println!("RESULT cpu {name} ns_per_iter={per_iter} iters={iters}");
+    }
+}
+
+fn prime_sieve(c: &mut Criterion) {
+    let expected = expected_sum();
+    let mut group = c.benchmark_group("prime_sieve_300");
+    // One iteration is a whole sieve (tens of milliseconds): ten samples of
+    // the same size.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    for (name, sieve) in [
+        ("goscope", goscope_sieve as fn() -> u64),
+        ("crossbeam", crossbeam_sieve),
+    ] {
+        let cpu = Cpu::default();
+        group.bench_function(name, |b| per_sieve(b, sieve, expected, &cpu));
+        cpu.report(&format!("prime_sieve_300/{name}"));
+    }
+    group.finish();
+}
+
 // `criterion_group!` would generate an undocumented `pub fn`: this is
 // what it and `criterion_main!` expand to, with command-line flags
 // (`--measurement-time`, `--sample-size`, a filter, ...) applied last.
@@ -273,5 +452,6 @@ fn main() {
     pingpong(&mut c);
     buffered(&mut c);
     worker_pool(&mut c);
+    prime_sieve(&mut c);
     c.final_summary();
 }

@@ -1,8 +1,8 @@
-//! Two-way select over buffered channels (issue 5, last row).
+//! Two-way select (issue 5's last row, issue 18's unbuffered row).
 //!
-//! Two producer goroutines each fill their own channel of capacity 1024;
-//! the consumer runs one `select!` per item over both receives, so that
-//! one iteration is one select that completes a receive. Go's
+//! Two producer goroutines each fill their own channel; the consumer runs
+//! one `select!` per item over both receives, so that one iteration is one
+//! select that completes a receive. Go's
 //!
 //! ```go
 //! for i := 0; i < b.N; i++ {
@@ -15,22 +15,29 @@
 //! }
 //! ```
 //!
-//! The group `select_2way_buffered` holds `goscope` (`goscope::select!`),
-//! `goscope_some_pattern` (the same with refutable arms, `Some(v) = <-a`)
-//! and `crossbeam` (`crossbeam_channel::select!`, the raw twin, on std
-//! scoped threads). The producers are started once per sample (`iter_custom`).
+//! | group | channels |
+//! | --- | --- |
+//! | `select_2way_buffered` | capacity 1024: the select mostly finds a ready arm |
+//! | `select_2way_unbuffered` | unbuffered: every select is a rendezvous with a producer |
 //!
-//! Run with `cargo bench -p goscope --bench select`.
+//! Each group holds `goscope` (`goscope::select!`) and `crossbeam`
+//! (`crossbeam_channel::select!`, the raw twin, on std scoped threads); the
+//! buffered one also `goscope_some_pattern` (the same with refutable arms,
+//! `Some(v) = <-a`). The producers are started once per sample
+//! (`iter_custom`). The Go versions are `BenchmarkSelect2WayBuffered` and
+//! `BenchmarkSelect2WayUnbuffered` in `bench/go/bench_test.go`.
+//!
+//! Run with `cargo bench -p goscope --bench select [-- GROUP]`.
 
 use std::hint::black_box;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput};
+use criterion::{Bencher, Criterion, Throughput};
 use crossbeam_channel as cb;
 use goscope::prelude::*;
 
-/// Capacity of both channels.
+/// Capacity of both channels of `select_2way_buffered`.
 const CAP: usize = 1024;
 
 /// Sends `n` items on `tx`.
@@ -41,11 +48,11 @@ fn produce(tx: &Sender<u64>, n: u64) {
 }
 
 /// `n` selects, each receiving one of the `n` items that two producers
-/// split between two channels.
+/// split between two channels of capacity `cap`.
 #[goscope::scoped]
-fn goscope_select(n: u64) {
-    let (a_tx, a) = chan(CAP);
-    let (b_tx, b) = chan(CAP);
+fn goscope_select(n: u64, cap: usize) {
+    let (a_tx, a) = chan(cap);
+    let (b_tx, b) = chan(cap);
     go!(produce(&a_tx, n / 2));
     go!(produce(&b_tx, n - n / 2));
     let mut sum = 0;
@@ -77,9 +84,9 @@ fn goscope_select_some(n: u64) {
 }
 
 /// The raw twin of [`goscope_select`], with crossbeam's `select!`.
-fn crossbeam_select(n: u64) {
-    let (a_tx, a) = cb::bounded(CAP);
-    let (b_tx, b) = cb::bounded(CAP);
+fn crossbeam_select(n: u64, cap: usize) {
+    let (a_tx, a) = cb::bounded(cap);
+    let (b_tx, b) = cb::bounded(cap);
     // The producers borrow the senders, as the goscope variant's do: a
     // channel whose senders are gone is always ready in a select (closed),
     // which would end the measurement early.
@@ -106,22 +113,29 @@ fn crossbeam_select(n: u64) {
     });
 }
 
+/// Times `run(iters)`: one iteration is one select.
+fn per_select(b: &mut Bencher<'_>, run: impl Fn(u64)) {
+    b.iter_custom(|iters| {
+        let start = Instant::now();
+        run(iters);
+        start.elapsed()
+    });
+}
+
 fn select_2way(c: &mut Criterion) {
     let mut group = c.benchmark_group("select_2way_buffered");
     group.throughput(Throughput::Elements(1));
-    for (name, run) in [
-        ("goscope", goscope_select as fn(u64)),
-        ("goscope_some_pattern", goscope_select_some),
-        ("crossbeam", crossbeam_select),
-    ] {
-        group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let start = Instant::now();
-                run(iters);
-                start.elapsed()
-            })
-        });
-    }
+    group.bench_function("goscope", |b| per_select(b, |n| goscope_select(n, CAP)));
+    group.bench_function("goscope_some_pattern", |b| {
+        per_select(b, goscope_select_some)
+    });
+    group.bench_function("crossbeam", |b| per_select(b, |n| crossbeam_select(n, CAP)));
+    group.finish();
+
+    let mut group = c.benchmark_group("select_2way_unbuffered");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("goscope", |b| per_select(b, |n| goscope_select(n, 0)));
+    group.bench_function("crossbeam", |b| per_select(b, |n| crossbeam_select(n, 0)));
     group.finish();
 }
 

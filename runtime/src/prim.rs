@@ -1,9 +1,17 @@
-//! The synchronisation primitives of the two cores that loom model-checks:
-//! `WaitGroup` (`sync/wait_group.rs`) and a scope's count-and-join
-//! (`sched/join.rs`). They are std's, or loom's when built with
-//! `RUSTFLAGS="--cfg loom"` (see `.ci/loom`). Nothing else in the crate uses
-//! this module, so nothing else changes under loom.
+//! The synchronisation primitives of the small concurrent cores that loom
+//! model-checks: `WaitGroup` (`sync/wait_group.rs`), a scope's
+//! count-and-join (`sched/join.rs`) and the channel itself (`chan/core.rs`:
+//! its lock, state cell, counts and wait records). They are std's, or
+//! loom's when built with `RUSTFLAGS="--cfg loom"` (see `.ci/loom`); outside
+//! loom every name here is std's own (or, for [`UnsafeCell`], a wrapper that
+//! compiles to it), so the normal build is unchanged. Nothing else in the
+//! crate uses this module, so nothing else changes under loom.
+//!
+//! The models themselves, and their one `model()` helper, are in
+//! [`models`] (only in a `--cfg loom` test build).
 
+#[cfg(not(loom))]
+pub(crate) use std::hint::spin_loop;
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
     Arc, Condvar, Mutex, MutexGuard,
@@ -13,12 +21,37 @@ pub(crate) use std::sync::{
 pub(crate) use std::thread::{Thread, current, park};
 
 #[cfg(loom)]
+pub(crate) use ::loom::cell::UnsafeCell;
+#[cfg(loom)]
+pub(crate) use ::loom::hint::spin_loop;
+#[cfg(loom)]
 pub(crate) use ::loom::sync::{
     Arc, Condvar, Mutex, MutexGuard,
     atomic::{AtomicIsize, AtomicUsize},
 };
 #[cfg(loom)]
 pub(crate) use ::loom::thread::{Thread, current, park};
+
+#[cfg(all(test, loom))]
+mod models;
+
+/// std's `UnsafeCell` with loom's API (`with_mut`), so one spelling serves
+/// both builds: under loom each access is checked against the others.
+#[cfg(not(loom))]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Calls `f` with a pointer to the contents (loom's `with_mut`).
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 
 #[cfg(not(loom))]
 pub(crate) use crate::lock::lock;

@@ -36,13 +36,14 @@
 //! take them in address order (Go's `sellock`), which needs a lock it can
 //! name without `T`.
 
-use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::thread::{self, Thread};
+use std::sync::atomic::{self, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use crate::lock;
+// loom's under `--cfg loom` (model-checked in `prim/models/chan.rs`), std's
+// otherwise. The `Arc`s, the timer count and `on_abandon` stay std's: they
+// are shared with the parking path, or set before the channel is.
+use crate::prim::{self, AtomicUsize, Mutex, MutexGuard, Thread, UnsafeCell, lock};
 use crate::sched::park::{self, Slot};
 
 /// What kind of channel this is, for reports and the detector.
@@ -68,7 +69,7 @@ pub(crate) struct Chan<T> {
     pub(crate) flavor: Flavor,
     /// For a timer channel: how many armed timers will send on it (see
     /// `park::Timers`).
-    pub(crate) timers: Option<Arc<AtomicUsize>>,
+    pub(crate) timers: Option<Arc<atomic::AtomicUsize>>,
     /// Run when the last receiver is gone (a timer channel stops its timer).
     on_abandon: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -147,7 +148,7 @@ impl Sel {
     pub(crate) fn new() -> Arc<Sel> {
         Arc::new(Sel {
             state: AtomicUsize::new(WAITING),
-            thread: thread::current(),
+            thread: prim::current(),
             member: park::bubble_slot(),
             counted: park::counts_running(),
         })
@@ -195,7 +196,7 @@ impl Sel {
                 if let Some(done) = self.done() {
                     return Some(done);
                 }
-                std::hint::spin_loop();
+                prim::spin_loop();
             },
         }
     }
@@ -256,7 +257,7 @@ impl<T> Chan<T> {
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
             flavor,
-            timers: (flavor == Flavor::Timer).then(|| Arc::new(AtomicUsize::new(0))),
+            timers: (flavor == Flavor::Timer).then(|| Arc::new(atomic::AtomicUsize::new(0))),
             on_abandon: OnceLock::new(),
         }
     }
@@ -309,8 +310,8 @@ impl<T> Chan<T> {
     unsafe fn state(&self) -> &mut State<T> {
         // SAFETY: the caller holds the lock, which gives exclusive access to
         // the state, and keeps one reference at a time (this function's
-        // contract).
-        unsafe { &mut *self.state.get() }
+        // contract). Under loom each call is one checked access.
+        self.state.with_mut(|state| unsafe { &mut *state })
     }
 
     /// The number of buffered values.

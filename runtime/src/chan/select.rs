@@ -16,12 +16,13 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
 use std::panic::Location;
+use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::core::{Chan, Entry, Sel, TryRecv, TrySend, Wakes};
 use crate::chan::{Receiver, Sender};
-use crate::lock;
+// The channel lock's type: loom's under `--cfg loom` (see `prim`).
+use crate::prim::{Mutex, MutexGuard, lock};
 use crate::sched::park::{self, Wait};
 
 /// Proof that the running `select` holds the locks of every arm's channel,

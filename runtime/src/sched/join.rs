@@ -1,5 +1,5 @@
 //! A scope's count and join: the core of `scope.rs` without the lifetime
-//! erasure, small enough to be model-checked with loom (`.ci/loom`).
+//! erasure, small enough to be model-checked with loom (`prim/models/join.rs`).
 //!
 //! Each `go!` into the scope counts one goroutine in ([`Join::spawned`]);
 //! each goroutine counts itself out exactly once, as its last access to the
@@ -154,112 +154,5 @@ fn report_dropped(payload: &(dyn Any + Send), goroutine: u64) {
 fn drop_payload(payload: Payload) {
     if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(again);
-    }
-}
-
-#[cfg(all(test, loom))]
-mod loom_model {
-    //! Run by `.ci/loom`.
-    use super::*;
-    use ::loom::sync::Arc;
-    use ::loom::thread;
-
-    /// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS`
-    /// (default 3) preemptions.
-    fn model(f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = ::loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(3);
-        }
-        let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let count = std::sync::Arc::clone(&explored);
-        builder.check(move || {
-            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            f();
-        });
-        // Shown with `--nocapture`.
-        println!(
-            "{} interleavings",
-            explored.load(std::sync::atomic::Ordering::Relaxed)
-        );
-    }
-
-    /// Spawn two goroutines, each finishing once (one after a panic); the
-    /// owner's wait returns only after both have finished, and sees the
-    /// panic.
-    #[test]
-    fn join_waits_for_every_goroutine_and_keeps_the_panic() {
-        model(|| {
-            let join = Arc::new(Join::new());
-            let done = Arc::new(AtomicUsize::new(0));
-            let mut handles = Vec::new();
-            for i in 0..2 {
-                join.spawned();
-                let join = Arc::clone(&join);
-                let done = Arc::clone(&done);
-                handles.push(thread::spawn(move || {
-                    if i == 0 {
-                        join.record_panic(Box::new("boom"), 2);
-                    }
-                    done.fetch_add(1, Ordering::Relaxed);
-                    join.finished();
-                }));
-            }
-            join.wait();
-            // Everything the goroutines did is visible.
-            assert_eq!(done.load(Ordering::Relaxed), 2);
-            let payload = join.take_panic().expect("the panic was kept");
-            assert_eq!(message(&*payload), Some("boom"));
-            for h in handles {
-                h.join().unwrap();
-            }
-        });
-    }
-
-    /// Two goroutines panic at once: exactly one payload is kept, whichever
-    /// came first, and the owner gets it after the join.
-    #[test]
-    fn two_panics_keep_exactly_one() {
-        model(|| {
-            let join = Arc::new(Join::new());
-            let mut handles = Vec::new();
-            for name in ["first", "second"] {
-                join.spawned();
-                let join = Arc::clone(&join);
-                handles.push(thread::spawn(move || {
-                    join.record_panic(Box::new(name), 2);
-                    join.finished();
-                }));
-            }
-            join.wait();
-            let payload = join.take_panic().expect("a panic was kept");
-            assert!(matches!(message(&*payload), Some("first" | "second")));
-            assert!(join.take_panic().is_none());
-            for h in handles {
-                h.join().unwrap();
-            }
-        });
-    }
-
-    /// A real panic is kept over the runtime's own unwinding, in either
-    /// order.
-    #[test]
-    fn a_real_panic_wins_over_a_runtime_unwind() {
-        model(|| {
-            let join = Arc::new(Join::new());
-            join.spawned();
-            join.spawned();
-            let j = Arc::clone(&join);
-            let h = thread::spawn(move || {
-                j.record_panic(Box::new(crate::sched::park::Deadlocked), 3);
-                j.finished();
-            });
-            join.record_panic(Box::new("real"), 2);
-            join.finished();
-            join.wait();
-            let payload = join.take_panic().expect("a panic was kept");
-            assert_eq!(message(&*payload), Some("real"));
-            h.join().unwrap();
-        });
     }
 }

@@ -1,44 +1,16 @@
-//! loom models of `WaitGroup`: every interleaving of add, done, wait and
-//! reuse, up to a preemption bound. Only in a `--cfg loom` build; run by
-//! `.ci/loom`:
-//!
-//! ```text
-//! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=/work/target-loom \
-//!     cargo test -p goscope --release --test loom
-//! ```
-//!
-//! (The scope's count-and-join core is modelled next to it, in
-//! `src/sched/join.rs`.)
-#![cfg(loom)]
+//! `WaitGroup` (`sync/wait_group.rs`): every interleaving of add, done,
+//! wait and reuse. Under loom its wait runs without the deadlock detector.
 
 use std::panic::{self, AssertUnwindSafe};
 
-use goscope::WaitGroup;
-use loom::cell::UnsafeCell;
-use loom::sync::Arc;
-use loom::thread;
+use ::loom::cell::UnsafeCell;
+use ::loom::sync::Arc;
+use ::loom::thread;
+
+use super::model;
+use crate::WaitGroup;
 
 const REUSED: &str = "sync: WaitGroup is reused before previous Wait has returned";
-
-/// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS` (default
-/// 3) preemptions.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    let explored = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = std::sync::Arc::clone(&explored);
-    builder.check(move || {
-        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    // Shown with `--nocapture`.
-    println!(
-        "{} interleavings",
-        explored.load(std::sync::atomic::Ordering::Relaxed)
-    );
-}
 
 /// The waiters `wg`'s `Debug` shows.
 fn waiters(wg: &WaitGroup) -> usize {
