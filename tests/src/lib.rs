@@ -53,13 +53,15 @@ pub const DEADLOCK: &str = "fatal error: all goroutines are asleep - deadlock!";
 /// killed and fails the test.
 ///
 /// Integration tests name a bin of this package by
-/// `env!("CARGO_BIN_EXE_<name>")`.
+/// `env!("CARGO_BIN_EXE_<name>")`, as in
+/// `Program::new(env!("CARGO_BIN_EXE_scenarios")).arg("deadlock_receive")`.
 ///
-/// ```no_run
-/// let out = tests::Program::new(env!("CARGO_BIN_EXE_scenarios"))
-///     .arg("deadlock_receive")
-///     .run();
-/// assert_eq!(out.status.code(), Some(2));
+/// ```
+/// # #[cfg(unix)] {
+/// let out = tests::Program::new("echo").arg("hello").run();
+/// assert!(out.status.success());
+/// assert_eq!(out.stdout, b"hello\n");
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct Program {
