@@ -24,10 +24,7 @@ use goscope::context::Context;
 use goscope::errgroup::{Error, Group};
 use goscope::prelude::*;
 
-#[path = "filepath.rs"]
-mod filepath;
-#[path = "md5.rs"]
-mod md5;
+use examples::{filepath, md5};
 
 /// Go's `MD5All`: reads every file in the tree at `root` and returns a map
 /// from path to the MD5 sum of its contents. If the walk fails or a read

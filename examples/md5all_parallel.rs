@@ -22,10 +22,7 @@ use std::path::{Path, PathBuf};
 
 use goscope::prelude::*;
 
-#[path = "filepath.rs"]
-mod filepath;
-#[path = "md5.rs"]
-mod md5;
+use examples::{filepath, md5};
 
 /// Go's `error`.
 type GoError = Box<dyn Error + Send + Sync>;

@@ -22,9 +22,7 @@ use std::time::Instant;
 
 mod runner;
 
-#[path = "../md5.rs"]
-mod md5;
-
+use examples::md5;
 use runner::{PATIENCE, Run, example_path};
 
 /// How many times each program runs on each error path: a program that

@@ -48,14 +48,10 @@ mod sieve1;
 mod sleep_test;
 mod synctest_test;
 
-/// How long an operation must stay blocked to count as "blocks forever":
-/// Go's `select3.go` uses the same 0.1 s.
-const BLOCKED: Duration = Duration::from_millis(100);
-
-/// How long an operation that must not block may take before it counts as
-/// blocked. Generous, so a loaded machine cannot fail a correct port: only
-/// an operation that really blocks takes this long.
-const NOT_BLOCKED: Duration = Duration::from_secs(10);
+// `BLOCKED`: how long an operation must stay blocked to count as "blocks
+// forever" (0.1 s, as Go's `select3.go`). `PATIENCE`: how long an operation
+// that must not block may take before it counts as blocked.
+use tests::{BLOCKED, PATIENCE};
 
 /// Go's `testBlock(always, f)`: runs `op` in a goroutine and checks that it
 /// is still blocked after [`BLOCKED`]; then calls `release`, which must
@@ -85,7 +81,7 @@ fn always_blocks<T: Send>(what: &str, op: impl FnOnce() -> T + Send, release: im
 }
 
 /// Go's `testBlock(never, f)`: runs `op` in a goroutine and checks that it
-/// finishes within [`NOT_BLOCKED`], returning its value; a panic in `op`
+/// finishes within [`PATIENCE`], returning its value; a panic in `op`
 /// resumes here.
 ///
 /// The goroutine is detached, not scoped: if `op` wrongly blocks on a
@@ -94,16 +90,16 @@ fn always_blocks<T: Send>(what: &str, op: impl FnOnce() -> T + Send, release: im
 ///
 /// # Panics
 ///
-/// If `op` panics or is still blocked after [`NOT_BLOCKED`].
+/// If `op` panics or is still blocked after [`PATIENCE`].
 fn never_blocks<T: Send + 'static>(what: &str, op: impl FnOnce() -> T + Send + 'static) -> T {
     let (done_tx, done) = chan(1);
     go! {
         let _ = done_tx.send(panic::catch_unwind(AssertUnwindSafe(op)));
     }
-    match done.recv_timeout(NOT_BLOCKED) {
+    match done.recv_timeout(PATIENCE) {
         Ok(Ok(value)) => value,
         Ok(Err(payload)) => panic::resume_unwind(payload),
-        Err(_) => panic!("{what}: still blocked after {NOT_BLOCKED:?}, but it must not block"),
+        Err(_) => panic!("{what}: still blocked after {PATIENCE:?}, but it must not block"),
     }
 }
 

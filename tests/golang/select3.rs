@@ -23,7 +23,8 @@
 use goscope::RecvTimeoutError;
 use goscope::prelude::*;
 
-use crate::{BLOCKED, always_blocks, never_blocks, nil_sender};
+use crate::{always_blocks, never_blocks, nil_sender};
+use tests::BLOCKED;
 
 /// Go's `closedch`: made and closed at once.
 fn closed() -> Receiver<i32> {

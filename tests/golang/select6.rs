@@ -12,7 +12,7 @@
 
 use goscope::prelude::*;
 
-use crate::NOT_BLOCKED;
+use tests::PATIENCE;
 
 #[goscope::test]
 fn losing_case_does_not_corrupt_the_wait_queue() {
@@ -31,8 +31,8 @@ fn losing_case_does_not_corrupt_the_wait_queue() {
     });
     go!(move || c2_tx.send(true));
     c3.recv();
-    let first = c1_tx.send_timeout(true, NOT_BLOCKED);
-    let second = c1_tx.send_timeout(true, NOT_BLOCKED);
+    let first = c1_tx.send_timeout(true, PATIENCE);
+    let second = c1_tx.send_timeout(true, PATIENCE);
     // Unblocks whoever still waits on `c1` if a send failed.
     drop(c1_tx);
     assert!(first.is_ok(), "the first waiter on c1 never woke");

@@ -19,8 +19,9 @@ use std::time::Instant;
 use goscope::prelude::*;
 use goscope::time::{Ticker, Timer, after_func};
 
-/// How long a timer that must fire may take before the test gives up.
-const PATIENCE: Duration = Duration::from_secs(10);
+// `PATIENCE`: how long a timer that must fire may take before the test
+// gives up.
+use tests::PATIENCE;
 
 /// Whether a value is ready on `rx` now (Go's `select` with `default`).
 fn ready(rx: &Receiver<Instant>) -> bool {

@@ -61,10 +61,7 @@ use goscope::context::{Context, Error};
 use goscope::prelude::*;
 use goscope::synctest;
 use goscope::time::{self, Ticker, Timer, after_func};
-
-/// The behaviour tests' helpers: bounded waits and child processes.
-#[path = "../tests/common/mod.rs"]
-mod common;
+use tests::panic_message;
 
 /// A second, an hour, a day.
 const SECOND: Duration = Duration::from_secs(1);
@@ -74,22 +71,13 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 /// What a deadlocked bubble's `run` panics with.
 const BUBBLE_DEADLOCK: &str = "deadlock: all goroutines in bubble are blocked";
 
-/// The message of a panic payload (`panic!` with a format or a literal).
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_default()
-}
-
 /// Runs `f` in a bubble that must deadlock: Go's `defer wantPanic(t, ...)`
 /// around `synctest.Run`. Returns the report.
 #[track_caller]
 fn deadlock_report(f: impl FnOnce()) -> String {
     let payload = panic::catch_unwind(AssertUnwindSafe(|| synctest::run(f)))
         .expect_err("the bubble deadlocks, and run panics");
-    let report = message(&*payload);
+    let report = panic_message(&*payload).to_owned();
     assert!(report.starts_with(BUBBLE_DEADLOCK), "{report}");
     report
 }
@@ -244,7 +232,7 @@ fn timer_after_bubble_exit_does_not_run() {
     // In a child process: the `after_func` stays pending for good, and
     // with it the process (see
     // `a_timer_left_in_an_ended_bubble_keeps_the_detector_quiet`).
-    if common::is_child(AFTER_EXIT) {
+    if tests::is_child(AFTER_EXIT) {
         let ran = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&ran);
         synctest::run(move || {
@@ -253,7 +241,7 @@ fn timer_after_bubble_exit_does_not_run() {
         assert!(!ran.load(Ordering::SeqCst), "timer ran before bubble exit");
         return;
     }
-    let out = common::run_child(
+    let out = tests::run_child(
         "synctest_test::timer_after_bubble_exit_does_not_run",
         AFTER_EXIT,
     );
@@ -266,7 +254,7 @@ fn timer_after_bubble_exit_does_not_run() {
 
 #[goscope::test]
 fn a_timer_left_in_an_ended_bubble_keeps_the_detector_quiet() {
-    if common::is_child(LEFT_TIMER) {
+    if tests::is_child(LEFT_TIMER) {
         synctest::run(|| {
             after_func(SECOND, || {});
         });
@@ -276,7 +264,7 @@ fn a_timer_left_in_an_ended_bubble_keeps_the_detector_quiet() {
         return;
     }
     // Killed after the helpers' patience if it hangs.
-    let out = common::run_child(
+    let out = tests::run_child(
         "synctest_test::a_timer_left_in_an_ended_bubble_keeps_the_detector_quiet",
         LEFT_TIMER,
     );
@@ -538,7 +526,7 @@ fn wait_group_out_of_bubble() {
         // the process (this goroutine is detached).
         let ran = panic::catch_unwind(AssertUnwindSafe(|| synctest::run(|| inside.wait())));
         done_tx
-            .send(ran.map_err(|payload| message(&*payload)))
+            .send(ran.map_err(|payload| panic_message(&*payload).to_owned()))
             .unwrap();
     });
     // A bounded wait for "has not finished": 1 ms, as Go's test.
@@ -612,7 +600,7 @@ fn a_wait_group_released_before_its_waiter_registers() {
                     });
                     match took {
                         Ok(took) => assert_eq!(took, SECOND, "run {run}"),
-                        Err(payload) => panic!("run {run}: {}", message(&*payload)),
+                        Err(payload) => panic!("run {run}: {}", panic_message(&*payload)),
                     }
                 }
             })

@@ -4,16 +4,12 @@
 // Expansions must compile under a user's `forbid(unsafe_code)`.
 #![forbid(unsafe_code)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::num::ParseIntError;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
-use common::PATIENCE;
 use goscope::prelude::*;
 
 // `#[goscope::main]` checks neither the name nor the crate root, so these
@@ -496,25 +492,13 @@ fn a_go_inside_a_static_goroutine_in_another_macros_tokens_is_detached_too() {
 }
 
 /// Runs the scenario `name` of `src/bin/scenarios.rs`: its status, stdout
-/// and stderr. Bounded: a child that has not ended after [`PATIENCE`] is
-/// killed and fails the test (a `main` that waited for its goroutines
+/// and stderr. Bounded: a child that has not ended after [`tests::TIMEOUT`]
+/// is killed and fails the test (a `main` that waited for its goroutines
 /// would sleep for an hour or compute forever).
 fn run_scenario(name: &str) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
+    let out = tests::Program::new(env!("CARGO_BIN_EXE_scenarios"))
         .arg(name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the scenarios binary");
-    let deadline = Instant::now() + PATIENCE;
-    while child.try_wait().expect("the child's status").is_none() {
-        if Instant::now() > deadline {
-            child.kill().expect("kill the child");
-            panic!("scenario {name} did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("the child's output");
+        .run();
     let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
     (out.status.code(), text(out.stdout), text(out.stderr))
 }

@@ -1,15 +1,13 @@
 //! Channels: `chan`, `Sender`, `Receiver`, `after`, `tick` and `never`, as
 //! SPEC.md's "Runtime" section promises them.
 
-mod common;
-
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use common::{BLOCKED, PATIENCE};
 use goscope::prelude::*;
 use goscope::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+use tests::{BLOCKED, PATIENCE};
 
 #[goscope::test]
 fn unbuffered_send_completes_only_when_received() {

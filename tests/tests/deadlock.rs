@@ -1,60 +1,25 @@
 //! The deadlock and leak detector: programs that must be reported (run as
 //! child processes, from `src/bin/scenarios.rs`), programs that must not be,
 //! and reports under `#[goscope::test]`.
-mod common;
-
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use goscope::prelude::*;
-
-const HEADER: &str = "fatal error: all goroutines are asleep - deadlock!";
-use common::{SCENARIOS, scenario_line as line_of};
-
-fn spawn(name: &str, envs: &[(&str, &str)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_scenarios"))
-        .arg(name)
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the scenarios binary")
-}
+use tests::{DEADLOCK as HEADER, Program, SCENARIOS, entries, scenario_line};
 
 /// Runs scenarios side by side (several sleep for seconds), each bounded by
-/// a 30 s watchdog so a hang fails the test instead of stalling it.
+/// [`tests::TIMEOUT`] so a hang fails the test instead of stalling it.
 fn run_all(names: &[&str]) -> Vec<(String, Output)> {
     let children: Vec<_> = names
         .iter()
-        .map(|n| (n.to_string(), spawn(n, &[])))
+        .map(|n| {
+            let program = Program::new(env!("CARGO_BIN_EXE_scenarios")).arg(n);
+            (n.to_string(), program.spawn())
+        })
         .collect();
     children
         .into_iter()
-        .map(|(name, mut child)| {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while child.try_wait().unwrap().is_none() {
-                if Instant::now() > deadline {
-                    child.kill().unwrap();
-                    panic!("scenario {name} hung");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            (name, child.wait_with_output().unwrap())
-        })
-        .collect()
-}
-
-/// The goroutine entries of a report: (header line, body lines).
-fn entries(stderr: &str) -> Vec<(String, Vec<String>)> {
-    let report = &stderr[stderr.find(HEADER).expect("report header")..];
-    report
-        .split("\n\n")
-        .skip(1)
-        .filter(|e| e.starts_with("goroutine "))
-        .map(|e| {
-            let mut lines = e.lines().map(str::to_string);
-            (lines.next().unwrap(), lines.collect())
-        })
+        .map(|(name, child)| (name, child.wait()))
         .collect()
 }
 
@@ -133,8 +98,14 @@ fn the_philosophers_deadlock_on_sync_mutex_is_reported_every_time() {
     // deadlock: every run is reported with the five philosophers waiting in
     // `[sync.Mutex.Lock]` at the right-fork `lock()`, each created by the
     // `go!` in main.
-    let right_fork = format!("\t{SCENARIOS}:{}:", line_of("let _right = forks"));
-    let go_site = format!("\t{SCENARIOS}:{}:", line_of("go!(philosopher("));
+    let right_fork = format!(
+        "\t{SCENARIOS}:{}:",
+        scenario_line(SCENARIOS, "let _right = forks")
+    );
+    let go_site = format!(
+        "\t{SCENARIOS}:{}:",
+        scenario_line(SCENARIOS, "go!(philosopher(")
+    );
     let runs = vec!["deadlock_philosophers"; 10];
     for (run, (name, out)) in run_all(&runs).into_iter().enumerate() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -166,7 +137,13 @@ fn the_philosophers_deadlock_on_sync_mutex_is_reported_every_time() {
 
 #[test]
 fn goscope_deadlock_off_disables_the_detector() {
-    let mut child = spawn("deadlock_receive", &[("GOSCOPE_DEADLOCK", "off")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
+        .arg("deadlock_receive")
+        .env("GOSCOPE_DEADLOCK", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the scenarios binary");
     // Bounded wait: the detector reports within ~0.3 s when on; with it off
     // the program must still be blocked well after that.
     std::thread::sleep(Duration::from_millis(1500));

@@ -1,16 +1,14 @@
 //! `defer!`: Go's `defer`, at the exit of the enclosing block, as SPEC.md's
 //! "`defer!`" section promises it.
 
-mod common;
-
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Instant;
 
-use common::{PATIENCE, panic_message};
 use goscope::prelude::*;
+use tests::{PATIENCE, panic_message};
 
 type Log = RefCell<Vec<String>>;
 

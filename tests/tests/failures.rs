@@ -2,48 +2,28 @@
 //! cancellation reaching every kind of goscope wait, and the goroutine limit.
 //! Programs whose exit matters run as child processes (`src/bin/failures.rs`).
 use std::panic::{self, AssertUnwindSafe};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use goscope::prelude::*;
+use tests::{PATIENCE, panic_message};
 
 /// Runs a scenario of `src/bin/failures.rs`, failing the test if it has not
-/// ended within 60 s (a hang is the bug these tests look for).
+/// ended within [`tests::TIMEOUT`] (a hang is the bug these tests look for).
 fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_failures"))
+    tests::Program::new(env!("CARGO_BIN_EXE_failures"))
         .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the failures binary");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("scenario {args:?} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+        .run()
 }
 
 /// Runs `f` on a plain thread and returns its result, failing the test if it
-/// has not returned within 30 s instead of hanging the suite.
+/// has not returned within [`PATIENCE`] instead of hanging the suite.
 fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || tx.send(f()).unwrap());
-    rx.recv_timeout(Duration::from_secs(30))
+    rx.recv_timeout(PATIENCE)
         .expect("hung: a cancelled wait did not end")
-}
-
-/// The message of a panic payload.
-fn message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("<not a string>")
 }
 
 #[test]
@@ -192,7 +172,7 @@ fn every_kind_of_wait(panic_in_goroutine: bool) -> (String, usize) {
             blocked_in_every_kind_of_wait(&unwound, panic_in_goroutine)
         }))
         .unwrap_err();
-        (message(&*payload).to_string(), unwound.into_inner())
+        (panic_message(&*payload).to_string(), unwound.into_inner())
     })
 }
 
@@ -255,7 +235,7 @@ fn a_goroutine_entering_a_wait_after_the_cancellation_unwinds() {
             enters_a_wait_after_the_cancellation(&entered)
         }))
         .unwrap_err();
-        (message(&*payload).to_string(), entered.into_inner())
+        (panic_message(&*payload).to_string(), entered.into_inner())
     });
     assert_eq!(message, "first");
     assert_eq!(entered, 1);

@@ -1,15 +1,13 @@
 //! `go!`: Go's `go` statement, as SPEC.md's "`go!`" section promises it.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::panic;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
-use common::{PATIENCE, panic_message};
 use goscope::prelude::*;
+use tests::{PATIENCE, panic_message};
 
 type Log = Mutex<Vec<&'static str>>;
 
@@ -399,7 +397,7 @@ fn go_outside_any_scope_is_detached() {
 
 #[test]
 fn a_detached_goroutine_ends_when_the_process_ends() {
-    if common::is_child("detached outlives main") {
+    if tests::is_child("detached outlives main") {
         go!(move || {
             // Blocked for good: a nil channel.
             never::<()>().recv();
@@ -407,7 +405,7 @@ fn a_detached_goroutine_ends_when_the_process_ends() {
         return; // the test, and so the process, ends under it
     }
     // `run_child` fails if the child hangs.
-    let out = common::run_child(
+    let out = tests::run_child(
         "a_detached_goroutine_ends_when_the_process_ends",
         "detached outlives main",
     );
@@ -473,7 +471,7 @@ fn count_goroutines() -> usize {
 fn num_goroutine_counts_live_goroutines_and_main() {
     // The count is process-wide and tests run in parallel: play the
     // scenario in a child process that runs this test alone.
-    if common::is_child("num_goroutine") {
+    if tests::is_child("num_goroutine") {
         assert_eq!(goscope::num_goroutine(), 1, "main alone");
         let (release_tx, release) = chan::<()>(0);
         go!(move || {
@@ -491,7 +489,7 @@ fn num_goroutine_counts_live_goroutines_and_main() {
         }
         return;
     }
-    let out = common::run_child(
+    let out = tests::run_child(
         "num_goroutine_counts_live_goroutines_and_main",
         "num_goroutine",
     );

@@ -4,23 +4,25 @@
 //! `std::thread::current()` and parking, thread-local destructors, and a
 //! stack overflow that ends the process with a message. Programs whose exit
 //! matters run as child processes (`src/bin/limits.rs`).
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use goscope::prelude::*;
+use tests::Program;
 
-mod common;
-
-/// Runs a scenario of `src/bin/limits.rs` with `env` set.
+/// Runs a scenario of `src/bin/limits.rs` with `env` set, bounded by
+/// [`tests::TIMEOUT`].
 fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_limits"));
-    command.arg(scenario).env("RUST_BACKTRACE", "0");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("run the limits binary")
+    env.iter()
+        .fold(
+            Program::new(env!("CARGO_BIN_EXE_limits"))
+                .arg(scenario)
+                .env("RUST_BACKTRACE", "0"),
+            |program, (key, value)| program.env(key, value),
+        )
+        .run()
 }
 
 #[cfg(unix)]
@@ -123,7 +125,7 @@ fn a_goroutine_parks_and_is_unparked_through_its_thread_handle() {
         handle_tx.send(std::thread::current()).unwrap();
         // Spurious wake-ups are allowed: park until the flag is set,
         // bounded so a lost unpark fails instead of hanging.
-        let deadline = std::time::Instant::now() + common::PATIENCE;
+        let deadline = std::time::Instant::now() + tests::PATIENCE;
         while !woken.load(Ordering::SeqCst) {
             assert!(std::time::Instant::now() < deadline, "never unparked");
             std::thread::park_timeout(Duration::from_secs(1));
@@ -154,8 +156,5 @@ thread_local! {
 fn a_thread_local_left_by_a_goroutine_is_dropped_when_its_thread_exits() {
     let (tx, rx) = mpsc::channel();
     go!(static move || FAREWELL.with(|f| *f.borrow_mut() = Some(Farewell(tx))));
-    assert_eq!(
-        rx.recv_timeout(common::PATIENCE),
-        Ok("thread-local dropped")
-    );
+    assert_eq!(rx.recv_timeout(tests::PATIENCE), Ok("thread-local dropped"));
 }

@@ -7,32 +7,26 @@
 //! through [`MACHINE`], and each waits (a bounded wait) until the machine
 //! has the threads it needs free, since other processes' threads count
 //! against the same `kernel.pid_max`.
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Held by the test whose child is running: one child at a time.
 static MACHINE: Mutex<()> = Mutex::new(());
 
+/// How long a program at the limits may run before it counts as hung: twice
+/// [`tests::TIMEOUT`], since it takes the machine to tens of thousands of
+/// threads.
+const LIMITS_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Runs a scenario of `src/bin/limits.rs`, failing the test if it has not
-/// ended within 120 s.
+/// ended within [`LIMITS_TIMEOUT`].
 fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_limits"))
+    tests::Program::new(env!("CARGO_BIN_EXE_limits"))
         .args(args)
         .env("RUST_BACKTRACE", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the limits binary");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("scenario {args:?} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+        .timeout(LIMITS_TIMEOUT)
+        .run()
 }
 
 fn read_number(path: &str) -> usize {

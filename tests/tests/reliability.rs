@@ -3,60 +3,22 @@
 //! timer channels that can no longer fire (2), deferred channel operations
 //! of a cancelled goroutine (5), timeouts under cancellation (6), and
 //! values whose `Drop` panics while goscope drops them during unwinding (7).
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
-const HEADER: &str = "fatal error: all goroutines are asleep - deadlock!";
-
-/// The scenarios' source file, as reports name it.
-const SOURCE: &str = "tests/src/bin/reliability.rs";
-
-/// The line of the scenarios' source that contains `needle` (1-based).
-fn line_of(needle: &str) -> usize {
-    let source = include_str!("../src/bin/reliability.rs");
-    let index = source
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} is not in {SOURCE}"));
-    index + 1
-}
-
-/// How long a scenario may run before it counts as hung and is killed:
-/// each ends within a few seconds when goscope keeps its promises, and the
-/// hangs these tests look for are forever (or 30 s timeouts).
-const HANG: Duration = Duration::from_secs(20);
-
-fn spawn(name: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_reliability"))
-        .arg(name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the reliability binary")
-}
+use tests::{DEADLOCK as HEADER, Program, RELIABILITY as SOURCE, entries, scenario_line};
 
 /// Runs scenarios side by side (several take seconds), each bounded by
-/// [`HANG`] so a hang fails the test instead of stalling it.
+/// [`tests::TIMEOUT`] so a hang fails the test instead of stalling it.
 fn run_all(names: &[&str]) -> Vec<Output> {
-    let children: Vec<_> = names.iter().map(|n| (*n, spawn(n))).collect();
-    children
-        .into_iter()
-        .map(|(name, mut child)| {
-            let deadline = Instant::now() + HANG;
-            while child.try_wait().unwrap().is_none() {
-                if Instant::now() > deadline {
-                    child.kill().unwrap();
-                    let out = child.wait_with_output().unwrap();
-                    panic!(
-                        "scenario {name} hung (killed after {HANG:?}); stderr:\n{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            child.wait_with_output().unwrap()
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| {
+            Program::new(env!("CARGO_BIN_EXE_reliability"))
+                .arg(n)
+                .spawn()
         })
-        .collect()
+        .collect();
+    children.into_iter().map(|child| child.wait()).collect()
 }
 
 fn run(name: &str) -> Output {
@@ -65,20 +27,6 @@ fn run(name: &str) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The goroutine entries of a report: (header line, body lines).
-fn entries(stderr: &str) -> Vec<(String, Vec<String>)> {
-    let report = &stderr[stderr.find(HEADER).expect("report header")..];
-    report
-        .split("\n\n")
-        .skip(1)
-        .filter(|e| e.starts_with("goroutine "))
-        .map(|e| {
-            let mut lines = e.lines().map(str::to_string);
-            (lines.next().unwrap(), lines.collect())
-        })
-        .collect()
 }
 
 /// Asserts that `out` is a deadlock report whose only goroutine is main,
@@ -97,7 +45,7 @@ fn assert_main_reported(name: &str, out: &Output, state: &str, needle: &str) {
         head.starts_with("goroutine 1 ") && head.ends_with(&format!("{state}:")),
         "{name}: {head}"
     );
-    let site = format!("\t{SOURCE}:{}:", line_of(needle));
+    let site = format!("\t{SOURCE}:{}:", scenario_line(SOURCE, needle));
     assert!(
         body[0].starts_with(&site),
         "{name}: {body:?}, want {site:?}"
@@ -255,8 +203,8 @@ fn a_deferred_select_refusing_none_in_a_cancelled_goroutine_lets_the_first_panic
 
 #[test]
 fn cancellation_ends_recv_timeout_and_send_timeout_at_once() {
-    // The waits are of 30 s; [`HANG`] kills a run that waits them out. The
-    // owner prints how long it took to get its panic: well under that.
+    // The waits are of 30 s; [`tests::TIMEOUT`] kills a run that hangs. The
+    // owner prints how long it took to get its panic: well under the waits.
     let names = ["owner_timeouts_in_goroutines", "owner_timeout_in_the_owner"];
     let messages = ["the owner failed", "a goroutine failed"];
     for ((name, message), out) in names.iter().zip(messages).zip(run_all(&names)) {

@@ -3,16 +3,14 @@
 //! SPEC.md's "Macros" and "Failure behaviour" sections say. Deadlock
 //! reports, the rest of "Failure behaviour", are pinned in `deadlock.rs`.
 
-mod common;
-
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
-use common::{BLOCKED, PATIENCE, panic_message};
 use goscope::RecvTimeoutError;
 use goscope::prelude::*;
+use tests::{BLOCKED, PATIENCE, panic_message};
 
 #[goscope::scoped]
 fn goroutine_panics_with_a_str() {
@@ -244,7 +242,7 @@ fn shared_parameters_are_borrowed_by_goroutines() {
 
 #[test]
 fn a_detached_goroutine_panic_exits_the_process_with_status_2() {
-    if common::is_child("detached panic") {
+    if tests::is_child("detached panic") {
         go!(|| panic!("detached goroutine gave up"));
         // Bounded: the process should end long before this returns.
         let _ = never::<()>().recv_timeout(PATIENCE);
@@ -260,7 +258,7 @@ fn a_detached_goroutine_panic_exits_the_process_with_status_2() {
 /// Runs `test` as a child process in the `scenario` role and checks that it
 /// exits with Go's status 2, printing `message`.
 fn assert_child_exits_with_status_2(test: &str, scenario: &str, message: &str) {
-    let out = common::run_child(test, scenario);
+    let out = tests::run_child(test, scenario);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
     assert!(stderr.contains(message), "stderr:\n{stderr}");
@@ -275,7 +273,7 @@ fn fails() -> Result<(), Broken> {
 
 #[test]
 fn a_detached_goroutine_returning_err_exits_the_process_with_status_2() {
-    if common::is_child("detached err") {
+    if tests::is_child("detached err") {
         go!(fails());
         let _ = never::<()>().recv_timeout(PATIENCE);
         return;
@@ -289,7 +287,7 @@ fn a_detached_goroutine_returning_err_exits_the_process_with_status_2() {
 
 #[test]
 fn a_wait_group_go_panic_exits_the_process_with_status_2() {
-    if common::is_child("wg.go panic") {
+    if tests::is_child("wg.go panic") {
         let wg = WaitGroup::new();
         wg.go(|| panic!("wg.go goroutine gave up"));
         wg.wait();
@@ -318,13 +316,13 @@ fn two_goroutines_panic(both_started: &WaitGroup) {
 fn no_goroutine_panic_is_lost() {
     // Only one payload can resume in the owner; the other's message must
     // still be printed. Checked on a child's stderr.
-    if common::is_child("two panics") {
+    if tests::is_child("two panics") {
         let wg = WaitGroup::new();
         wg.add(2);
         assert!(panic::catch_unwind(|| two_goroutines_panic(&wg)).is_err());
         return;
     }
-    let out = common::run_child("no_goroutine_panic_is_lost", "two panics");
+    let out = tests::run_child("no_goroutine_panic_is_lost", "two panics");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr:\n{stderr}");
     assert!(
@@ -406,14 +404,14 @@ fn dropped_lines(stderr: &str) -> Vec<&str> {
 fn a_second_resume_unwind_is_reported_not_lost() {
     // `resume_unwind` runs no panic hook: the payload that does not resume
     // in the owner used to vanish without a trace.
-    if common::is_child("two resume_unwinds") {
+    if tests::is_child("two resume_unwinds") {
         let wg = WaitGroup::new();
         wg.add(2);
         let payload = panic::catch_unwind(|| two_goroutines_resume_unwind(&wg)).unwrap_err();
         eprintln!("owner got: {}", panic_message(&*payload));
         return;
     }
-    let out = common::run_child(
+    let out = tests::run_child(
         "a_second_resume_unwind_is_reported_not_lost",
         "two resume_unwinds",
     );
@@ -459,12 +457,12 @@ fn a_custom_panic_after_a_resume_unwind_is_reported() {
     // The first payload (from `resume_unwind`) resumes in the owner; the
     // second, not a string, used to survive only as the hook's
     // "Box<dyn Any>" line, with no word that it was dropped.
-    if common::is_child("resume_unwind then custom") {
+    if tests::is_child("resume_unwind then custom") {
         let payload = panic::catch_unwind(resume_unwind_then_custom_panic).unwrap_err();
         eprintln!("owner got: {}", panic_message(&*payload));
         return;
     }
-    let out = common::run_child(
+    let out = tests::run_child(
         "a_custom_panic_after_a_resume_unwind_is_reported",
         "resume_unwind then custom",
     );

@@ -1,14 +1,12 @@
 //! `select!`: Go's `select`, as SPEC.md's "`select!`" section promises it.
 
-mod common;
-
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::{BLOCKED, PATIENCE};
 use goscope::RecvTimeoutError;
 use goscope::prelude::*;
+use tests::{BLOCKED, PATIENCE};
 
 type Log = RefCell<Vec<&'static str>>;
 

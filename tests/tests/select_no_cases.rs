@@ -1,38 +1,20 @@
 //! `select! {}`, Go's `select {}`: it blocks forever, counts as blocked for
 //! deadlock reports, and unwinds when its goroutine's scope is cancelled.
 
-mod common;
-
 use std::panic;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-use common::{PATIENCE, SCENARIOS, panic_message, scenario_line};
 use goscope::prelude::*;
-
-const HEADER: &str = "fatal error: all goroutines are asleep - deadlock!";
+use tests::{DEADLOCK as HEADER, PATIENCE, Program, SCENARIOS, panic_message, scenario_line};
 
 /// Runs the scenario `name` of `src/bin/scenarios.rs` and returns its
 /// deadlock report. Bounded: a child that hangs is killed after
-/// [`PATIENCE`] and fails the test.
+/// [`tests::TIMEOUT`] and fails the test.
 fn report_of(name: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scenarios"))
+    let out = Program::new(env!("CARGO_BIN_EXE_scenarios"))
         .arg(name)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the scenarios binary");
-    let deadline = Instant::now() + PATIENCE;
-    while child.try_wait().expect("the child's status").is_none() {
-        if Instant::now() > deadline {
-            child.kill().expect("kill the child");
-            panic!("scenario {name} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("the child's output");
+        .run();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
     let at = stderr
@@ -55,7 +37,7 @@ fn a_goroutine_in_select_no_cases_is_reported_in_a_deadlock() {
     assert_eq!(head, "goroutine 2 [select (no cases)]:", "{report}");
     let at = format!(
         "\t{SCENARIOS}:{}:",
-        scenario_line("select! {} // the goroutine's wait")
+        scenario_line(SCENARIOS, "select! {} // the goroutine's wait")
     );
     assert!(
         entry.next().unwrap_or_default().starts_with(&at),
@@ -68,7 +50,7 @@ fn main_in_select_no_cases_alone_is_a_deadlock() {
     let report = report_of("deadlock_main_select_no_cases");
     let at = format!(
         "\t{SCENARIOS}:{}:",
-        scenario_line("select! {} // main's wait")
+        scenario_line(SCENARIOS, "select! {} // main's wait")
     );
     assert!(
         report.starts_with(&format!("{HEADER}\n\ngoroutine 1 [select (no cases)]:")),

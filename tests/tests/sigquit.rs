@@ -4,19 +4,13 @@
 //! process and signalled with `kill -QUIT` once it says it is ready.
 #![cfg(unix)]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
-use common::{SCENARIOS, scenario_line as line_of};
-
-/// How long the child may take to get ready, and then to die: only a
-/// guard against a hang.
-const PATIENCE: Duration = Duration::from_secs(30);
+// `PATIENCE`: how long the child may take to get ready, and then to die.
+use tests::{PATIENCE, SCENARIOS, scenario_line};
 
 #[test]
 fn sigquit_prints_every_goroutine_and_exits_with_status_2() {
@@ -84,7 +78,7 @@ fn dump_once() -> Result<(), String> {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.starts_with("SIGQUIT: quit\n\n"), "{stderr}");
 
-    let at = |needle: &str| format!("\t{SCENARIOS}:{}:", line_of(needle));
+    let at = |needle: &str| format!("\t{SCENARIOS}:{}:", scenario_line(SCENARIOS, needle));
     let created = |needle: &str| format!("created by go! in goroutine 1\n{}", at(needle));
     let expected = [
         format!(

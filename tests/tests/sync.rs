@@ -4,16 +4,14 @@
 //! `golang/rwmutex_test.rs`; the deadlock reports of programs (exit status
 //! 2) are checked in `deadlock.rs`.
 
-mod common;
-
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::{BLOCKED, PATIENCE};
 use goscope::RecvTimeoutError;
 use goscope::prelude::*;
 use goscope::sync::{Mutex, RwLock};
+use tests::{BLOCKED, PATIENCE};
 
 #[goscope::test]
 fn mutex_excludes_under_contention() {

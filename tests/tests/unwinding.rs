@@ -6,8 +6,6 @@
 //! cleanup").
 use goscope::prelude::*;
 
-mod common;
-
 /// What the report of a panic caught while unwinding starts with.
 const RECOVERED: &str = "panic: deferred panicked [recovered]";
 
@@ -15,7 +13,7 @@ const RECOVERED: &str = "panic: deferred panicked [recovered]";
 /// the first panic makes it end (`code`), printed both panics, and did not
 /// abort.
 fn assert_first_panic_wins(test: &str, scenario: &str, code: i32, first: &str) -> String {
-    let out = common::run_child(test, scenario);
+    let out = tests::run_child(test, scenario);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
@@ -41,7 +39,7 @@ fn assert_first_panic_wins(test: &str, scenario: &str, code: i32, first: &str) -
 
 #[test]
 fn a_deferred_panic_while_main_panics_exits_as_the_first_panic() {
-    if common::is_child("main") {
+    if tests::is_child("main") {
         #[goscope::main]
         fn program() {
             defer!(panic!("deferred panicked"));
@@ -66,7 +64,7 @@ fn a_deferred_panic_while_main_panics_exits_as_the_first_panic() {
 
 #[test]
 fn a_deferred_panic_in_a_cancelled_goroutine_lets_the_owners_panic_through() {
-    if common::is_child("cancelled") {
+    if tests::is_child("cancelled") {
         #[goscope::main]
         fn program() {
             let (started_tx, started) = chan::<()>(0);
@@ -93,7 +91,7 @@ fn a_deferred_panic_in_a_cancelled_goroutine_lets_the_owners_panic_through() {
 
 #[test]
 fn a_deferred_panic_in_a_panicking_goroutine_keeps_the_goroutines_payload() {
-    if common::is_child("goroutine") {
+    if tests::is_child("goroutine") {
         // Not under `main`: the scope owner catches the first payload and
         // says what it was.
         #[goscope::scoped]
@@ -105,11 +103,11 @@ fn a_deferred_panic_in_a_panicking_goroutine_keeps_the_goroutines_payload() {
         }
         let payload = std::panic::catch_unwind(owner)
             .expect_err("the goroutine's panic resumes in the owner");
-        let message = common::panic_message(&*payload);
+        let message = tests::panic_message(&*payload);
         println!("owner caught: {message}");
         std::process::exit(3);
     }
-    let out = common::run_child(
+    let out = tests::run_child(
         "a_deferred_panic_in_a_panicking_goroutine_keeps_the_goroutines_payload",
         "goroutine",
     );
@@ -129,5 +127,5 @@ fn a_deferred_panic_without_unwinding_is_an_ordinary_panic() {
         defer!(panic!("deferred panicked"));
     })
     .expect_err("the deferred call's panic propagates");
-    assert_eq!(common::panic_message(&*payload), "deferred panicked");
+    assert_eq!(tests::panic_message(&*payload), "deferred panicked");
 }

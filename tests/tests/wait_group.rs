@@ -1,15 +1,13 @@
 //! `WaitGroup`: Go's `sync.WaitGroup`, as SPEC.md's "Runtime" section
 //! promises it.
 
-mod common;
-
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{BLOCKED, PATIENCE, panic_message};
 use goscope::RecvTimeoutError;
 use goscope::prelude::*;
+use tests::{BLOCKED, PATIENCE, panic_message};
 
 fn worker(id: usize, wg: &WaitGroup, seen: &Mutex<Vec<usize>>) {
     defer!(wg.done());

@@ -15,10 +15,7 @@ fn main() {
         "ok_sender_in_thread_local" => ok_sender_in_thread_local(),
         "ok_after_func_sends" => ok_after_func_sends(),
         "wait_group_go_at_the_limit" => wait_group_go_at_the_limit(),
-        other => {
-            eprintln!("unknown scenario {other:?}");
-            std::process::exit(64);
-        }
+        other => tests::unknown_scenario(other),
     }
 }
 

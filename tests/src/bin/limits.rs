@@ -26,10 +26,7 @@ fn main() {
         "overflow_in_goroutine" => overflow_in_goroutine(),
         "overflow_on_main" => overflow_on_main(),
         "stack_too_large" => stack_too_large(),
-        other => {
-            eprintln!("unknown scenario {other:?}");
-            std::process::exit(64);
-        }
+        other => tests::unknown_scenario(other),
     }
 }
 

@@ -40,10 +40,7 @@ fn main() {
         "owner_refused_value_drop_panics" => owner_refused_value_drop_panics(),
         "owner_deferred_send_value_drop_panics" => owner_deferred_send_value_drop_panics(),
         "owner_select_send_value_drop_panics" => owner_select_send_value_drop_panics(),
-        other => {
-            eprintln!("unknown scenario {other:?}");
-            std::process::exit(64);
-        }
+        other => tests::unknown_scenario(other),
     }
 }
 
@@ -51,12 +48,7 @@ fn main() {
 /// message of the payload that resumed in it.
 fn catch_owner(owner: impl FnOnce()) {
     let payload = panic::catch_unwind(AssertUnwindSafe(owner)).expect_err("the owner panics");
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("<not a string payload>");
-    println!("owner got: {message}");
+    println!("owner got: {}", tests::panic_message(&*payload));
 }
 
 /// A value whose `Drop` is a slow flush: a second of work outside goscope

@@ -43,10 +43,7 @@ fn main() -> ExitCode {
         }
         "exit_unwinds_a_blocked_goroutine" => exit_unwinds_a_blocked_goroutine(),
         "exit_from_a_nested_scope" => exit_from_a_nested_scope(),
-        other => {
-            eprintln!("unknown scenario {other:?}");
-            std::process::exit(64);
-        }
+        other => tests::unknown_scenario(other),
     }
     ExitCode::SUCCESS
 }

@@ -2,6 +2,18 @@
 //! same order (lexical, directories before what they hold), the same
 //! calls of the walk function (also for an error reading the root or a
 //! directory) and Go's error texts (`lstat ROOT: ...`, `open PATH: ...`).
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let mut files = 0;
+//! examples::filepath::walk(Path::new(env!("CARGO_MANIFEST_DIR")), |_, info| {
+//!     files += usize::from(info?.is_file());
+//!     Ok::<(), examples::filepath::PathError>(())
+//! })?;
+//! assert!(files > 0);
+//! # Ok::<(), examples::filepath::PathError>(())
+//! ```
 
 use std::error::Error;
 use std::fmt;
@@ -11,15 +23,32 @@ use std::path::{Path, PathBuf};
 
 /// An error and the operation and path that caused it: Go's
 /// `*os.PathError`, displayed as Go displays it (`open PATH: ...`).
+///
+/// ```
+/// use std::path::Path;
+///
+/// let err = examples::filepath::read_file(Path::new("/no/such/file")).unwrap_err();
+/// assert!(err.to_string().starts_with("open /no/such/file: "), "{err}");
+/// ```
 #[derive(Debug)]
-pub(crate) struct PathError {
+pub struct PathError {
     op: &'static str,
     path: PathBuf,
     err: io::Error,
 }
 
 impl PathError {
-    pub(crate) fn new(op: &'static str, path: &Path, err: io::Error) -> PathError {
+    /// The error `err` of the operation `op` (`"open"`, `"lstat"`) on `path`.
+    ///
+    /// ```
+    /// use std::io;
+    /// use std::path::Path;
+    ///
+    /// let err = io::Error::new(io::ErrorKind::NotFound, "not found");
+    /// let err = examples::filepath::PathError::new("lstat", Path::new("a"), err);
+    /// assert_eq!(err.to_string(), "lstat a: not found");
+    /// ```
+    pub fn new(op: &'static str, path: &Path, err: io::Error) -> PathError {
         PathError {
             op,
             path: path.to_path_buf(),
@@ -41,7 +70,14 @@ impl Error for PathError {
 }
 
 /// Go's `os.ReadFile(path)`: the file's contents, or `open PATH: ...`.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, PathError> {
+///
+/// ```
+/// use std::path::Path;
+///
+/// let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+/// assert!(examples::filepath::read_file(&manifest).is_ok());
+/// ```
+pub fn read_file(path: &Path) -> Result<Vec<u8>, PathError> {
     fs::read(path).map_err(|err| PathError::new("open", path, err))
 }
 
@@ -50,7 +86,14 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, PathError> {
 /// symbolic links are not followed) or the error that kept the walk from
 /// getting it (`lstat`) or from reading a directory (`open`). The walk
 /// stops at the first error `walk_fn` returns, and returns it.
-pub(crate) fn walk<E>(
+///
+/// ```
+/// use std::path::Path;
+///
+/// let err = examples::filepath::walk(Path::new("/no/such/dir"), |_, info| info.map(|_| ()));
+/// assert!(err.unwrap_err().to_string().starts_with("lstat /no/such/dir: "));
+/// ```
+pub fn walk<E>(
     root: &Path,
     mut walk_fn: impl FnMut(&Path, Result<&Metadata, PathError>) -> Result<(), E>,
 ) -> Result<(), E> {

@@ -1,9 +1,20 @@
 //! MD5 (RFC 1321), Go's `crypto/md5.Sum`, for the MD5All examples: small
 //! enough to keep them free of dependencies. A real program would use the
 //! `md-5` crate.
+//!
+//! ```
+//! use examples::md5;
+//!
+//! assert_eq!(md5::hex(&md5::sum(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+//! ```
 
 /// The MD5 digest of `data`: Go's `md5.Sum(data)`.
-pub(crate) fn sum(data: &[u8]) -> [u8; 16] {
+///
+/// ```
+/// let digest = examples::md5::sum(b"abc");
+/// assert_eq!(digest[..4], [0x90, 0x01, 0x50, 0x98]);
+/// ```
+pub fn sum(data: &[u8]) -> [u8; 16] {
     // Per-round shift amounts, and K[i] = floor(|sin(i + 1)| * 2^32).
     const S: [[u32; 4]; 4] = [
         [7, 12, 17, 22],
@@ -58,6 +69,11 @@ pub(crate) fn sum(data: &[u8]) -> [u8; 16] {
 }
 
 /// `digest` in lower-case hexadecimal: Go's `fmt.Printf("%x", digest)`.
-pub(crate) fn hex(digest: &[u8; 16]) -> String {
+///
+/// ```
+/// let digest = examples::md5::sum(b"The quick brown fox jumps over the lazy dog");
+/// assert_eq!(examples::md5::hex(&digest), "9e107d9d372bb6826bd81d3542a419d6");
+/// ```
+pub fn hex(digest: &[u8; 16]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
