@@ -13,6 +13,7 @@ mod prim;
 mod sched;
 pub mod sync;
 pub mod time;
+mod trace;
 
 pub use crate::chan::{
     IntoIter, Iter, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryIter,
@@ -90,7 +91,9 @@ pub mod __private {
         let root = crate::detect::enter_root(true, config.deadlock);
         #[cfg(unix)]
         crate::detect::dump_on_sigquit();
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scope(f))) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scope(f)));
+        crate::trace::finish();
+        match result {
             Ok(value) => value,
             Err(_) => {
                 // The panic hook has printed the message and location. As in
@@ -113,6 +116,7 @@ pub mod __private {
     {
         let root = crate::detect::enter_root(false, config.deadlock);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scope(f)));
+        crate::trace::finish();
         if let Some(report) = root.take_report() {
             panic!("{report}");
         }

@@ -358,10 +358,12 @@ pub(crate) fn begin(
         token,
     });
     RUNNING.fetch_add(1, Ordering::Relaxed);
+    crate::trace::goroutine_begin(info.id, info.parent, info.go_site);
 }
 
 /// This thread's goroutine has finished its function.
 pub(crate) fn end_goroutine() {
+    crate::trace::goroutine_end();
     INFO.with(|i| i.set(None));
     drop(ROOT_LIVE.with(|r| r.borrow_mut().take()));
     SLOT.with(|s| {
@@ -411,6 +413,7 @@ pub(crate) fn enter_root(main: bool, tracked: bool) -> RootSlot {
     let live = Arc::new(AtomicUsize::new(1));
     let token = LiveToken(Arc::clone(&live));
     let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(token));
+    crate::trace::root_begin(id, main);
     RootSlot {
         slot,
         previous,
@@ -556,6 +559,7 @@ pub(crate) fn wait(
         // running.
         RUNNING.fetch_sub(1, Ordering::Relaxed);
     }
+    crate::trace::wait_begin(what, site);
     Waiting {
         slot: Some(slot),
         outer,
@@ -582,6 +586,7 @@ impl Waiting {
 impl Drop for Waiting {
     fn drop(&mut self) {
         let Some(slot) = &self.slot else { return };
+        crate::trace::wait_end();
         let restored = self.outer.take();
         let bits = restored.as_ref().map_or(0, |(_, bits)| *bits);
         if let Some(c) = slot.lock().as_mut() {
@@ -667,6 +672,7 @@ pub(crate) fn unwind() -> ! {
         );
         std::process::exit(2);
     }
+    crate::trace::unwinding(ended_by_detector);
     if ended_by_detector() {
         std::panic::resume_unwind(Box::new(Deadlocked))
     }
