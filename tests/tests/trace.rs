@@ -431,3 +431,69 @@ fn a_trace_is_complete_after_sigquit() {
             .any(|s| s.name == asleep && s.end.is_none())
     );
 }
+
+/// Set in the child process of [`a_test_roots_trace_is_written_when_it_ends`].
+const CHILD: &str = "GOSCOPE_TRACE_TEST_CHILD";
+
+/// The child's test: a goroutine sends main a value. Does nothing in the
+/// ordinary run of this file.
+#[goscope::test]
+fn traced_test_root() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (tx, rx) = goscope::chan(0);
+    goscope::go!(move || tx.send(7).unwrap()); // go: test
+    assert_eq!(rx.recv(), Some(7));
+}
+
+#[test]
+fn a_test_roots_trace_is_written_when_it_ends() {
+    let path = trace_path("test_root");
+    let _ = std::fs::remove_file(&path);
+    let exe = std::env::current_exe().expect("the test executable");
+    let child = Command::new(exe)
+        .args(["traced_test_root", "--exact"])
+        .env(CHILD, "1")
+        .env("GOSCOPE_TRACE", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("re-run the test executable");
+    let output = wait(child, "test_root");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let trace = Trace::read(&path);
+    let tracks = trace.tracks();
+    let (&root, name) = tracks
+        .iter()
+        .find(|(_, name)| name.contains("(test"))
+        .unwrap_or_else(|| panic!("no test root track: {tracks:?}"));
+    assert_eq!(*name, format!("goroutine {root} (test traced_test_root)"));
+    let flows = flows(&trace);
+    let go = format!("go tests/tests/trace.rs:{}", {
+        let source = include_str!("trace.rs");
+        1 + source
+            .lines()
+            .position(|l| l.ends_with("// go: test"))
+            .unwrap()
+    });
+    assert!(
+        flows
+            .values()
+            .any(|(outs, ins)| outs[0].name == go && outs[0].tid == root && ins[0].tid != root),
+        "{flows:?}"
+    );
+    assert!(
+        flows.values().any(|(outs, ins)| outs[0].name == "chan send"
+            && ins[0].name == "chan receive"
+            && ins[0].tid == root),
+        "{flows:?}"
+    );
+    // The root's life ended with the test.
+    assert!(trace.slices(root).iter().all(|s| s.end.is_some()));
+}
