@@ -12,6 +12,7 @@
 //! | `trace_pingpong_unbuffered` | a round trip over two `chan(0)` channels |
 //! | `trace_pingpong_cap1` | a round trip over two capacity-1 channels |
 //! | `trace_worker_pool_10k_5w` | 10,000 jobs through 5 workers and back |
+//! | `trace_send_recv_cap1` | a send and a receive on a capacity-1 channel, one goroutine (no waits: the recording alone) |
 //!
 //! With the variable set, every send and receive records an event (and a
 //! wait two), which the run keeps up to the file's size bound; the trace is
@@ -88,15 +89,22 @@ fn main() {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
-    for (name, cap) in [
-        ("trace_pingpong_unbuffered", 0),
-        ("trace_pingpong_cap1", 1),
-    ] {
+    for (name, cap) in [("trace_pingpong_unbuffered", 0), ("trace_pingpong_cap1", 1)] {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(1));
         group.bench_function(mode, |b| pingpong(b, cap));
         group.finish();
     }
+    let mut group = c.benchmark_group("trace_send_recv_cap1");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(mode, |b| {
+        let (tx, rx) = chan(1);
+        b.iter(|| {
+            tx.send(black_box(1u64)).unwrap();
+            rx.recv().unwrap()
+        });
+    });
+    group.finish();
     let mut group = c.benchmark_group("trace_worker_pool_10k_5w");
     group.throughput(Throughput::Elements(JOBS));
     group.bench_function(mode, worker_pool);

@@ -185,7 +185,8 @@ fn event_json(out: &mut String, pid: u32, event: &Event) {
             string(out, &format!("go {}:{}", site.file(), site.line()));
             let _ = write!(out, ",\"bind_id\":{flow},\"flow_out\":true}}");
         }
-        Kind::Instant { name, text } => {
+        Kind::Instant(mark) => {
+            let (name, text) = (&mark.name, &mark.text);
             if gid == 0 {
                 // The process's: a deadlock report, a SIGQUIT dump.
                 let _ = write!(out, "{{\"ph\":\"i\",\"s\":\"p\",\"pid\":{pid},\"ts\":");

@@ -58,7 +58,7 @@ use crate::sched::park::Wait;
 mod buffer;
 mod json;
 
-use buffer::{Event, Kind};
+use buffer::{Event, Kind, Mark};
 
 /// The size of a trace file, in bytes, past which the oldest events are
 /// left out: 100 MiB (where `go tool trace` splits a trace).
@@ -75,8 +75,12 @@ static PATH: OnceLock<OsString> = OnceLock::new();
 static EPOCH: OnceLock<Instant> = OnceLock::new();
 
 /// Flow ids of values: odd numbers (a `go!`'s flow is twice the id of the
-/// goroutine it starts).
+/// goroutine it starts), handed to threads [`FLOW_BLOCK`] at a time.
 static NEXT_FLOW: AtomicU64 = AtomicU64::new(1);
+
+/// How many flow ids a thread takes at once (one shared counter bumped by
+/// every send would bounce between cores).
+const FLOW_BLOCK: u64 = 1024;
 
 /// What names each goroutine's track.
 #[derive(Clone, Debug)]
@@ -94,6 +98,8 @@ static NAMES: Mutex<Vec<(u64, Name)>> = Mutex::new(Vec::new());
 thread_local! {
     /// The goroutine running on this thread; 0 when none.
     static GID: Cell<u64> = const { Cell::new(0) };
+    /// This thread's next flow id and the end of its block.
+    static FLOWS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
     /// The waits in progress on this thread, on what and where (a wait
     /// nests only inside a `Drop` run during another): the end of a slice
     /// repeats its name, as speedscope needs.
@@ -268,9 +274,25 @@ fn send_slow() -> u64 {
         // A timer's thread, or a thread goscope did not start.
         return 0;
     }
-    let flow = NEXT_FLOW.fetch_add(2, Ordering::Relaxed);
+    let flow = next_flow();
     record(gid, Kind::Send { flow });
     flow
+}
+
+/// A fresh flow id for a value.
+fn next_flow() -> u64 {
+    let block = || NEXT_FLOW.fetch_add(2 * FLOW_BLOCK, Ordering::Relaxed);
+    FLOWS
+        .try_with(|f| {
+            let (mut next, mut end) = f.get();
+            if next == end {
+                next = block();
+                end = next + 2 * FLOW_BLOCK;
+            }
+            f.set((next + 2, end));
+            next
+        })
+        .unwrap_or_else(|_| block())
 }
 
 /// The goroutine on this thread has taken a value that left with `flow`.
@@ -302,13 +324,7 @@ pub(crate) fn unwinding(by_detector: fn() -> bool) {
 }
 
 fn instant(gid: u64, name: &'static str, text: Option<String>) {
-    record(
-        gid,
-        Kind::Instant {
-            name,
-            text: text.map(String::into_boxed_str),
-        },
-    );
+    record(gid, Kind::Instant(Box::new(Mark { name, text })));
 }
 
 /// The panic hook's part: an instant event on the panicking goroutine's
