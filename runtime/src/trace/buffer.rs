@@ -63,6 +63,10 @@ pub(crate) struct Mark {
     pub(crate) text: Option<String>,
 }
 
+// What a thread's buffer holds per event (each kind's data fits in 16
+// bytes; an instant's text is boxed).
+const _: () = assert!(std::mem::size_of::<Event>() <= 40);
+
 /// How many events a thread gathers before moving them to the global list.
 const CHUNK: usize = 1024;
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::Name;
@@ -26,70 +26,95 @@ pub(crate) fn write_file(
     events: Vec<Event>,
     limit: usize,
 ) -> io::Result<()> {
-    let text = render(std::process::id(), names, events, limit);
+    let trace = Rendered::new(std::process::id(), names, events, limit);
     let mut tmp = PathBuf::from(path);
     tmp.as_mut_os_string().push(".tmp");
     match std::fs::File::create(&tmp) {
-        Ok(mut file) => {
-            file.write_all(text.as_bytes())?;
-            drop(file);
+        Ok(file) => {
+            trace.write(io::BufWriter::new(file))?;
             std::fs::rename(&tmp, path)
         }
         // A directory we may not write in, a path like /dev/stdout: write
         // the file itself.
-        Err(_) => std::fs::write(path, text),
+        Err(_) => trace.write(io::BufWriter::new(std::fs::File::create(path)?)),
     }
 }
 
-/// The trace as text, at most `limit` bytes (unless the metadata alone is
-/// longer): when the events do not fit, the oldest are left out.
-pub(crate) fn render(
-    pid: u32,
-    names: &[(u64, Name)],
-    mut events: Vec<Event>,
-    limit: usize,
-) -> String {
-    events.sort_by_key(|e| e.ts);
-    let mut body = String::new();
-    // Where each event's text ends in `body`.
-    let mut ends = Vec::with_capacity(events.len());
-    for event in &events {
-        if !body.is_empty() {
-            body.push_str(",\n");
+/// A trace ready to write: at most `limit` bytes (unless the metadata alone
+/// is longer); when the events do not fit, the oldest are left out.
+pub(crate) struct Rendered {
+    /// The header and the metadata events.
+    head: String,
+    /// Every event's text, in time order, separated by `",\n"`.
+    body: String,
+    /// Where in `body` the events kept begin.
+    start: usize,
+    footer: String,
+}
+
+impl Rendered {
+    pub(crate) fn new(
+        pid: u32,
+        names: &[(u64, Name)],
+        mut events: Vec<Event>,
+        limit: usize,
+    ) -> Self {
+        events.sort_by_key(|e| e.ts);
+        let mut body = String::new();
+        // Where each event's text ends in `body`.
+        let mut ends = Vec::with_capacity(events.len());
+        for event in &events {
+            if !body.is_empty() {
+                body.push_str(",\n");
+            }
+            event_json(&mut body, pid, event);
+            ends.push(body.len());
         }
-        event_json(&mut body, pid, event);
-        ends.push(body.len());
+        let footer = footer();
+        // Room for the events: what the metadata of every goroutine leaves
+        // (more than what is written for those kept), less the ",\n" after
+        // the metadata.
+        let all: BTreeSet<u64> = names.iter().map(|(gid, _)| *gid).collect();
+        let room = limit
+            .saturating_sub(HEADER.len() + footer.len() + metadata(pid, names, &all).len() + 2);
+        // The first event kept: the oldest whose text, with all after it,
+        // fits; `start` is past the ",\n" before it.
+        let (first, start) = if body.len() <= room {
+            (0, 0)
+        } else {
+            match ends.iter().position(|&end| body.len() - end - 2 <= room) {
+                Some(i) => (i + 1, ends[i] + 2),
+                None => (events.len(), body.len()),
+            }
+        };
+        let kept: BTreeSet<u64> = events[first..].iter().map(|e| e.gid).collect();
+        let mut head = String::from(HEADER);
+        head.push_str(&metadata(pid, names, &kept));
+        Rendered {
+            head,
+            body,
+            start,
+            footer,
+        }
     }
-    let footer = footer();
-    // Room for the metadata of every goroutine: more than what is written
-    // for those left in.
-    let all: BTreeSet<u64> = names.iter().map(|(gid, _)| *gid).collect();
-    let room = limit.saturating_sub(HEADER.len() + footer.len() + metadata(pid, names, &all).len());
-    // The first event kept: the oldest whose text, with all after it, fits.
-    let first = if body.len() <= room {
-        0
-    } else {
-        ends.iter()
-            .position(|&end| body.len() - end <= room)
-            .map_or(events.len(), |i| i + 1)
-    };
-    let kept_body = match first {
-        0 => &body[..],
-        n if n >= events.len() => "",
-        // Past the ",\n" after the last event left out.
-        n => &body[ends[n - 1] + 2..],
-    };
-    let kept: BTreeSet<u64> = events[first..].iter().map(|e| e.gid).collect();
-    let mut out = String::with_capacity(limit.min(body.len() + 4096));
-    out.push_str(HEADER);
-    let meta = metadata(pid, names, &kept);
-    out.push_str(&meta);
-    if !kept_body.is_empty() {
-        out.push_str(",\n");
-        out.push_str(kept_body);
+
+    fn write(&self, mut out: impl io::Write) -> io::Result<()> {
+        out.write_all(self.head.as_bytes())?;
+        let body = &self.body[self.start..];
+        if !body.is_empty() {
+            out.write_all(b",\n")?;
+            out.write_all(body.as_bytes())?;
+        }
+        out.write_all(self.footer.as_bytes())?;
+        out.flush()
     }
-    out.push_str(&footer);
-    out
+
+    #[cfg(test)]
+    fn text(&self) -> String {
+        let mut out = Vec::new();
+        self.write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
 }
 
 /// The process's name, and each goroutine's track name and order, for the
@@ -248,10 +273,10 @@ mod tests {
         let names = vec![(1, Name::Main), (2, Name::Main)];
         // Recorded out of order, as threads' buffers are.
         let events: Vec<Event> = (0..1000).rev().map(|ts| event(ts, 1 + ts % 2)).collect();
-        let whole = render(7, &names, events.clone(), usize::MAX);
+        let whole = Rendered::new(7, &names, events.clone(), usize::MAX).text();
         assert!(whole.contains("\"ts\":0.000,"));
         let limit = whole.len() / 3;
-        let cut = render(7, &names, events, limit);
+        let cut = Rendered::new(7, &names, events, limit).text();
         assert!(cut.len() <= limit, "{} > {limit}", cut.len());
         assert!(
             cut.len() > limit - 200,
