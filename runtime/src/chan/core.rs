@@ -227,9 +227,10 @@ impl Sel {
     }
 }
 
-/// The `Sel`s to unpark once the channel locks are released.
+/// The `Sel`s to unpark once the channel locks are released (and the
+/// timeline's event of the operation, recorded then too).
 #[derive(Default)]
-pub(crate) struct Wakes(Vec<Arc<Sel>>);
+pub(crate) struct Wakes(Vec<Arc<Sel>>, trace::Later);
 
 impl Wakes {
     fn push(&mut self, sel: &Arc<Sel>) {
@@ -372,11 +373,11 @@ impl<T> Chan<T> {
             };
             entry.sel.complete(entry.case, false);
             wakes.push(&entry.sel);
-            trace::receive(flow);
+            trace::receive_later(flow, &mut wakes.1);
             return TryRecv::Value(value);
         }
         if let Some((value, flow)) = state.pop() {
-            trace::receive(flow);
+            trace::receive_later(flow, &mut wakes.1);
             return TryRecv::Value(value);
         }
         if state.closed {
@@ -398,7 +399,9 @@ impl<T> Chan<T> {
                 continue;
             }
             if trace::on() {
-                entry.flow.store(trace::send(), Ordering::Relaxed);
+                entry
+                    .flow
+                    .store(trace::send_later(&mut wakes.1), Ordering::Relaxed);
             }
             *lock(&entry.value) = Some(value);
             entry.sel.complete(entry.case, false);
@@ -406,7 +409,11 @@ impl<T> Chan<T> {
             return TrySend::Sent;
         }
         if state.buf.len() < self.cap {
-            let flow = if trace::on() { trace::send() } else { 0 };
+            let flow = if trace::on() {
+                trace::send_later(&mut wakes.1)
+            } else {
+                0
+            };
             state.push(value, flow);
             return TrySend::Sent;
         }

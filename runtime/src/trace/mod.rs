@@ -148,11 +148,37 @@ fn current() -> u64 {
 }
 
 fn record(gid: u64, kind: Kind) {
-    buffer::push(Event {
+    buffer::push(event(gid, kind));
+}
+
+fn event(gid: u64, kind: Kind) -> Event {
+    Event {
         ts: now(),
         gid,
         kind,
-    });
+    }
+}
+
+/// An event timed now and recorded when this is dropped: a channel
+/// operation's, kept until the channel's lock is released (recording under
+/// it would lengthen every partner's wait for the lock).
+#[derive(Debug, Default)]
+pub(crate) struct Later(Option<Event>);
+
+impl Later {
+    fn set(&mut self, event: Event) {
+        if let Some(earlier) = self.0.replace(event) {
+            buffer::push(earlier);
+        }
+    }
+}
+
+impl Drop for Later {
+    fn drop(&mut self) {
+        if let Some(event) = self.0.take() {
+            buffer::push(event);
+        }
+    }
 }
 
 fn name(gid: u64, name: Name) {
@@ -302,6 +328,28 @@ pub(crate) fn receive(flow: u64) {
         let gid = current();
         if gid != 0 {
             record(gid, Kind::Receive { flow });
+        }
+    }
+}
+
+/// [`send`], recorded when `later` is dropped.
+pub(crate) fn send_later(later: &mut Later) -> u64 {
+    let gid = current();
+    if gid == 0 {
+        return 0;
+    }
+    let flow = next_flow();
+    later.set(event(gid, Kind::Send { flow }));
+    flow
+}
+
+/// [`receive`], recorded when `later` is dropped.
+#[inline]
+pub(crate) fn receive_later(flow: u64, later: &mut Later) {
+    if flow != 0 && on() {
+        let gid = current();
+        if gid != 0 {
+            later.set(event(gid, Kind::Receive { flow }));
         }
     }
 }
