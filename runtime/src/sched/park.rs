@@ -670,6 +670,7 @@ pub(crate) fn unwind() -> ! {
             "{report}\nfatal error: a goroutine blocked in a deferred call while unwinding is \
              part of a deadlock, and cannot unwind twice; exiting with status 2"
         );
+        crate::trace::finish();
         std::process::exit(2);
     }
     crate::trace::unwinding(ended_by_detector);
