@@ -393,6 +393,33 @@ fn a_detached_goroutines_panic_is_in_the_trace() {
     assert_ne!(panics[0]["tid"], 1);
 }
 
+#[test]
+fn values_taken_and_sent_by_select_have_their_flows() {
+    let (output, trace) = run("select");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let messages: Vec<(u64, u64)> = flows(&trace)
+        .values()
+        .filter(|(outs, ins)| outs[0].name == "chan send" && !ins.is_empty())
+        .map(|(outs, ins)| {
+            assert_eq!(ins.len(), 1);
+            assert_eq!(ins[0].name, "chan receive");
+            (outs[0].tid, ins[0].tid)
+        })
+        .collect();
+    let other = messages
+        .iter()
+        .find(|(from, _)| *from != 1)
+        .map(|(from, _)| *from)
+        .expect("a message from the goroutine");
+    let mut messages = messages;
+    messages.sort_unstable();
+    assert_eq!(messages, [(1, other), (other, 1)]);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_trace_is_complete_after_sigquit() {

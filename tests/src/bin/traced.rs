@@ -10,6 +10,7 @@ fn main() {
         "panic" => panic(),
         "detached_panic" => detached_panic(),
         "sigquit" => sigquit(),
+        "select" => select(),
         other => {
             eprintln!("unknown scenario {other:?}");
             std::process::exit(64);
@@ -87,6 +88,28 @@ fn detached_panic() {
 
 fn detached_work() {
     panic!("a detached goroutine gives up"); // panic: detached
+}
+
+/// Values sent to a `select!` and by one: a goroutine sends on `a`, main's
+/// `select!` takes it; then main's `select!` sends on `b`, which the
+/// goroutine receives.
+#[goscope::main]
+fn select() {
+    let (a_tx, a) = chan::<i32>(0);
+    let (b_tx, b) = chan::<i32>(0);
+    let (_never_tx, never_rx) = chan::<i32>(0);
+    go! {
+        a_tx.send(1).unwrap();
+        assert_eq!(b.recv(), Some(2));
+    }
+    select! {
+        v = <-a => assert_eq!(v, Some(1)),
+        _ = <-never_rx => unreachable!(),
+    }
+    select! {
+        b_tx <- 2 => {}
+        _ = <-never_rx => unreachable!(),
+    }
 }
 
 /// Main sleeps until `SIGQUIT` ends the program.
