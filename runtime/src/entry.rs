@@ -34,7 +34,9 @@ where
     let root = detect::enter_root(true, config.deadlock);
     #[cfg(unix)]
     detect::dump_on_sigquit();
-    match panic::catch_unwind(AssertUnwindSafe(|| main_body(f))) {
+    let result = panic::catch_unwind(AssertUnwindSafe(|| main_body(f)));
+    crate::trace::finish();
+    match result {
         Ok(value) => value,
         Err(_) => {
             // The panic hook has printed the message and location. As in
@@ -63,6 +65,7 @@ where
             scope(f)
         }
     }));
+    crate::trace::finish();
     if let Some(report) = root.take_report() {
         panic!("{report}");
     }

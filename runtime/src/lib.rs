@@ -17,6 +17,7 @@ mod sched;
 pub mod sync;
 pub mod synctest;
 pub mod time;
+mod trace;
 mod unwind;
 
 pub use crate::chan::{

@@ -37,7 +37,7 @@
 //! name without `T`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{self, Ordering};
+use std::sync::atomic::{self, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 // loom's under `--cfg loom` (model-checked in `prim/models/chan.rs`), std's
@@ -45,6 +45,7 @@ use std::sync::{Arc, OnceLock};
 // are shared with the parking path, or set before the channel is.
 use crate::prim::{self, AtomicUsize, Mutex, MutexGuard, Thread, UnsafeCell, lock};
 use crate::sched::park::{self, Slot};
+use crate::trace;
 
 /// What kind of channel this is, for reports and the detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +89,11 @@ impl<T> std::panic::UnwindSafe for Chan<T> {}
 
 struct State<T> {
     buf: VecDeque<T>,
+    /// While the timeline is recorded (`GOSCOPE_TRACE`): the flow ids of
+    /// the newest `flows.len()` values in `buf` (those buffered since
+    /// recording began), so a receive ends the send's flow arrow. Empty,
+    /// and never touched, otherwise.
+    flows: VecDeque<u64>,
     /// Every sender is gone (Go's `closed`).
     closed: bool,
     /// Every receiver is gone.
@@ -107,12 +113,44 @@ pub(crate) struct Entry<T> {
     /// A send's value, until taken; a receive's value, once handed over.
     /// Only the claimer of `sel` or, after it, the waiter touches it.
     value: Mutex<Option<T>>,
+    /// Whether this is a receive.
+    recv: bool,
+    /// The timeline's flow id of the value (see [`State::flows`]): a
+    /// send's, set when it queues; a receive's, set with the value handed
+    /// over. 0 when not recorded.
+    flow: AtomicU64,
 }
 
 impl<T> Entry<T> {
     /// Takes the value out (a completed receive's, or an unsent send's).
     pub(crate) fn take(&self) -> Option<T> {
-        lock(&self.value).take()
+        let value = lock(&self.value).take();
+        if self.recv && trace::on() && value.is_some() {
+            // The receiving goroutine has the value.
+            trace::receive(self.flow.load(Ordering::Relaxed));
+        }
+        value
+    }
+}
+
+impl<T> State<T> {
+    /// Takes the oldest buffered value, and its flow id (0 if none).
+    fn pop(&mut self) -> Option<(T, u64)> {
+        let value = self.buf.pop_front()?;
+        let flow = if self.flows.len() > self.buf.len() {
+            self.flows.pop_front().unwrap_or(0)
+        } else {
+            0
+        };
+        Some((value, flow))
+    }
+
+    /// Buffers `value`, which left with flow `flow`.
+    fn push(&mut self, value: T, flow: u64) {
+        self.buf.push_back(value);
+        if trace::on() {
+            self.flows.push_back(flow);
+        }
     }
 }
 
@@ -207,9 +245,10 @@ impl Sel {
     }
 }
 
-/// The `Sel`s to unpark once the channel locks are released.
+/// The `Sel`s to unpark once the channel locks are released (and the
+/// timeline's event of the operation, recorded then too).
 #[derive(Default)]
-pub(crate) struct Wakes(Vec<Arc<Sel>>);
+pub(crate) struct Wakes(Vec<Arc<Sel>>, trace::Later);
 
 impl Wakes {
     fn push(&mut self, sel: &Arc<Sel>) {
@@ -248,6 +287,7 @@ impl<T> Chan<T> {
             lock: Mutex::new(()),
             state: UnsafeCell::new(State {
                 buf: VecDeque::new(),
+                flows: VecDeque::new(),
                 closed: false,
                 abandoned: false,
                 recvq: VecDeque::new(),
@@ -280,7 +320,9 @@ impl<T> Chan<T> {
         let values = {
             let _lock = self.locked();
             // SAFETY: we hold the lock; this is the only reference.
-            std::mem::take(&mut unsafe { self.state() }.buf)
+            let state = unsafe { self.state() };
+            state.flows.clear();
+            std::mem::take(&mut state.buf)
         };
         values.len()
     }
@@ -336,21 +378,24 @@ impl<T> Chan<T> {
                 continue;
             }
             let sent = entry.take().expect("a queued send holds its value");
-            let value = match state.buf.pop_front() {
+            let sent_flow = entry.flow.load(Ordering::Relaxed);
+            let (value, flow) = match state.pop() {
                 // Full buffer: the oldest value is ours, the sender's joins
                 // the back (FIFO is kept).
                 Some(oldest) => {
-                    state.buf.push_back(sent);
+                    state.push(sent, sent_flow);
                     oldest
                 }
                 // Unbuffered: straight from the sender.
-                None => sent,
+                None => (sent, sent_flow),
             };
             entry.sel.complete(entry.case, false);
             wakes.push(&entry.sel);
+            trace::receive_later(flow, &mut wakes.1);
             return TryRecv::Value(value);
         }
-        if let Some(value) = state.buf.pop_front() {
+        if let Some((value, flow)) = state.pop() {
+            trace::receive_later(flow, &mut wakes.1);
             return TryRecv::Value(value);
         }
         if state.closed {
@@ -371,13 +416,23 @@ impl<T> Chan<T> {
             if !entry.sel.claim() {
                 continue;
             }
+            if trace::on() {
+                entry
+                    .flow
+                    .store(trace::send_later(&mut wakes.1), Ordering::Relaxed);
+            }
             *lock(&entry.value) = Some(value);
             entry.sel.complete(entry.case, false);
             wakes.push(&entry.sel);
             return TrySend::Sent;
         }
         if state.buf.len() < self.cap {
-            state.buf.push_back(value);
+            let flow = if trace::on() {
+                trace::send_later(&mut wakes.1)
+            } else {
+                0
+            };
+            state.push(value, flow);
             return TrySend::Sent;
         }
         if state.abandoned {
@@ -402,6 +457,8 @@ impl<T> Chan<T> {
             case,
             select,
             value: Mutex::new(None),
+            recv: true,
+            flow: AtomicU64::new(0),
         });
         // SAFETY: the caller holds the lock and no other state reference.
         unsafe { self.state() }.recvq.push_back(Arc::clone(&entry));
@@ -425,6 +482,10 @@ impl<T> Chan<T> {
             case,
             select,
             value: Mutex::new(Some(value)),
+            recv: false,
+            // The value leaves now, as far as the timeline shows: the
+            // receiver that takes it ends this flow.
+            flow: AtomicU64::new(trace::send()),
         });
         // SAFETY: the caller holds the lock and no other state reference.
         unsafe { self.state() }.sendq.push_back(Arc::clone(&entry));

@@ -273,6 +273,10 @@ fn deadlock() {
         let report = describe(|_| true);
         let help = scope_help(&slots, |_| true);
         eprintln!("fatal error: all goroutines are asleep - deadlock!\n\n{report}{help}");
+        crate::trace::fatal(
+            "deadlock",
+            &format!("fatal error: all goroutines are asleep - deadlock!\n\n{report}{help}"),
+        );
         std::process::exit(2);
     }
     for root in slots.iter().filter(|s| s.is_root) {
@@ -284,6 +288,10 @@ fn deadlock() {
         *lock(&root.report) = Some(format!(
             "fatal error: all goroutines are asleep - deadlock!\n\n{report}{help}"
         ));
+        crate::trace::report(
+            "deadlock",
+            lock(&root.report).as_deref().unwrap_or_default(),
+        );
     }
     for slot in &slots {
         // Only the goroutines in the report: an idle pool thread must stay

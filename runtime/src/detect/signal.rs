@@ -34,6 +34,7 @@ pub(crate) fn dump_on_sigquit() {
                 if signals.forever().next().is_some() {
                     let dump = super::describe(|_| true);
                     eprintln!("SIGQUIT: quit\n\n{dump}");
+                    crate::trace::fatal("SIGQUIT", &dump);
                     std::process::exit(2);
                 }
             });

@@ -127,6 +127,7 @@ pub(crate) fn start(
     let mut info = park::spawner();
     info.id = park::next_id();
     info.go_site = Some(go_site);
+    crate::trace::go(info.id, go_site);
     park::spawning();
     let task = Task {
         job,
@@ -190,6 +191,7 @@ where
             }
             // The panic hook has already printed the message and location.
             eprintln!("fatal: a detached goroutine panicked; exiting with status 2");
+            crate::trace::finish();
             std::process::exit(2);
         }
     });

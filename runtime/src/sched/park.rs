@@ -464,10 +464,12 @@ pub(crate) fn begin(
         bubble,
     });
     RUNNING.fetch_add(1, Ordering::Relaxed);
+    crate::trace::goroutine_begin(info.id, info.parent, info.go_site);
 }
 
 /// This thread's goroutine has finished its function.
 pub(crate) fn end_goroutine() {
+    crate::trace::goroutine_end();
     INFO.with(|i| i.set(None));
     // Counted out of its root and bubble only once the job is over (see
     // [`left`]): a scoped goroutine still releases its scope's join after
@@ -537,6 +539,7 @@ pub(crate) fn enter_root(main: bool, tracked: bool) -> RootSlot {
         bubble: None,
     };
     let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(token));
+    crate::trace::root_begin(id, main);
     RootSlot {
         slot,
         previous,
@@ -763,6 +766,7 @@ fn wait_on(
         bubble.count_blocked();
         (bubble, timer)
     });
+    crate::trace::wait_begin(what, site);
     Waiting {
         slot: Some(slot),
         outer,
@@ -820,6 +824,7 @@ impl Drop for Waiting {
             }
             unblock(slot);
         }
+        crate::trace::wait_end();
         let restored = self.outer.take();
         let bits = restored.as_ref().map_or(0, |(_, bits)| *bits);
         if let Some(c) = slot.lock().as_mut() {
@@ -1083,8 +1088,10 @@ pub(crate) fn unwind() -> ! {
             "{report}\nfatal error: a goroutine blocked in a deferred call while unwinding is \
              part of a deadlock, and cannot unwind twice; exiting with status 2"
         );
+        crate::trace::finish();
         std::process::exit(2);
     }
+    crate::trace::unwinding(ended_by_detector);
     if ended_by_detector() {
         std::panic::resume_unwind(Box::new(Deadlocked))
     }

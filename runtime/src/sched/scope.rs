@@ -206,6 +206,7 @@ impl ScopeState {
         // `report` prints a `main`'s `Err` as Rust's `main` does.
         let code =
             panic::catch_unwind(AssertUnwindSafe(|| value.report())).unwrap_or(ExitCode::FAILURE);
+        crate::trace::finish();
         std::process::exit(exit_status(code))
     }
 }
