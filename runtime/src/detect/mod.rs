@@ -183,7 +183,7 @@ fn looks_deadlocked(me: Option<u32>) -> bool {
         // An `after_func` will run: it may complete what they wait for.
         return false;
     }
-    if park::flush_idle_threads() {
+    if crate::sched::pool::flush_idle_threads() {
         // Look again once they are gone.
         return false;
     }

@@ -27,8 +27,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
+use std::cell::RefCell;
+use std::sync::atomic::AtomicUsize;
+
 use crate::lock;
+use crate::sched::cancel::{Cancellable, Token};
+use crate::sched::park::end;
 use crate::sched::park::{self, Slot};
+use crate::sched::slot::{GInfo, INFO, LiveToken, ROOT_LIVE, SLOT, TokenGuard, enter_token, slots};
 
 /// A timer's target: what happens when its deadline comes.
 pub(crate) trait Fire: Send + Sync {
@@ -314,5 +320,210 @@ pub(crate) struct WakeAt {
 impl Fire for WakeAt {
     fn fire(self: Arc<Self>, _key: Key) {
         park::wake_timed(&self.slot, self.generation);
+    }
+}
+
+/// The current time: the bubble's clock in a synctest bubble, else
+/// `Instant::now()`.
+pub(crate) fn now() -> Instant {
+    current_bubble().map_or_else(Instant::now, |bubble| bubble.now())
+}
+
+/// The synctest bubble of the goroutine running on this thread (or of the
+/// timers it is firing, see [`as_member_of`]).
+pub(crate) fn current_bubble() -> Option<Arc<Bubble>> {
+    if let Some(bubble) = FIRING.try_with(|f| f.borrow().clone()).ok().flatten() {
+        return Some(bubble);
+    }
+    ROOT_LIVE
+        .try_with(|r| r.borrow().as_ref()?.bubble.clone())
+        .ok()
+        .flatten()
+}
+
+thread_local! {
+    /// The bubble whose timers this thread is firing.
+    pub(super) static FIRING: RefCell<Option<Arc<Bubble>>> = const { RefCell::new(None) };
+}
+
+/// The id of the bubble whose timers this thread is firing, if any.
+pub(crate) fn firing_bubble() -> Option<u64> {
+    FIRING
+        .try_with(|f| f.borrow().as_ref().map(|b| b.id))
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` (a bubble's timers firing) as a member of `bubble`, whatever
+/// thread settles it: timers read and re-arm on its clock, and goroutines
+/// they start (`after_func`) join it.
+pub(crate) fn as_member_of<R>(bubble: &Arc<Bubble>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<Bubble>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = FIRING.try_with(|f| *f.borrow_mut() = self.0.take());
+        }
+    }
+    let previous = FIRING.with(|f| f.borrow_mut().replace(Arc::clone(bubble)));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// Ends the durable count of `slot`'s wait in its bubble, if it still
+/// counts: called by whoever ends the wait first (a partner handing over a
+/// value, a release, the clock, the goroutine itself).
+pub(crate) fn unblock(slot: &Slot) {
+    if take_durable(slot) {
+        let bubble = slot.lock().as_ref().and_then(|c| c.bubble.clone());
+        if let Some(bubble) = bubble {
+            bubble.unblock();
+        }
+    }
+}
+
+/// Marks `slot`'s wait durable (the caller counts it in its bubble).
+pub(crate) fn mark_durable(slot: &Slot) {
+    slot.durable.store(true, Ordering::SeqCst);
+}
+
+/// Clears `slot`'s durable mark; true if it was set (the caller then takes
+/// it off its bubble's count).
+pub(crate) fn take_durable(slot: &Slot) -> bool {
+    slot.durable.swap(false, Ordering::SeqCst)
+}
+
+/// The bubble's clock reached the deadline of `slot`'s timed wait number
+/// `generation`: ends its durable count and wakes it (unless that wait is
+/// over already).
+pub(crate) fn wake_timed(slot: &Slot, generation: u64) {
+    if slot.generation.load(Ordering::SeqCst) == generation {
+        unblock(slot);
+        slot.unpark();
+    }
+}
+
+/// The slot of the current goroutine if it is in a synctest bubble, for a
+/// partner to end its durable count when it completes the wait.
+pub(crate) fn bubble_slot() -> Option<Arc<Slot>> {
+    current_bubble()?;
+    SLOT.try_with(|s| s.borrow().clone()).ok().flatten()
+}
+
+/// Live bubbles (so a release looks for bubble waiters only if any).
+pub(super) static LIVE_BUBBLES: AtomicUsize = AtomicUsize::new(0);
+
+/// The waits on `key` (a `WaitGroup`, a scope) have been released: in a
+/// synctest bubble, they stop counting as durably blocked now, before
+/// their goroutines run.
+pub(crate) fn release(key: usize) {
+    if LIVE_BUBBLES.load(Ordering::SeqCst) == 0 {
+        return;
+    }
+    for slot in slots() {
+        let waits_here = slot.lock().as_ref().is_some_and(|c| {
+            c.bubble.is_some() && c.blocked.as_ref().is_some_and(|b| b.key == key)
+        });
+        if waits_here {
+            unblock(&slot);
+        }
+    }
+}
+
+/// Ends every goroutine of bubble `id` (it deadlocked): they unwind out of
+/// their waits.
+pub(crate) fn end_bubble(id: u64) {
+    for slot in slots() {
+        let member = slot
+            .lock()
+            .as_ref()
+            .is_some_and(|c| c.info.bubble == id && c.blocked.is_some());
+        if member {
+            end(&slot);
+        }
+    }
+}
+
+/// Makes the current thread a member of `bubble` until the guard is
+/// dropped: goroutines it starts join the bubble, its waits count in it. A
+/// thread goscope did not start gets a guest slot for that time.
+pub(crate) fn enter_bubble(bubble: &Arc<Bubble>) -> BubbleGuard {
+    let token = enter_token_slot();
+    let slot = SLOT
+        .with(|s| s.borrow().clone())
+        .expect("enter_token_slot gives a slot");
+    let info = {
+        let mut current = slot.lock();
+        let c = current.as_mut().expect("a slot with a goroutine");
+        c.info.bubble = bubble.id;
+        c.info.endable = true;
+        c.bubble = Some(Arc::clone(bubble));
+        c.info
+    };
+    let previous_info = INFO.with(|i| i.replace(Some(info)));
+    // This thread's own membership: `Bubble::new` counted it, and the
+    // token's drop counts it out. Its root's count is shared, one more.
+    let root = ROOT_LIVE.with(|r| r.borrow().as_ref().and_then(|l| l.root.clone()));
+    if let Some(root) = &root {
+        root.fetch_add(1, Ordering::SeqCst);
+    }
+    let mine = LiveToken {
+        root,
+        bubble: Some(Arc::clone(bubble)),
+    };
+    let previous_live = ROOT_LIVE.with(|r| r.borrow_mut().replace(mine));
+    LIVE_BUBBLES.fetch_add(1, Ordering::SeqCst);
+    BubbleGuard {
+        slot,
+        previous_info,
+        previous_live,
+        guest: token,
+    }
+}
+
+/// Leaves the bubble (see [`enter_bubble`]).
+pub(crate) struct BubbleGuard {
+    pub(super) slot: Arc<Slot>,
+    pub(super) previous_info: Option<GInfo>,
+    pub(super) previous_live: Option<LiveToken>,
+    pub(super) guest: Option<TokenGuard>,
+}
+
+impl Drop for BubbleGuard {
+    fn drop(&mut self) {
+        LIVE_BUBBLES.fetch_sub(1, Ordering::SeqCst);
+        if let Some(c) = self.slot.lock().as_mut() {
+            c.bubble = None;
+            if let Some(info) = self.previous_info {
+                c.info = info;
+            }
+        }
+        // Not ended any more: the thread goes on outside the bubble.
+        self.slot.ended.store(false, Ordering::SeqCst);
+        INFO.with(|i| i.set(self.previous_info));
+        // Counts this thread out of the bubble (and back to one count in
+        // its root's).
+        let mine =
+            ROOT_LIVE.with(|r| std::mem::replace(&mut *r.borrow_mut(), self.previous_live.take()));
+        drop(mine);
+        drop(self.guest.take());
+    }
+}
+
+/// A slot for the current thread, a guest one if it has none (see
+/// [`enter_token`]); returns the guard that removes a guest slot.
+pub(super) fn enter_token_slot() -> Option<TokenGuard> {
+    if SLOT.with(|s| s.borrow().is_some()) {
+        return None;
+    }
+    let token: Arc<dyn Cancellable> = Arc::new(NoScope(Arc::new(Token::default())));
+    Some(enter_token(token))
+}
+
+/// The cancellation token of a thread that owns no scope.
+struct NoScope(Arc<Token>);
+
+impl Cancellable for NoScope {
+    fn token(&self) -> &Arc<Token> {
+        &self.0
     }
 }

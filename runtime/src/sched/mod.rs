@@ -19,4 +19,5 @@ pub(crate) mod join;
 pub(crate) mod park;
 pub(crate) mod pool;
 pub(crate) mod scope;
+pub(crate) mod slot;
 pub(crate) mod thread;

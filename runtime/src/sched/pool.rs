@@ -23,7 +23,7 @@
 //!   at the queue again before it sleeps, or has been woken to do so.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel as cb;
 
 use crate::sched::cancel::Cancellable;
-use crate::sched::park::{self, GInfo, LiveToken};
+use crate::sched::park::{self, GInfo, LiveToken, Slot, slots};
 use crate::sched::thread::{self, MAPPINGS_PER_THREAD};
 
 /// How long a pool thread waits for a new goroutine before it exits.
@@ -370,8 +370,8 @@ impl Pool {
         fence(Ordering::SeqCst);
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
         // The detector asks idle threads to retire at once before it calls a
-        // deadlock (see `park::flush_epoch`).
-        let epoch = park::flush_epoch();
+        // deadlock (see `flush_epoch`).
+        let epoch = flush_epoch();
         loop {
             {
                 let mut sleepers = self.lock_sleepers();
@@ -392,7 +392,7 @@ impl Pool {
                     self.unregister(me);
                     return Some(task);
                 }
-                if Instant::now() >= deadline || park::flush_epoch() != epoch {
+                if Instant::now() >= deadline || flush_epoch() != epoch {
                     if !self.unregister(me) {
                         // Woken just now: look at the queue first.
                         break;
@@ -474,4 +474,33 @@ impl Drop for Registered<'_> {
     fn drop(&mut self) {
         park::unregister_worker(self.0);
     }
+}
+
+/// Bumped to ask idle pool threads to retire now (see [`flush_epoch`]).
+static FLUSH: AtomicU64 = AtomicU64::new(0);
+
+/// Idle pool threads retire when this changes. An idle thread may still
+/// hold what a goroutine left in its thread-locals (a `Sender` in a
+/// `thread_local!`), which it drops only as the thread exits: before the
+/// detector calls a deadlock, every idle thread must have exited, so those
+/// destructors have run (an exiting thread is foreign to the detector until
+/// it is gone).
+pub(crate) fn flush_epoch() -> u64 {
+    FLUSH.load(Ordering::SeqCst)
+}
+
+/// Asks idle pool threads to retire; true if there were any.
+pub(crate) fn flush_idle_threads() -> bool {
+    let idle: Vec<Arc<Slot>> = slots()
+        .into_iter()
+        .filter(|s| !s.is_root && !s.is_guest && !s.is_busy())
+        .collect();
+    if idle.is_empty() {
+        return false;
+    }
+    FLUSH.fetch_add(1, Ordering::SeqCst);
+    for slot in idle {
+        slot.unpark();
+    }
+    true
 }
