@@ -436,6 +436,18 @@ fn a_goroutine_returning_err_panics() {
     assert!(msg.contains("Err(WorkFailed(7))"), "{msg}");
 }
 
+#[test]
+fn a_goroutine_err_panic_names_the_go_that_started_it() {
+    let payload = panic::catch_unwind(start_failing_work).expect_err("the Err became a panic");
+    let msg = panic_message(&*payload);
+    // The panic's own location is goscope's; its message points at the
+    // user's `go!`.
+    assert!(
+        msg.contains("(started by go! at tests/tests/go.rs:"),
+        "{msg}"
+    );
+}
+
 #[goscope::scoped]
 fn send_to_nobody() {
     let (tx, rx) = chan::<i32>(0);

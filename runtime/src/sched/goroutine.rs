@@ -111,10 +111,12 @@ impl<E: fmt::Debug> Outcome for Result<(), E> {
     }
 }
 
-/// Runs a goroutine's function, turning an `Err` outcome into a panic.
-pub(crate) fn run<R: Outcome>(f: impl FnOnce() -> R) {
+/// Runs a goroutine's function, turning an `Err` outcome into a panic whose
+/// message names the `go!` that started it (`go_site`): the panic's own
+/// location is goscope's.
+pub(crate) fn run<R: Outcome>(f: impl FnOnce() -> R, go_site: &'static Location<'static>) {
     if let Some(err) = f().failure() {
-        panic!("goroutine returned Err({err})");
+        panic!("goroutine returned Err({err}) (started by go! at {go_site})");
     }
 }
 
@@ -179,8 +181,9 @@ where
         + 'static, // detached (fn not #[goscope::scoped], or go!(static)): nothing waits for it: move/clone/Arc its data
     R: Outcome,
 {
+    let go_site = Location::caller();
     let job: Job = Box::new(move || {
-        let result = panic::catch_unwind(AssertUnwindSafe(|| run(f)));
+        let result = panic::catch_unwind(AssertUnwindSafe(|| run(f, go_site)));
         exited();
         if let Err(payload) = result {
             if park::is_quiet(&*payload) {

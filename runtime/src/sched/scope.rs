@@ -376,12 +376,13 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             f,
             finish: Finish(Arc::clone(&self.state)),
         };
+        let go_site = Location::caller();
         let job = move || {
             let Pending { f, finish } = pending;
             // Dropped before `finish` (declared later), however the job
             // ends.
             let _exited = goroutine::Exited;
-            let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f)));
+            let result = panic::catch_unwind(AssertUnwindSafe(|| goroutine::run(f, go_site)));
             // `f` and everything it captured are gone by now.
             if let Err(payload) = result {
                 if !park::is_quiet(&*payload) {
