@@ -72,6 +72,7 @@ pub mod __private {
     };
     pub use crate::defer::{Defer, defer};
     pub use crate::entry::{Config, main, test};
+    pub use crate::prim::ChanLock;
     pub use crate::sched::goroutine::go_detached;
     pub use crate::sched::scope::{Scope, main_scope, scope, unreachable_scope};
 }

@@ -240,3 +240,23 @@ fn a_deadlock_in_a_synctest_test_fails_only_that_test() {
         rx.recv();
     }
 }
+
+/// A partner that completes a receive uncounts the receiver's wait by the
+/// wait's number: should it do so late, after the receiver has gone on to
+/// its next wait (here a virtual sleep), that wait stays counted and the
+/// clock still moves (it used to be uncounted, and the sleep never ended).
+/// The window is two adjacent statements: the test runs the race many
+/// times.
+#[test]
+fn a_late_partner_never_uncounts_the_next_wait() {
+    for _ in 0..200 {
+        synctest::run(|| {
+            let (tx, rx) = chan::<i32>(0);
+            go!(static {
+                tx.send(1).unwrap();
+            });
+            assert_eq!(rx.recv(), Some(1));
+            sleep(Duration::from_secs(1));
+        });
+    }
+}

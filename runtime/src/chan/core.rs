@@ -30,7 +30,7 @@
 //! gives it back); a send that would have to wait fails the same way, but a
 //! send into a buffer with room still completes, as in Go.
 //!
-//! The lock is one `Mutex<()>` per channel with the state beside it in an
+//! The lock is one `ChanLock` per channel with the state beside it in an
 //! `UnsafeCell`, rather than a `Mutex<State<T>>`: a `select!` must hold the
 //! locks of all its channels at once, whatever their element types, and
 //! take them in address order (Go's `sellock`), which needs a lock it can
@@ -43,7 +43,7 @@ use std::sync::{Arc, OnceLock};
 // loom's under `--cfg loom` (model-checked in `prim/models/chan.rs`), std's
 // otherwise. The `Arc`s, the timer count and `on_abandon` stay std's: they
 // are shared with the parking path, or set before the channel is.
-use crate::prim::{self, AtomicUsize, Mutex, MutexGuard, Thread, UnsafeCell, lock};
+use crate::prim::{self, AtomicUsize, ChanGuard, ChanLock, Mutex, Thread, UnsafeCell, lock};
 use crate::sched::park::{self, Slot};
 use crate::trace;
 
@@ -61,7 +61,7 @@ pub(crate) enum Flavor {
 
 /// A channel of `T`s.
 pub(crate) struct Chan<T> {
-    lock: Mutex<()>,
+    lock: ChanLock,
     /// Guarded by `lock`: see [`Chan::state`].
     state: UnsafeCell<State<T>>,
     cap: usize,
@@ -160,9 +160,10 @@ pub(crate) struct Sel {
     /// `WAITING`, `CLAIMED`, `CANCELLED`, or `DONE + 2 * case + closed`.
     state: AtomicUsize,
     thread: Thread,
-    /// The waiter's record, if it is in a synctest bubble: whoever
-    /// completes the wait ends its durable count at once.
-    member: Option<Arc<Slot>>,
+    /// The waiter's record, if it is in a synctest bubble, and the number
+    /// its wait will have: whoever completes the wait ends that wait's
+    /// durable count at once.
+    member: Option<(Arc<Slot>, u64)>,
     /// Whether the waiter counts in the running goroutines: whoever
     /// completes the wait counts it running again at once (the spin
     /// policy's count).
@@ -187,7 +188,10 @@ impl Sel {
         Arc::new(Sel {
             state: AtomicUsize::new(WAITING),
             thread: prim::current(),
-            member: park::bubble_slot(),
+            member: park::bubble_slot().map(|slot| {
+                let generation = park::next_wait(&slot);
+                (slot, generation)
+            }),
             counted: park::counts_running(),
         })
     }
@@ -212,8 +216,8 @@ impl Sel {
     fn complete(&self, case: usize, closed: bool) {
         self.state
             .store(DONE + 2 * case + usize::from(closed), Ordering::Release);
-        if let Some(member) = &self.member {
-            park::unblock(member);
+        if let Some((member, generation)) = &self.member {
+            park::unblock_wait(member, *generation);
         }
         if self.counted {
             park::runnable();
@@ -284,7 +288,7 @@ impl<T> Chan<T> {
     /// receiver.
     pub(crate) fn new(cap: usize, flavor: Flavor) -> Chan<T> {
         Chan {
-            lock: Mutex::new(()),
+            lock: ChanLock::new(),
             state: UnsafeCell::new(State {
                 buf: VecDeque::new(),
                 flows: VecDeque::new(),
@@ -333,13 +337,13 @@ impl<T> Chan<T> {
 
     /// The channel's lock, for `select!` (which takes several in address
     /// order) and for [`Chan::locked`].
-    pub(crate) fn raw_lock(&self) -> &Mutex<()> {
+    pub(crate) fn raw_lock(&self) -> &ChanLock {
         &self.lock
     }
 
     /// Takes the channel's lock.
-    pub(crate) fn locked(&self) -> MutexGuard<'_, ()> {
-        lock(&self.lock)
+    pub(crate) fn locked(&self) -> ChanGuard<'_> {
+        self.lock.lock()
     }
 
     /// The state behind the lock.

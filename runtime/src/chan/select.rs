@@ -22,7 +22,7 @@ use std::sync::atomic::AtomicUsize;
 use super::core::{Chan, Entry, Sel, TryRecv, TrySend, Wakes};
 use crate::chan::{Receiver, Sender};
 // The channel lock's type: loom's under `--cfg loom` (see `prim`).
-use crate::prim::{Mutex, MutexGuard, lock};
+use crate::prim::{ChanGuard, ChanLock};
 use crate::sched::park::{self, Wait};
 
 /// Proof that the running `select` holds the locks of every arm's channel,
@@ -53,7 +53,7 @@ pub enum Poll {
 pub trait Arm<'a> {
     /// The lock of the arm's channel; `None` for a nil channel or an arm
     /// that is off (never ready).
-    fn lock(&self) -> Option<&'a Mutex<()>>;
+    fn lock(&self) -> Option<&'a ChanLock>;
     /// Completes the operation if it can without waiting.
     fn poll(&mut self, locked: &mut Locked<'_>) -> Poll;
     /// Queues the operation on its channel as case `case` of the select's
@@ -285,7 +285,7 @@ impl<'a, T, A: Accept<T>> RecvArm<'a, T, A> {
 }
 
 impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
-    fn lock(&self) -> Option<&'a Mutex<()>> {
+    fn lock(&self) -> Option<&'a ChanLock> {
         self.chan().map(Chan::raw_lock)
     }
 
@@ -374,7 +374,7 @@ impl<T> Drop for SendArm<'_, T> {
 }
 
 impl<'a, T> Arm<'a> for SendArm<'a, T> {
-    fn lock(&self) -> Option<&'a Mutex<()>> {
+    fn lock(&self) -> Option<&'a ChanLock> {
         self.chan().map(Chan::raw_lock)
     }
 
@@ -520,10 +520,10 @@ fn wait_for_arm<'a>(
 /// Takes the locks of every arm's channel, once each, in address order
 /// (Go's `sellock`): two selects over the same channels cannot deadlock.
 fn lock_all<'a>(arms: &[&mut dyn Arm<'a>]) -> Guards<'a> {
-    let address = |m: &&Mutex<()>| std::ptr::from_ref(*m) as usize;
+    let address = |m: &&ChanLock| std::ptr::from_ref(*m) as usize;
     if arms.len() <= INLINE {
         // The common case allocates nothing.
-        let mut locks: [Option<&'a Mutex<()>>; INLINE] = [None; INLINE];
+        let mut locks: [Option<&'a ChanLock>; INLINE] = [None; INLINE];
         let mut n = 0;
         for lock in arms.iter().filter_map(|arm| arm.lock()) {
             locks[n] = Some(lock);
@@ -531,21 +531,21 @@ fn lock_all<'a>(arms: &[&mut dyn Arm<'a>]) -> Guards<'a> {
         }
         let locks = &mut locks[..n];
         locks.sort_unstable_by_key(|m| m.map_or(0, |m| address(&m)));
-        let mut guards: [Option<MutexGuard<'a, ()>>; INLINE] = Default::default();
+        let mut guards: [Option<ChanGuard<'a>>; INLINE] = Default::default();
         let mut last = None;
         for (guard, m) in guards.iter_mut().zip(locks.iter().flatten()) {
             // A channel in two arms is locked once.
             if last != Some(address(m)) {
-                *guard = Some(lock(m));
+                *guard = Some(m.lock());
                 last = Some(address(m));
             }
         }
         return Guards::Inline(guards);
     }
-    let mut locks: Vec<&'a Mutex<()>> = arms.iter().filter_map(|arm| arm.lock()).collect();
+    let mut locks: Vec<&'a ChanLock> = arms.iter().filter_map(|arm| arm.lock()).collect();
     locks.sort_by_key(address);
     locks.dedup_by_key(|m| address(m));
-    Guards::Heap(locks.into_iter().map(lock).collect())
+    Guards::Heap(locks.into_iter().map(ChanLock::lock).collect())
 }
 
 /// How many arms a `select!` may have before its locks are kept on the
@@ -555,8 +555,8 @@ const INLINE: usize = 8;
 /// The guards of a select's channel locks; dropping it unlocks them.
 #[allow(dead_code)] // held for its drop
 enum Guards<'a> {
-    Inline([Option<MutexGuard<'a, ()>>; INLINE]),
-    Heap(Vec<MutexGuard<'a, ()>>),
+    Inline([Option<ChanGuard<'a>>; INLINE]),
+    Heap(Vec<ChanGuard<'a>>),
 }
 
 /// Drops what the arms' patterns refused, outside every lock.

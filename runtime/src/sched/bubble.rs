@@ -374,22 +374,48 @@ pub(crate) fn as_member_of<R>(bubble: &Arc<Bubble>, f: impl FnOnce() -> R) -> R 
 /// value, a release, the clock, the goroutine itself).
 pub(crate) fn unblock(slot: &Slot) {
     if take_durable(slot) {
-        let bubble = slot.lock().as_ref().and_then(|c| c.bubble.clone());
-        if let Some(bubble) = bubble {
-            bubble.unblock();
-        }
+        uncount(slot);
     }
 }
 
-/// Marks `slot`'s wait durable (the caller counts it in its bubble).
-pub(crate) fn mark_durable(slot: &Slot) {
-    slot.durable.store(true, Ordering::SeqCst);
+/// [`unblock`] for wait number `generation` only: a partner or a timer
+/// that ends a wait can come late, after the goroutine has ended that wait
+/// itself and started another, which it must not uncount.
+pub(crate) fn unblock_wait(slot: &Slot, generation: u64) {
+    if slot
+        .durable
+        .compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok()
+    {
+        uncount(slot);
+    }
 }
 
-/// Clears `slot`'s durable mark; true if it was set (the caller then takes
-/// it off its bubble's count).
+/// Takes `slot`'s goroutine off its bubble's blocked count.
+fn uncount(slot: &Slot) {
+    let bubble = slot.lock().as_ref().and_then(|c| c.bubble.clone());
+    if let Some(bubble) = bubble {
+        bubble.unblock();
+    }
+}
+
+/// The number the current thread's next wait will have (see
+/// [`unblock_wait`]).
+pub(crate) fn next_wait(slot: &Slot) -> u64 {
+    slot.generation.load(Ordering::SeqCst) + 1
+}
+
+/// Marks `slot`'s current wait durable (the caller counts it in its
+/// bubble).
+pub(crate) fn mark_durable(slot: &Slot) {
+    let generation = slot.generation.fetch_add(1, Ordering::SeqCst) + 1;
+    slot.durable.store(generation, Ordering::SeqCst);
+}
+
+/// Clears `slot`'s durable mark, whichever wait set it; true if one was
+/// set (the caller then takes it off its bubble's count).
 pub(crate) fn take_durable(slot: &Slot) -> bool {
-    slot.durable.swap(false, Ordering::SeqCst)
+    slot.durable.swap(0, Ordering::SeqCst) != 0
 }
 
 /// The bubble's clock reached the deadline of `slot`'s timed wait number
@@ -397,7 +423,7 @@ pub(crate) fn take_durable(slot: &Slot) -> bool {
 /// over already).
 pub(crate) fn wake_timed(slot: &Slot, generation: u64) {
     if slot.generation.load(Ordering::SeqCst) == generation {
-        unblock(slot);
+        unblock_wait(slot, generation);
         slot.unpark();
     }
 }
@@ -420,11 +446,14 @@ pub(crate) fn release(key: usize) {
         return;
     }
     for slot in slots() {
-        let waits_here = slot.lock().as_ref().is_some_and(|c| {
-            c.bubble.is_some() && c.blocked.as_ref().is_some_and(|b| b.key == key)
+        // The wait's number is read with the key, under the slot's lock:
+        // the goroutine may have moved on to another wait since.
+        let waiting = slot.lock().as_ref().and_then(|c| {
+            let here = c.bubble.is_some() && c.blocked.as_ref().is_some_and(|b| b.key == key);
+            here.then(|| slot.generation.load(Ordering::SeqCst))
         });
-        if waits_here {
-            unblock(&slot);
+        if let Some(generation) = waiting {
+            unblock_wait(&slot, generation);
         }
     }
 }

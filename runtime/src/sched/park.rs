@@ -39,8 +39,8 @@ use crate::sched::bubble::{Bubble, Key, WakeAt};
 use crate::sched::cancel::Cancelled;
 
 pub(crate) use crate::sched::bubble::{
-    as_member_of, bubble_slot, current_bubble, end_bubble, enter_bubble, mark_durable, now,
-    release, take_durable, unblock, wake_timed,
+    as_member_of, bubble_slot, current_bubble, end_bubble, enter_bubble, mark_durable, next_wait,
+    now, release, take_durable, unblock, unblock_wait, wake_timed,
 };
 pub(crate) use crate::sched::dump::describe;
 pub(crate) use crate::sched::slot::*;
@@ -57,8 +57,14 @@ pub(crate) fn runnable() {
 /// Whether the current thread counts in the running goroutines (a
 /// goroutine or a root, not a guest or a foreign thread).
 pub(crate) fn counts_running() -> bool {
-    SLOT.try_with(|s| s.borrow().as_ref().is_some_and(|slot| !slot.is_guest))
-        .unwrap_or(false)
+    // As `wait_on` decides: a slot with a goroutine on it (not a worker
+    // between jobs), and not a guest's.
+    SLOT.try_with(|s| {
+        s.borrow()
+            .as_ref()
+            .is_some_and(|slot| !slot.is_guest && slot.is_busy())
+    })
+    .unwrap_or(false)
 }
 
 /// Whether a goroutine about to park may spin first: only while fewer
@@ -187,7 +193,12 @@ pub(super) fn wait_on(
         };
         let stoppable = c.info.endable || c.token.is_some();
         let outer = c.blocked.replace(blocked);
-        let bubble = c.bubble.clone().filter(|_| what.is_durable());
+        // A wait inside a wait (a `Drop` that blocks) is not counted again:
+        // the goroutine counts once, as the outer wait.
+        let bubble = c
+            .bubble
+            .clone()
+            .filter(|_| what.is_durable() && slot.durable.load(Ordering::SeqCst) == 0);
         (bits, stoppable, outer, bubble)
     };
     let outer = outer.map(|b| (b, slot.state() & (BLOCKED_BIT | TIMED_BIT)));
@@ -202,7 +213,9 @@ pub(super) fn wait_on(
         // on the bubble's clock, set before the count (the count may move
         // the clock at once).
         let generation = slot.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        slot.durable.store(true, Ordering::SeqCst);
+        // Tagged with this wait's number: a late uncount meant for an
+        // earlier wait (a partner, a release, a timer) cannot clear it.
+        slot.durable.store(generation, Ordering::SeqCst);
         let timer = deadline.map(|when| {
             let wake = WakeAt {
                 slot: Arc::clone(&slot),
@@ -436,22 +449,30 @@ pub(crate) fn end(slot: &Slot) {
 /// a thread that is still spinning costs no syscall. In a synctest bubble
 /// the deadline is on the bubble's clock, whose timer unparks the thread.
 pub(crate) fn park_until(waiting: &Waiting, done: impl Fn() -> bool) -> bool {
-    if may_spin() && waiting.bubble.is_none() {
-        // Spin for this thread's budget, then yield a few times. The budget
-        // adapts: it doubles when spinning got the hand-off, and halves
-        // when it did not, so a goroutine whose partner answers at once
-        // (ping-pong) spins long enough to beat a futex wake, and one that
-        // waits for long (a chain of blocked goroutines) soon stops burning
-        // a CPU for nothing.
-        let budget = SPIN_BUDGET.with(Cell::get);
-        let spun = spin(budget, &done);
-        let next = if spun {
-            (budget * 2).min(SPIN_MAX)
-        } else {
-            (budget / 2).max(SPIN_MIN)
-        };
-        SPIN_BUDGET.with(|b| b.set(next));
-        if spun {
+    if waiting.bubble.is_none() {
+        if may_spin() {
+            // Spin for this thread's budget, then yield a few times. The
+            // budget adapts: it doubles when spinning got the hand-off, and
+            // halves when it did not, so a goroutine whose partner answers
+            // at once (ping-pong) spins long enough to beat a futex wake,
+            // and one that waits for long (a chain of blocked goroutines)
+            // soon stops burning a CPU for nothing.
+            let budget = SPIN_BUDGET.with(Cell::get);
+            let spun = spin(budget, &done);
+            let next = if spun {
+                (budget * 2).min(SPIN_MAX)
+            } else {
+                (budget / 2).max(SPIN_MIN)
+            };
+            SPIN_BUDGET.with(|b| b.set(next));
+            if spun {
+                return true;
+            }
+        } else if yield_until(&done) {
+            // Every CPU is busy: no spinning, but a few yields let a
+            // partner that is runnable on this CPU (more goroutines than
+            // cores) complete the wait before it costs a park and a futex
+            // wake.
             return true;
         }
     }
@@ -490,13 +511,18 @@ pub(super) fn spin(budget: Duration, done: &impl Fn() -> bool) -> bool {
         }
         step += 1;
     }
+    yield_until(done)
+}
+
+/// Yields [`YIELDS`] times, or until `done` holds (true).
+fn yield_until(done: &impl Fn() -> bool) -> bool {
     for _ in 0..YIELDS {
         if done() {
             return true;
         }
         thread::yield_now();
     }
-    false
+    done()
 }
 
 thread_local! {

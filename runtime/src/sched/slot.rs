@@ -160,7 +160,7 @@ pub(crate) struct Slot {
     pub(crate) report: Mutex<Option<String>>,
     /// Whether the goroutine's current wait counts as durably blocked in
     /// its bubble (cleared by whoever ends the wait first).
-    pub(super) durable: AtomicBool,
+    pub(super) durable: AtomicU64,
     /// Counts the goroutine's waits, so a late timer meant for an earlier
     /// wait is told apart.
     pub(super) generation: AtomicU64,
@@ -274,7 +274,7 @@ pub(super) fn new_slot(is_root: bool, is_main: bool, is_guest: bool) -> Arc<Slot
         ended: AtomicBool::new(false),
         state: AtomicU64::new(0),
         report: Mutex::new(None),
-        durable: AtomicBool::new(false),
+        durable: AtomicU64::new(0),
         generation: AtomicU64::new(0),
         is_root,
         is_main,
