@@ -17,14 +17,16 @@ fn a_waiter_past_a_millisecond_is_handed_the_mutex() {
     // lock from the unlock itself, so a goroutine that unlocks and relocks
     // at once (here: `try_lock` right after the unlock) cannot win it
     // again. The waits are about time (the 1 ms threshold): the goroutine is
-    // given 200 ms to queue up. On a loaded machine it may not have been
-    // scheduled by then, so the round is tried up to three times; a lock
+    // given 500 ms to queue up. On a loaded machine it may not have been
+    // scheduled by then (the test binary before this one may have just torn
+    // down tens of thousands of threads), so the round is tried up to five
+    // times; a lock
     // without the hand-over lets the relock win nearly always (the waiter
     // must first wake up), so it fails all three.
-    let handed_over = (0..3).any(|_| waiter_gets_the_lock_from_the_unlock());
+    let handed_over = (0..5).any(|_| waiter_gets_the_lock_from_the_unlock());
     assert!(
         handed_over,
-        "the holder relocked past a waiter that had waited 200 ms, three times"
+        "the holder relocked past a waiter that had waited 500 ms, five times"
     );
 }
 
@@ -38,7 +40,7 @@ fn waiter_gets_the_lock_from_the_unlock() -> bool {
         lock.lock().push("waiter");
     }
     locking.recv().unwrap();
-    sleep(Duration::from_millis(200));
+    sleep(Duration::from_millis(500));
     held.push("holder");
     drop(held);
     let relocked = lock.try_lock().map(|mut again| again.push("relock"));
