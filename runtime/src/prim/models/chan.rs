@@ -21,7 +21,7 @@ use ::loom::thread;
 
 use super::model;
 use crate::chan::core::{Chan, Done, Entry, Flavor, Sel, TryRecv, TrySend, Wakes};
-use crate::prim::{self, lock};
+use crate::prim;
 
 /// A new unbuffered channel (`make(chan u32)`), one sender and one receiver.
 fn unbuffered() -> Arc<Chan<u32>> {
@@ -147,7 +147,7 @@ fn select_queue(
     let mut wakes = Wakes::default();
     let mut order = [0, 1];
     order.sort_by_key(|&i| std::ptr::from_ref(chans[i].raw_lock()) as usize);
-    let guards: Vec<_> = order.iter().map(|&i| lock(chans[i].raw_lock())).collect();
+    let guards: Vec<_> = order.iter().map(|&i| chans[i].raw_lock().lock()).collect();
     for (case, chan) in chans.iter().enumerate() {
         // SAFETY: we hold every arm's lock, and no state reference.
         match unsafe { chan.try_recv_locked(&mut wakes) } {
