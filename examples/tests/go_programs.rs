@@ -60,7 +60,19 @@ fn run_exe(exe: &Path, args: &[&str], user: As) -> Run {
     if let As::Nobody = user {
         cmd.uid(65534).gid(65534);
     }
-    let child = cmd.spawn().expect("starting the example");
+    // A copy of an example (see `As::Nobody`) made while another test
+    // thread forks a child can be "busy" for a moment: the child holds the
+    // copy's write descriptor until it execs. Linux's ETXTBSY; try again.
+    let mut tries = 0;
+    let child = loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.expect("starting the example"),
+        }
+    };
     let pid = child.id();
     let (done_tx, done) = std::sync::mpsc::channel();
     let waiter = thread::spawn(move || {
