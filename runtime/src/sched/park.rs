@@ -44,7 +44,7 @@ pub(crate) use crate::sched::bubble::{
 };
 pub(crate) use crate::sched::dump::describe;
 pub(crate) use crate::sched::slot::*;
-use crate::sched::slot::{RUNNING, SLOT};
+use crate::sched::slot::{INFO, RUNNING, SLOT};
 
 /// A partner has completed a goroutine's wait: it counts as running from
 /// now on, before it has even woken up, so that others do not spin on a
@@ -58,13 +58,13 @@ pub(crate) fn runnable() {
 /// goroutine or a root, not a guest or a foreign thread).
 pub(crate) fn counts_running() -> bool {
     // As `wait_on` decides: a slot with a goroutine on it (not a worker
-    // between jobs), and not a guest's.
-    SLOT.try_with(|s| {
-        s.borrow()
-            .as_ref()
-            .is_some_and(|slot| !slot.is_guest && slot.is_busy())
-    })
-    .unwrap_or(false)
+    // between jobs: `INFO` is set exactly while one runs), and not a
+    // guest's. Thread-locals only: this runs on every blocking operation,
+    // and the slot's lock is for the record.
+    let busy = INFO.try_with(|i| i.get().is_some()).unwrap_or(false);
+    busy && SLOT
+        .try_with(|s| s.borrow().as_ref().is_some_and(|slot| !slot.is_guest))
+        .unwrap_or(false)
 }
 
 /// Whether a goroutine about to park may spin first: only while fewer
