@@ -166,6 +166,13 @@ fn event(gid: u64, kind: Kind) -> Event {
 pub(crate) struct Later(Option<Event>);
 
 impl Later {
+    #[inline(never)]
+    fn record(&mut self) {
+        if let Some(event) = self.0.take() {
+            buffer::push(event);
+        }
+    }
+
     fn set(&mut self, event: Event) {
         if let Some(earlier) = self.0.replace(event) {
             buffer::push(earlier);
@@ -174,9 +181,10 @@ impl Later {
 }
 
 impl Drop for Later {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(event) = self.0.take() {
-            buffer::push(event);
+        if self.0.is_some() {
+            self.record();
         }
     }
 }
