@@ -44,7 +44,7 @@ use std::sync::{Arc, OnceLock};
 // otherwise. The `Arc`s, the timer count and `on_abandon` stay std's: they
 // are shared with the parking path, or set before the channel is.
 use crate::prim::{self, AtomicUsize, ChanGuard, ChanLock, Mutex, Thread, UnsafeCell, lock};
-use crate::sched::park::{self, Slot};
+use crate::sched::park::{self, Bubble, Slot};
 use crate::trace;
 
 /// What kind of channel this is, for reports and the detector.
@@ -165,11 +165,20 @@ pub(crate) struct Sel {
     /// The waiter's record, if it is in a synctest bubble, and the number
     /// its wait will have: whoever completes the wait ends that wait's
     /// durable count at once.
-    member: Option<(Arc<Slot>, u64)>,
+    member: Option<Member>,
     /// Whether the waiter counts in the running goroutines: whoever
     /// completes the wait counts it running again at once (the spin
     /// policy's count).
     counted: bool,
+}
+
+/// A waiter in a synctest bubble, for the partner that completes its wait.
+struct Member {
+    slot: Arc<Slot>,
+    /// The number its wait will have.
+    generation: u64,
+    /// The bubble that wait counts in.
+    bubble: Arc<Bubble>,
 }
 
 const WAITING: usize = 0;
@@ -190,9 +199,10 @@ impl Sel {
         Arc::new(Sel {
             state: AtomicUsize::new(WAITING),
             thread: prim::current(),
-            member: park::bubble_slot().map(|slot| {
-                let generation = park::next_wait(&slot);
-                (slot, generation)
+            member: park::bubble_member().map(|(slot, bubble)| Member {
+                generation: park::next_wait(&slot),
+                slot,
+                bubble,
             }),
             counted: park::counts_running(),
         })
@@ -218,8 +228,12 @@ impl Sel {
     fn complete(&self, case: usize, closed: bool) {
         self.state
             .store(DONE + 2 * case + usize::from(closed), Ordering::Release);
-        if let Some((member, generation)) = &self.member {
-            park::unblock_wait(member, *generation);
+        if let Some(member) = &self.member {
+            // Pairs with the fence of the wait's count
+            // (`Bubble::count_blocked_unless`): either the waiter sees this
+            // completion, or this sees its mark and uncounts it.
+            atomic::fence(Ordering::SeqCst);
+            park::unblock_wait(&member.slot, member.generation, &member.bubble);
         }
         if self.counted {
             park::runnable();

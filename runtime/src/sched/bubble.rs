@@ -170,10 +170,30 @@ impl Bubble {
         self.settle(state);
     }
 
-    /// A member starts a durable wait (the caller then settles the
-    /// bubble, see [`Bubble::settle_now`]).
-    pub(crate) fn count_blocked(&self) {
-        self.state().blocked += 1;
+    /// A member starts durable wait number `generation` (the caller then
+    /// settles the bubble, see [`Bubble::settle_now`]), unless `over` says
+    /// a partner has completed it already. The mark, the look and the
+    /// count are one step under the bubble's lock: a settle in between
+    /// would see a finished wait counted, with nobody left to uncount it,
+    /// and call the bubble deadlocked (a partner that completed the wait
+    /// just before it was marked, then left the bubble).
+    pub(crate) fn count_blocked_unless(
+        &self,
+        slot: &Slot,
+        generation: u64,
+        over: impl FnOnce() -> bool,
+    ) {
+        let mut state = self.state();
+        slot.durable.store(generation, Ordering::SeqCst);
+        // Pairs with the fence in the partner's completion (`Sel::complete`):
+        // either `over` sees the completion, or the partner sees the mark
+        // and uncounts it (after this count: it needs the lock).
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if over() && take_durable(slot) {
+            // Completed before it was counted, and nobody uncounts it.
+            return;
+        }
+        state.blocked += 1;
     }
 
     /// Acts on the bubble's state (see [`Bubble::settle`]).
@@ -318,8 +338,10 @@ pub(crate) struct WakeAt {
 }
 
 impl Fire for WakeAt {
-    fn fire(self: Arc<Self>, _key: Key) {
-        park::wake_timed(&self.slot, self.generation);
+    fn fire(self: Arc<Self>, key: Key) {
+        if let Some(bubble) = Bubble::by_id(key.bubble) {
+            wake_timed(&self.slot, self.generation, &bubble);
+        }
     }
 }
 
@@ -378,16 +400,20 @@ pub(crate) fn unblock(slot: &Slot) {
     }
 }
 
-/// [`unblock`] for wait number `generation` only: a partner or a timer
-/// that ends a wait can come late, after the goroutine has ended that wait
-/// itself and started another, which it must not uncount.
-pub(crate) fn unblock_wait(slot: &Slot, generation: u64) {
-    if slot
-        .durable
-        .compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst)
-        .is_ok()
+/// [`unblock`] for wait number `generation` only, counted in `bubble`: a
+/// partner or a timer that ends a wait can come late, after the goroutine
+/// has ended that wait itself and started another, which it must not
+/// uncount, or even left the bubble (so the bubble is the caller's, not
+/// read from the goroutine's record).
+pub(crate) fn unblock_wait(slot: &Slot, generation: u64, bubble: &Bubble) {
+    // Wait numbers start at 1: 0 is "no durable wait", never a match.
+    if generation != 0
+        && slot
+            .durable
+            .compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     {
-        uncount(slot);
+        bubble.unblock();
     }
 }
 
@@ -421,18 +447,21 @@ pub(crate) fn take_durable(slot: &Slot) -> bool {
 /// The bubble's clock reached the deadline of `slot`'s timed wait number
 /// `generation`: ends its durable count and wakes it (unless that wait is
 /// over already).
-pub(crate) fn wake_timed(slot: &Slot, generation: u64) {
+fn wake_timed(slot: &Slot, generation: u64, bubble: &Bubble) {
     if slot.generation.load(Ordering::SeqCst) == generation {
-        unblock_wait(slot, generation);
+        unblock_wait(slot, generation, bubble);
         slot.unpark();
     }
 }
 
-/// The slot of the current goroutine if it is in a synctest bubble, for a
-/// partner to end its durable count when it completes the wait.
-pub(crate) fn bubble_slot() -> Option<Arc<Slot>> {
+/// The slot of the current goroutine and the bubble its waits count in,
+/// if it is in a synctest bubble: for a partner to end its durable count
+/// when it completes the wait.
+pub(crate) fn bubble_member() -> Option<(Arc<Slot>, Arc<Bubble>)> {
     current_bubble()?;
-    SLOT.try_with(|s| s.borrow().clone()).ok().flatten()
+    let slot = SLOT.try_with(|s| s.borrow().clone()).ok().flatten()?;
+    let bubble = slot.lock().as_ref()?.bubble.clone()?;
+    Some((slot, bubble))
 }
 
 /// Live bubbles (so a release looks for bubble waiters only if any).
@@ -442,6 +471,10 @@ pub(super) static LIVE_BUBBLES: AtomicUsize = AtomicUsize::new(0);
 /// synctest bubble, they stop counting as durably blocked now, before
 /// their goroutines run.
 pub(crate) fn release(key: usize) {
+    // The release itself (a count at zero, a join done) is ordered before
+    // every look below: a waiter that these miss sees it as it is counted
+    // (see `Bubble::count_blocked_unless`).
+    std::sync::atomic::fence(Ordering::SeqCst);
     if LIVE_BUBBLES.load(Ordering::SeqCst) == 0 {
         return;
     }
@@ -449,11 +482,12 @@ pub(crate) fn release(key: usize) {
         // The wait's number is read with the key, under the slot's lock:
         // the goroutine may have moved on to another wait since.
         let waiting = slot.lock().as_ref().and_then(|c| {
-            let here = c.bubble.is_some() && c.blocked.as_ref().is_some_and(|b| b.key == key);
-            here.then(|| slot.generation.load(Ordering::SeqCst))
+            let bubble = c.bubble.clone()?;
+            let here = c.blocked.as_ref().is_some_and(|b| b.key == key);
+            here.then(|| (slot.generation.load(Ordering::SeqCst), bubble))
         });
-        if let Some(generation) = waiting {
-            unblock_wait(&slot, generation);
+        if let Some((generation, bubble)) = waiting {
+            unblock_wait(&slot, generation, &bubble);
         }
     }
 }

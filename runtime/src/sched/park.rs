@@ -35,12 +35,12 @@ use std::thread::{self};
 use std::time::{Duration, Instant};
 
 use crate::lock;
-use crate::sched::bubble::{Bubble, Key, WakeAt};
+use crate::sched::bubble::{Key, WakeAt};
 use crate::sched::cancel::Cancelled;
 
 pub(crate) use crate::sched::bubble::{
-    as_member_of, bubble_slot, current_bubble, end_bubble, enter_bubble, mark_durable, next_wait,
-    now, release, take_durable, unblock, unblock_wait, wake_timed,
+    Bubble, as_member_of, bubble_member, current_bubble, end_bubble, enter_bubble, mark_durable,
+    next_wait, now, release, take_durable, unblock, unblock_wait,
 };
 pub(crate) use crate::sched::dump::describe;
 pub(crate) use crate::sched::slot::*;
@@ -119,9 +119,9 @@ pub(crate) fn wait(
 }
 
 /// [`wait`] for an operation that a partner may complete before the wait
-/// is counted (a queued channel operation): `over` is looked at once more
-/// after the count, so that in a bubble such a wait never counts as
-/// blocked (a partner that completed it first could not uncount it).
+/// is counted (a queued channel operation): in a bubble, `over` is looked
+/// at as the wait is counted, so that such a wait never counts as blocked
+/// (a partner that completed it first could not uncount it).
 pub(crate) fn wait_unless(
     what: Wait,
     site: &'static Location<'static>,
@@ -130,21 +130,17 @@ pub(crate) fn wait_unless(
     deadline: Option<Instant>,
     over: impl FnOnce() -> bool,
 ) -> Waiting {
-    let waiting = wait_on(what, site, interrupt, timers, deadline, 0);
-    if waiting.bubble.is_some() && over() {
-        if let Some(slot) = &waiting.slot {
-            unblock(slot);
-        }
-    }
+    let waiting = wait_on(what, site, interrupt, timers, deadline, 0, over);
     waiting.settle();
     waiting
 }
 
 /// [`wait`], naming what the wait is on (`key`) so that whoever releases
-/// it can end its durable count in a bubble at once ([`release`]). The
-/// bubble is not settled yet: the caller first looks again whether its wait
-/// is over (a release that came before the count could not see it), then
-/// calls [`Waiting::settle`].
+/// it can end its durable count in a bubble at once ([`release`]). In a
+/// bubble, `over` is looked at as the wait is counted: a wait that a
+/// partner completed (or a release released) before it was marked, which
+/// nobody else would uncount, is not counted. The bubble is not settled
+/// yet: the caller calls [`Waiting::settle`].
 pub(super) fn wait_on(
     what: Wait,
     site: &'static Location<'static>,
@@ -152,6 +148,7 @@ pub(super) fn wait_on(
     timers: Timers,
     deadline: Option<Instant>,
     key: usize,
+    over: impl FnOnce() -> bool,
 ) -> Waiting {
     let unwatched = Waiting {
         slot: None,
@@ -198,7 +195,11 @@ pub(super) fn wait_on(
         let bubble = c
             .bubble
             .clone()
-            .filter(|_| what.is_durable() && slot.durable.load(Ordering::SeqCst) == 0);
+            .filter(|_| what.is_durable() && slot.durable.load(Ordering::SeqCst) == 0)
+            // The wait's number goes up with the record, under the slot's
+            // lock: a release that finds this wait's key reads its number
+            // (not the one before, which it would take for this wait's).
+            .map(|bubble| (bubble, slot.generation.fetch_add(1, Ordering::SeqCst) + 1));
         (bits, stoppable, outer, bubble)
     };
     let outer = outer.map(|b| (b, slot.state() & (BLOCKED_BIT | TIMED_BIT)));
@@ -208,14 +209,10 @@ pub(super) fn wait_on(
         // running.
         RUNNING.fetch_sub(1, Ordering::Relaxed);
     }
-    let bubble = bubble.map(|bubble| {
+    let bubble = bubble.map(|(bubble, generation)| {
         // Durably blocked from now on. A timed wait's deadline is a timer
         // on the bubble's clock, set before the count (the count may move
         // the clock at once).
-        let generation = slot.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        // Tagged with this wait's number: a late uncount meant for an
-        // earlier wait (a partner, a release, a timer) cannot clear it.
-        slot.durable.store(generation, Ordering::SeqCst);
         let timer = deadline.map(|when| {
             let wake = WakeAt {
                 slot: Arc::clone(&slot),
@@ -223,7 +220,10 @@ pub(super) fn wait_on(
             };
             bubble.schedule(when, Arc::new(wake))
         });
-        bubble.count_blocked();
+        // Marked with this wait's number (a late uncount meant for an
+        // earlier wait, by a partner, a release or a timer, cannot clear
+        // it) and counted, unless it is over already.
+        bubble.count_blocked_unless(&slot, generation, over);
         (bubble, timer)
     });
     crate::trace::wait_begin(what, site);
@@ -312,8 +312,8 @@ pub(crate) fn block<R>(
 }
 
 /// [`block`], naming what the wait is on (see [`wait_on`]); `over` tells
-/// whether the wait is over already (looked at once more after the wait is
-/// counted, so a release just before it is not missed in a bubble).
+/// whether the wait is over already (looked at as the wait is counted, so
+/// a release just before it is not missed in a bubble).
 pub(crate) fn block_on<R>(
     what: Wait,
     site: &'static Location<'static>,
@@ -322,13 +322,7 @@ pub(crate) fn block_on<R>(
     over: impl FnOnce() -> bool,
     op: impl FnOnce(bool) -> R,
 ) -> R {
-    let waiting = wait_on(what, site, interrupt, Vec::new(), None, key);
-    if waiting.bubble.is_some() && over() {
-        // Released before it was counted: it no longer waits on anybody.
-        if let Some(slot) = &waiting.slot {
-            unblock(slot);
-        }
-    }
+    let waiting = wait_on(what, site, interrupt, Vec::new(), None, key, over);
     waiting.settle();
     op(waiting.stoppable)
 }
