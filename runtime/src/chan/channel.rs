@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::core::{Chan, Done, Entry, Flavor, Sel, TryRecv, TrySend, Wakes};
+use super::core::{Chan, Done, Entry, Flavor, TryRecv, TrySend, Wakes};
 use super::{
     Iter, RecvTimeoutError, SendError, SendTimeoutError, TryIter, TryRecvError, TrySendError,
 };
@@ -156,14 +156,14 @@ fn finish_wait<T>(
     deadline: Option<Instant>,
 ) -> Result<Option<T>, Failed<T>> {
     let timers = chan.timers.iter().cloned().collect();
-    let over = || entry.sel.done().is_some();
+    let over = || entry.sel().done().is_some();
     let waiting = park::wait_unless(what, site, None, timers, deadline, over);
-    park::park_until(&waiting, || entry.sel.done().is_some());
-    let (done, stop) = match entry.sel.done() {
+    park::park_until(&waiting, || entry.sel().done().is_some());
+    let (done, stop) = match entry.sel().done() {
         Some(done) => (Some(done), false),
         // Stopped or timed out: take the entry back, unless a partner has
         // just claimed it (then the operation completed after all).
-        None => match entry.sel.cancel() {
+        None => match entry.sel().cancel() {
             Some(done) => (Some(done), false),
             None => (None, waiting.must_stop()),
         },
@@ -227,9 +227,8 @@ impl<T> Sender<T> {
         if deadline.is_some_and(|d| d <= park::now()) {
             return Err(Failed::Timeout(Some(value)));
         }
-        let sel = Sel::new();
         // SAFETY: as above.
-        let entry = unsafe { chan.enqueue_send_locked(&sel, 0, false, value) };
+        let entry = unsafe { chan.enqueue_send_locked(None, value) };
         drop(lock);
         drop(wakes);
         finish_wait(chan, &entry, Wait::ChanSend, site, deadline).map(drop)
@@ -264,9 +263,8 @@ impl<T> Receiver<T> {
         if deadline.is_some_and(|d| d <= park::now()) {
             return Err(());
         }
-        let sel = Sel::new();
         // SAFETY: as above.
-        let entry = unsafe { chan.enqueue_recv_locked(&sel, 0, false) };
+        let entry = unsafe { chan.enqueue_recv_locked(None) };
         drop(lock);
         drop(wakes);
         let what = match chan.flavor {

@@ -104,12 +104,12 @@ struct State<T> {
 
 /// One operation queued on a channel (Go's `sudog`).
 pub(crate) struct Entry<T> {
-    pub(crate) sel: Arc<Sel>,
+    /// The record of its wait. A plain operation's is its own, inline: a
+    /// hand-off then touches one allocation, not two. A `select!`'s is
+    /// shared by its arms.
+    sel: SelRef,
     /// Which arm of its `select!` (0 for a plain operation).
     pub(crate) case: usize,
-    /// Whether a `select!` queued it: a send arm is not failed when the
-    /// receivers go (it is simply never ready, as a Go send nobody takes).
-    select: bool,
     /// A send's value, until taken; a receive's value, once handed over.
     /// Only the claimer of `sel` or, after it, the waiter touches it.
     value: Mutex<Option<T>>,
@@ -121,7 +121,44 @@ pub(crate) struct Entry<T> {
     flow: AtomicU64,
 }
 
+/// Where an [`Entry`]'s wait record is.
+enum SelRef {
+    /// A plain send or receive: the entry is the whole wait.
+    Own(Sel),
+    /// An arm of a `select!`: a partner on any arm's channel may complete
+    /// the wait, and a send arm is not failed when the receivers go (it is
+    /// simply never ready, as a Go send nobody takes).
+    Shared(Arc<Sel>),
+}
+
 impl<T> Entry<T> {
+    fn new(sel: Option<&Arc<Sel>>, case: usize, value: Option<T>, recv: bool, flow: u64) -> Self {
+        Entry {
+            sel: match sel {
+                Some(sel) => SelRef::Shared(Arc::clone(sel)),
+                None => SelRef::Own(Sel::here()),
+            },
+            case,
+            value: Mutex::new(value),
+            recv,
+            flow: AtomicU64::new(flow),
+        }
+    }
+
+    /// The record of the entry's wait.
+    #[inline]
+    pub(crate) fn sel(&self) -> &Sel {
+        match &self.sel {
+            SelRef::Own(sel) => sel,
+            SelRef::Shared(sel) => sel,
+        }
+    }
+
+    /// Whether a `select!` queued it.
+    fn select(&self) -> bool {
+        matches!(self.sel, SelRef::Shared(_))
+    }
+
     /// Takes the value out (a completed receive's, or an unsent send's).
     pub(crate) fn take(&self) -> Option<T> {
         let value = lock(&self.value).take();
@@ -167,8 +204,8 @@ pub(crate) struct Sel {
     /// durable count at once.
     member: Option<Member>,
     /// Whether the waiter counts in the running goroutines: whoever
-    /// completes the wait counts it running again at once (the spin
-    /// policy's count).
+    /// completes the wait counts it running again as it unparks it (the
+    /// spin policy's count).
     counted: bool,
 }
 
@@ -195,8 +232,14 @@ pub(crate) struct Done {
 }
 
 impl Sel {
+    /// The record of a `select!`'s wait, shared by its arms' entries.
     pub(crate) fn new() -> Arc<Sel> {
-        Arc::new(Sel {
+        Arc::new(Sel::here())
+    }
+
+    /// The record of a wait by the current thread.
+    fn here() -> Sel {
+        Sel {
             state: AtomicUsize::new(WAITING),
             thread: prim::current(),
             member: park::bubble_member().map(|(slot, bubble)| Member {
@@ -205,7 +248,7 @@ impl Sel {
                 bubble,
             }),
             counted: park::counts_running(),
-        })
+        }
     }
 
     /// How the wait ended, once a partner has completed it.
@@ -235,9 +278,6 @@ impl Sel {
             atomic::fence(Ordering::SeqCst);
             park::unblock_wait(&member.slot, member.generation, &member.bubble);
         }
-        if self.counted {
-            park::runnable();
-        }
     }
 
     /// The waiter gives up (cancelled, ended or timed out). If a partner
@@ -258,14 +298,9 @@ impl Sel {
             },
         }
     }
-
-    /// Unparks the waiter.
-    fn wake(&self) {
-        self.thread.unpark();
-    }
 }
 
-/// The `Sel`s to unpark once the channel locks are released (and the
+/// The waiters to unpark once the channel locks are released (and the
 /// timeline's event of the operation, recorded then too).
 ///
 /// An operation completes at most one partner, so the first wake has a
@@ -273,26 +308,43 @@ impl Sel {
 /// dropped (a `Vec` and its drain cost a quarter of a buffered send).
 #[derive(Default)]
 pub(crate) struct Wakes {
-    first: Option<Arc<Sel>>,
+    first: Option<Wake>,
     /// Only `close` completes more than one partner.
-    more: Vec<Arc<Sel>>,
+    more: Vec<Wake>,
     pub(crate) later: trace::Later,
 }
 
+/// A waiter to unpark.
+struct Wake {
+    thread: Thread,
+    /// Whether it counts in the running goroutines (see [`Sel::counted`]).
+    counted: bool,
+}
+
 impl Wakes {
-    fn push(&mut self, sel: &Arc<Sel>) {
-        let sel = Arc::clone(sel);
+    /// Completes the claimed wait `sel` (arm `case`, `closed` or not); its
+    /// waiter is unparked when `self` is dropped.
+    fn complete(&mut self, sel: &Sel, case: usize, closed: bool) {
+        sel.complete(case, closed);
+        let wake = Wake {
+            thread: sel.thread.clone(),
+            counted: sel.counted,
+        };
         if self.first.is_none() {
-            self.first = Some(sel);
+            self.first = Some(wake);
         } else {
-            self.more.push(sel);
+            self.more.push(wake);
         }
     }
 
     #[inline(never)]
     fn wake_all(&mut self) {
-        for sel in self.first.take().into_iter().chain(self.more.drain(..)) {
-            sel.wake();
+        for wake in self.first.take().into_iter().chain(self.more.drain(..)) {
+            wake.thread.unpark();
+            if wake.counted {
+                // It runs again: others should not spin on its CPU.
+                park::runnable();
+            }
         }
     }
 }
@@ -416,7 +468,7 @@ impl<T> Chan<T> {
         // SAFETY: the caller holds the lock and no other state reference.
         let state = unsafe { self.state() };
         while let Some(entry) = state.sendq.pop_front() {
-            if !entry.sel.claim() {
+            if !entry.sel().claim() {
                 // A select that completed elsewhere, or a cancelled wait.
                 continue;
             }
@@ -432,8 +484,7 @@ impl<T> Chan<T> {
                 // Unbuffered: straight from the sender.
                 None => (sent, sent_flow),
             };
-            entry.sel.complete(entry.case, false);
-            wakes.push(&entry.sel);
+            wakes.complete(entry.sel(), entry.case, false);
             trace::receive_later(flow, &mut wakes.later);
             return TryRecv::Value(value);
         }
@@ -457,7 +508,7 @@ impl<T> Chan<T> {
         // SAFETY: the caller holds the lock and no other state reference.
         let state = unsafe { self.state() };
         while let Some(entry) = state.recvq.pop_front() {
-            if !entry.sel.claim() {
+            if !entry.sel().claim() {
                 continue;
             }
             if trace::on() {
@@ -466,8 +517,7 @@ impl<T> Chan<T> {
                     .store(trace::send_later(&mut wakes.later), Ordering::Relaxed);
             }
             *lock(&entry.value) = Some(value);
-            entry.sel.complete(entry.case, false);
-            wakes.push(&entry.sel);
+            wakes.complete(entry.sel(), entry.case, false);
             return TrySend::Sent;
         }
         if state.buf.len() < self.cap {
@@ -485,52 +535,38 @@ impl<T> Chan<T> {
         TrySend::Full(value)
     }
 
-    /// Queues a receive for arm `case` of the wait `sel`.
+    /// Queues a receive: a plain one (`arm` is `None`), or arm `case` of
+    /// the `select!` whose wait is `sel`.
     ///
     /// # Safety
     ///
     /// As for [`Chan::try_recv_locked`].
     pub(crate) unsafe fn enqueue_recv_locked(
         &self,
-        sel: &Arc<Sel>,
-        case: usize,
-        select: bool,
+        arm: Option<(&Arc<Sel>, usize)>,
     ) -> Arc<Entry<T>> {
-        let entry = Arc::new(Entry {
-            sel: Arc::clone(sel),
-            case,
-            select,
-            value: Mutex::new(None),
-            recv: true,
-            flow: AtomicU64::new(0),
-        });
+        let (sel, case) = arm.map_or((None, 0), |(sel, case)| (Some(sel), case));
+        let entry = Arc::new(Entry::new(sel, case, None, true, 0));
         // SAFETY: the caller holds the lock and no other state reference.
         unsafe { self.state() }.recvq.push_back(Arc::clone(&entry));
         entry
     }
 
-    /// Queues a send of `value` for arm `case` of the wait `sel`.
+    /// Queues a send of `value`: a plain one (`arm` is `None`), or arm
+    /// `case` of the `select!` whose wait is `sel`.
     ///
     /// # Safety
     ///
     /// As for [`Chan::try_recv_locked`].
     pub(crate) unsafe fn enqueue_send_locked(
         &self,
-        sel: &Arc<Sel>,
-        case: usize,
-        select: bool,
+        arm: Option<(&Arc<Sel>, usize)>,
         value: T,
     ) -> Arc<Entry<T>> {
-        let entry = Arc::new(Entry {
-            sel: Arc::clone(sel),
-            case,
-            select,
-            value: Mutex::new(Some(value)),
-            recv: false,
-            // The value leaves now, as far as the timeline shows: the
-            // receiver that takes it ends this flow.
-            flow: AtomicU64::new(trace::send()),
-        });
+        let (sel, case) = arm.map_or((None, 0), |(sel, case)| (Some(sel), case));
+        // The value leaves now, as far as the timeline shows: the receiver
+        // that takes it ends this flow.
+        let entry = Arc::new(Entry::new(sel, case, Some(value), false, trace::send()));
         // SAFETY: the caller holds the lock and no other state reference.
         unsafe { self.state() }.sendq.push_back(Arc::clone(&entry));
         entry
@@ -571,9 +607,8 @@ impl<T> Chan<T> {
         let state = unsafe { self.state() };
         state.closed = true;
         for entry in state.recvq.drain(..) {
-            if entry.sel.claim() {
-                entry.sel.complete(entry.case, true);
-                wakes.push(&entry.sel);
+            if entry.sel().claim() {
+                wakes.complete(entry.sel(), entry.case, true);
             }
         }
         drop(_lock);
@@ -593,12 +628,11 @@ impl<T> Chan<T> {
         state.abandoned = true;
         // A select's send arm stays queued: it is never ready, as in Go.
         state.sendq.retain(|entry| {
-            if entry.select {
+            if entry.select() {
                 return true;
             }
-            if entry.sel.claim() {
-                entry.sel.complete(entry.case, true);
-                wakes.push(&entry.sel);
+            if entry.sel().claim() {
+                wakes.complete(entry.sel(), entry.case, true);
             }
             false
         });

@@ -306,7 +306,7 @@ impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
     fn enqueue(&mut self, locked: &Locked<'_>, case: usize) {
         if let (Some(chan), Some(sel)) = (self.chan(), &locked.sel) {
             // SAFETY: as in `poll`.
-            self.entry = Some(unsafe { chan.enqueue_recv_locked(sel, case, true) });
+            self.entry = Some(unsafe { chan.enqueue_recv_locked(Some((sel, case))) });
         }
     }
 
@@ -402,7 +402,7 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
             return;
         };
         // SAFETY: as in `poll`.
-        self.entry = Some(unsafe { chan.enqueue_send_locked(sel, case, true, value) });
+        self.entry = Some(unsafe { chan.enqueue_send_locked(Some((sel, case)), value) });
     }
 
     fn dequeue(&mut self) {

@@ -72,9 +72,8 @@ fn try_recv(chan: &Chan<u32>) -> TryRecv<u32> {
 /// the first half of `Sender::send` when it must wait.
 fn queue_send(chan: &Chan<u32>, value: u32) -> Arc<Entry<u32>> {
     let guard = chan.locked();
-    let sel = Sel::new();
     // SAFETY: as in `try_send`.
-    let entry = unsafe { chan.enqueue_send_locked(&sel, 0, false, value) };
+    let entry = unsafe { chan.enqueue_send_locked(None, value) };
     drop(guard);
     entry
 }
@@ -82,9 +81,8 @@ fn queue_send(chan: &Chan<u32>, value: u32) -> Arc<Entry<u32>> {
 /// Queues a plain receive (the channel has nothing to take).
 fn queue_recv(chan: &Chan<u32>) -> Arc<Entry<u32>> {
     let guard = chan.locked();
-    let sel = Sel::new();
     // SAFETY: as in `try_send`.
-    let entry = unsafe { chan.enqueue_recv_locked(&sel, 0, false) };
+    let entry = unsafe { chan.enqueue_recv_locked(None) };
     drop(guard);
     entry
 }
@@ -100,12 +98,11 @@ fn send(chan: &Chan<u32>, value: u32) -> Result<(), u32> {
         TrySend::Abandoned(value) => return Err(value),
         TrySend::Full(value) => value,
     };
-    let sel = Sel::new();
     // SAFETY: as above.
-    let entry = unsafe { chan.enqueue_send_locked(&sel, 0, false, value) };
+    let entry = unsafe { chan.enqueue_send_locked(None, value) };
     drop(guard);
     drop(wakes);
-    match wait(&sel) {
+    match wait(entry.sel()) {
         Done { closed: false, .. } => {
             assert!(entry.take().is_none(), "a completed send's value is gone");
             Ok(())
@@ -125,12 +122,11 @@ fn recv(chan: &Chan<u32>) -> Option<u32> {
         TryRecv::Closed => return None,
         TryRecv::Empty => {}
     }
-    let sel = Sel::new();
     // SAFETY: as above.
-    let entry = unsafe { chan.enqueue_recv_locked(&sel, 0, false) };
+    let entry = unsafe { chan.enqueue_recv_locked(None) };
     drop(guard);
     drop(wakes);
-    match wait(&sel) {
+    match wait(entry.sel()) {
         Done { closed: false, .. } => Some(entry.take().expect("a completed receive has a value")),
         Done { closed: true, .. } => None,
     }
@@ -158,7 +154,7 @@ fn select_queue(
     }
     let sel = Sel::new();
     // SAFETY: as above.
-    let entries = [0, 1].map(|case| unsafe { chans[case].enqueue_recv_locked(&sel, case, true) });
+    let entries = [0, 1].map(|case| unsafe { chans[case].enqueue_recv_locked(Some((&sel, case))) });
     drop(guards);
     drop(wakes);
     Err((sel, entries))
@@ -277,7 +273,7 @@ fn a_send_timing_out_against_a_receive_hands_over_or_keeps_its_value() {
             })
         };
         // The deadline passes: `channel::finish_wait`.
-        let back = match entry.sel.done().or_else(|| entry.sel.cancel()) {
+        let back = match entry.sel().done().or_else(|| entry.sel().cancel()) {
             Some(done) => {
                 assert!(!done.closed);
                 entry.take()
@@ -311,7 +307,7 @@ fn a_receive_timing_out_against_a_send_gets_the_value_or_leaves_it() {
                 TrySend::Abandoned(_) => panic!("the receiver is still there"),
             })
         };
-        let received = match entry.sel.done().or_else(|| entry.sel.cancel()) {
+        let received = match entry.sel().done().or_else(|| entry.sel().cancel()) {
             Some(done) => {
                 assert!(!done.closed);
                 Some(entry.take().expect("a completed receive has a value"))
