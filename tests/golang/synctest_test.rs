@@ -314,9 +314,6 @@ fn a_zero_after_func_runs_without_the_clock_moving() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: waiting on a timer channel made outside the bubble counts \
-            as durable: the bubble is called deadlocked, though real time \
-            or a thread outside will end the wait"]
 fn timer_from_outside_the_bubble_stays_real() {
     // Go's `TestTimerFromOutsideBubble`: a timer made outside keeps real
     // time; the bubble's receive waits for it and is no deadlock.
@@ -340,9 +337,6 @@ fn outside_then_inside(outside: impl FnOnce() + Send + 'static, inside: impl FnO
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: waiting on a channel made outside the bubble counts \
-            as durable: the bubble is called deadlocked, though real time \
-            or a thread outside will end the wait"]
 fn channels_from_outside_the_bubble() {
     // Go's `TestChannelFromOutsideBubble`: a goroutine outside the bubble
     // ends the wait of the bubble's goroutine on a channel made outside;
@@ -404,10 +398,6 @@ fn deadlock_root() {
 }
 
 #[test]
-#[ignore = "synctest bug: run on a thread outside any goscope root (a plain \
-            #[test], a std thread) is a guest slot, which the report leaves \
-            out (sched/dump.rs), and its goroutines say `created by go! in \
-            goroutine 0`"]
 fn deadlock_root_outside_a_goscope_test() {
     // `deadlock_root` under a plain `#[test]`: the report still names the
     // goroutine that called `run`, and the parent of the ones it started.
@@ -510,9 +500,6 @@ fn wait_group_in_bubble() {
 }
 
 #[goscope::test]
-#[ignore = "synctest bug: waiting on a WaitGroup added to outside the bubble counts \
-            as durable: the bubble is called deadlocked, though real time \
-            or a thread outside will end the wait"]
 fn wait_group_out_of_bubble() {
     // Go's `TestWaitGroupOutOfBubble`: `add` was called outside the bubble,
     // so the `wait` inside is not durable: it waits for the `done` below

@@ -157,7 +157,7 @@ fn finish_wait<T>(
 ) -> Result<Option<T>, Failed<T>> {
     let timers = chan.timers.iter().cloned().collect();
     let over = || entry.sel().done().is_some();
-    let waiting = park::wait_unless(what, site, None, timers, deadline, over);
+    let waiting = park::wait_unless(what, site, timers, deadline, chan.home(), over);
     park::park_until(&waiting, || entry.sel().done().is_some());
     let (done, stop) = match entry.sel().done() {
         Some(done) => (Some(done), false),
@@ -267,11 +267,7 @@ impl<T> Receiver<T> {
         let entry = unsafe { chan.enqueue_recv_locked(None) };
         drop(lock);
         drop(wakes);
-        let what = match chan.flavor {
-            Flavor::Never => Wait::ChanReceiveNil,
-            _ => Wait::ChanReceive,
-        };
-        match finish_wait(chan, &entry, what, site, deadline) {
+        match finish_wait(chan, &entry, chan.recv_wait(), site, deadline) {
             Ok(value) => Ok(value),
             Err(Failed::Closed(_)) => Ok(None),
             Err(Failed::Timeout(_)) => Err(()),

@@ -44,7 +44,7 @@ use std::sync::{Arc, OnceLock};
 // otherwise. The `Arc`s, the timer count and `on_abandon` stay std's: they
 // are shared with the parking path, or set before the channel is.
 use crate::prim::{self, AtomicUsize, ChanGuard, ChanLock, Mutex, Thread, UnsafeCell, lock};
-use crate::sched::park::{self, Bubble, Slot};
+use crate::sched::park::{self, Bubble, Slot, Wait};
 use crate::trace;
 
 /// What kind of channel this is, for reports and the detector.
@@ -68,6 +68,9 @@ pub(crate) struct Chan<T> {
     senders: AtomicUsize,
     receivers: AtomicUsize,
     pub(crate) flavor: Flavor,
+    /// The synctest bubble it was made in (0: none): waiting on it is
+    /// durable blocking only there (see [`Chan::home`]).
+    bubble: u64,
     /// For a timer channel: how many armed timers will send on it (see
     /// `park::Timers`).
     pub(crate) timers: Option<Arc<atomic::AtomicUsize>>,
@@ -132,11 +135,20 @@ enum SelRef {
 }
 
 impl<T> Entry<T> {
-    fn new(sel: Option<&Arc<Sel>>, case: usize, value: Option<T>, recv: bool, flow: u64) -> Self {
+    /// An entry of `select!` wait `sel`, or (`None`) a plain operation's
+    /// that waits on `what` of bubble `home`.
+    fn new(
+        sel: Option<&Arc<Sel>>,
+        (what, home): (Wait, Option<u64>),
+        case: usize,
+        value: Option<T>,
+        recv: bool,
+        flow: u64,
+    ) -> Self {
         Entry {
             sel: match sel {
                 Some(sel) => SelRef::Shared(Arc::clone(sel)),
-                None => SelRef::Own(Sel::here()),
+                None => SelRef::Own(Sel::here(what, home)),
             },
             case,
             value: Mutex::new(value),
@@ -232,17 +244,19 @@ pub(crate) struct Done {
 }
 
 impl Sel {
-    /// The record of a `select!`'s wait, shared by its arms' entries.
-    pub(crate) fn new() -> Arc<Sel> {
-        Arc::new(Sel::here())
+    /// The record of a `select!`'s wait, shared by its arms' entries; its
+    /// channels are of bubble `home` (see `park::On`).
+    pub(crate) fn new(home: Option<u64>) -> Arc<Sel> {
+        Arc::new(Sel::here(Wait::Select, home))
     }
 
-    /// The record of a wait by the current thread.
-    fn here() -> Sel {
+    /// The record of a wait by the current thread, on `what` of bubble
+    /// `home`.
+    fn here(what: Wait, home: Option<u64>) -> Sel {
         Sel {
             state: AtomicUsize::new(WAITING),
             thread: prim::current(),
-            member: park::bubble_member().map(|(slot, bubble)| Member {
+            member: park::bubble_member(what, home).map(|(slot, bubble)| Member {
                 generation: park::next_wait(&slot),
                 slot,
                 bubble,
@@ -391,6 +405,7 @@ impl<T> Chan<T> {
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
             flavor,
+            bubble: park::bubble_id(),
             timers: (flavor == Flavor::Timer).then(|| Arc::new(atomic::AtomicUsize::new(0))),
             on_abandon: OnceLock::new(),
         }
@@ -423,6 +438,22 @@ impl<T> Chan<T> {
 
     pub(crate) fn cap(&self) -> usize {
         self.cap
+    }
+
+    /// The bubble whose members' waits on this channel are durable (see
+    /// `park::On`): the one it was made in (0: none, so no bubble's). A
+    /// nil channel (`never`) is nobody's: waiting on it is durable in any
+    /// bubble, as in Go.
+    pub(crate) fn home(&self) -> Option<u64> {
+        (self.flavor != Flavor::Never).then_some(self.bubble)
+    }
+
+    /// What a plain receive on this channel waits on, for the record.
+    pub(crate) fn recv_wait(&self) -> Wait {
+        match self.flavor {
+            Flavor::Never => Wait::ChanReceiveNil,
+            _ => Wait::ChanReceive,
+        }
     }
 
     /// The channel's lock, for `select!` (which takes several in address
@@ -546,7 +577,8 @@ impl<T> Chan<T> {
         arm: Option<(&Arc<Sel>, usize)>,
     ) -> Arc<Entry<T>> {
         let (sel, case) = arm.map_or((None, 0), |(sel, case)| (Some(sel), case));
-        let entry = Arc::new(Entry::new(sel, case, None, true, 0));
+        let on = (self.recv_wait(), self.home());
+        let entry = Arc::new(Entry::new(sel, on, case, None, true, 0));
         // SAFETY: the caller holds the lock and no other state reference.
         unsafe { self.state() }.recvq.push_back(Arc::clone(&entry));
         entry
@@ -566,7 +598,8 @@ impl<T> Chan<T> {
         let (sel, case) = arm.map_or((None, 0), |(sel, case)| (Some(sel), case));
         // The value leaves now, as far as the timeline shows: the receiver
         // that takes it ends this flow.
-        let entry = Arc::new(Entry::new(sel, case, Some(value), false, trace::send()));
+        let on = (Wait::ChanSend, self.home());
+        let entry = Arc::new(Entry::new(sel, on, case, Some(value), false, trace::send()));
         // SAFETY: the caller holds the lock and no other state reference.
         unsafe { self.state() }.sendq.push_back(Arc::clone(&entry));
         entry

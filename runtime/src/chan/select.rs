@@ -68,6 +68,9 @@ pub trait Arm<'a> {
     /// The armed-timer count of the arm's channel, if it is a timer channel
     /// and the arm is on.
     fn timers(&self) -> Option<Arc<AtomicUsize>>;
+    /// The synctest bubble of the arm's channel (0: none; see
+    /// `park::On`); `None` for a nil channel or an arm that is off.
+    fn home(&self) -> Option<u64>;
     /// Completes the arm as if its channel were closed, if it is a receive
     /// whose pattern takes that (for a goroutine that is already unwinding
     /// and cannot stop by unwinding again); false otherwise.
@@ -326,6 +329,10 @@ impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
         self.chan()?.timers.clone()
     }
 
+    fn home(&self) -> Option<u64> {
+        self.chan()?.home()
+    }
+
     fn close(&mut self) -> bool {
         // Only if its pattern takes a closed channel's `None`.
         self.rx.is_some() && !self.disabled && self.offer(None)
@@ -424,6 +431,10 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
         None
     }
 
+    fn home(&self) -> Option<u64> {
+        self.chan()?.home()
+    }
+
     fn close(&mut self) -> bool {
         false
     }
@@ -449,7 +460,7 @@ pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize>
             };
             let ready = poll(arms, &mut locked);
             if ready.is_none() && !default {
-                locked.sel = Some(Sel::new());
+                locked.sel = Some(Sel::new(home(arms)));
                 // In a random order too (Go enqueues in its lock order,
                 // which follows the poll order between arms on one
                 // channel): a partner finding two arms of this select on
@@ -488,7 +499,8 @@ fn wait_for_arm<'a>(
     // With every arm off (nil channels, refused patterns) nothing is queued
     // and nothing can complete the wait: Go's select over nil channels.
     let over = || sel.done().is_some();
-    let waiting = park::wait_unless(Wait::Select, site, None, timers, None, over);
+    let home = home(arms);
+    let waiting = park::wait_unless(Wait::Select, site, timers, None, home, over);
     park::park_until(&waiting, || sel.done().is_some());
     let done = sel.done().or_else(|| sel.cancel());
     let stop = done.is_none() && waiting.must_stop();
@@ -515,6 +527,16 @@ fn wait_for_arm<'a>(
     let taken = arms[done.case].finish(done.closed);
     arms[done.case].release();
     taken.then_some(done.case)
+}
+
+/// The bubble of a `select!`'s channels (see `park::On`): a select is
+/// durably blocked only if every channel it waits on is the bubble's (Go's
+/// rule); 0, no bubble's, when they are of different ones; `None` when no
+/// arm is on a channel (nil channels only: blocked for good).
+fn home(arms: &[&mut dyn Arm<'_>]) -> Option<u64> {
+    arms.iter()
+        .filter_map(|arm| arm.home())
+        .reduce(|a, b| if a == b { a } else { 0 })
 }
 
 /// Takes the locks of every arm's channel, once each, in address order

@@ -34,7 +34,9 @@ use crate::lock;
 use crate::sched::cancel::{Cancellable, Token};
 use crate::sched::park::end;
 use crate::sched::park::{self, Slot};
-use crate::sched::slot::{GInfo, INFO, LiveToken, ROOT_LIVE, SLOT, TokenGuard, enter_token, slots};
+use crate::sched::slot::{
+    GInfo, INFO, LiveToken, ROOT_LIVE, SLOT, TokenGuard, Wait, enter_token, next_id, slots,
+};
 
 /// A timer's target: what happens when its deadline comes.
 pub(crate) trait Fire: Send + Sync {
@@ -454,14 +456,26 @@ fn wake_timed(slot: &Slot, generation: u64, bubble: &Bubble) {
     }
 }
 
-/// The slot of the current goroutine and the bubble its waits count in,
-/// if it is in a synctest bubble: for a partner to end its durable count
-/// when it completes the wait.
-pub(crate) fn bubble_member() -> Option<(Arc<Slot>, Arc<Bubble>)> {
+/// Whether a wait on `what`, on an object of bubble `home` (see
+/// [`park::On`]), by the goroutine of `slot`, counts as durably blocked in
+/// `bubble`: its kind is durable, the object is the bubble's (or the kind
+/// alone decides), and it is not a wait inside a wait that counts already.
+pub(crate) fn durable_in(bubble: &Bubble, slot: &Slot, what: Wait, home: Option<u64>) -> bool {
+    what.is_durable()
+        && home.is_none_or(|home| home == bubble.id)
+        && slot.durable.load(Ordering::SeqCst) == 0
+}
+
+/// The slot of the current goroutine and the bubble its next wait, on
+/// `what` of bubble `home`, counts in, if it will count: for a partner to
+/// end its durable count when it completes the wait. (A wait that will
+/// not count has no number of its own, and a partner must not take the
+/// next one's for it.)
+pub(crate) fn bubble_member(what: Wait, home: Option<u64>) -> Option<(Arc<Slot>, Arc<Bubble>)> {
     current_bubble()?;
     let slot = SLOT.try_with(|s| s.borrow().clone()).ok().flatten()?;
     let bubble = slot.lock().as_ref()?.bubble.clone()?;
-    Some((slot, bubble))
+    durable_in(&bubble, &slot, what, home).then_some((slot, bubble))
 }
 
 /// Live bubbles (so a release looks for bubble waiters only if any).
@@ -517,6 +531,12 @@ pub(crate) fn enter_bubble(bubble: &Arc<Bubble>) -> BubbleGuard {
     let info = {
         let mut current = slot.lock();
         let c = current.as_mut().expect("a slot with a goroutine");
+        if token.is_some() {
+            // A thread goscope did not start: a goroutine of the bubble
+            // now, with an id of its own (its report and the goroutines it
+            // starts name it).
+            c.info.id = next_id();
+        }
         c.info.bubble = bubble.id;
         c.info.endable = true;
         c.bubble = Some(Arc::clone(bubble));

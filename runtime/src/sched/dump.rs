@@ -12,7 +12,10 @@ pub(crate) fn describe(select: impl Fn(&GInfo) -> bool) -> String {
     for slot in &slots {
         let current = slot.lock();
         let Some(c) = current.as_ref() else { continue };
-        if slot.is_guest {
+        // A guest (a thread goscope did not start, owning a scope) is not a
+        // goroutine, unless it runs a synctest bubble: then it is one of the
+        // bubble's, and its report names it.
+        if slot.is_guest && c.info.bubble == 0 {
             continue;
         }
         if !select(&c.info) {
@@ -36,7 +39,9 @@ pub(crate) fn describe(select: impl Fn(&GInfo) -> bool) -> String {
                 let _ = writeln!(
                     entry,
                     "{}",
-                    if slot.is_main {
+                    if slot.is_guest {
+                        "synctest::run, on a thread goscope did not start"
+                    } else if slot.is_main {
                         "main goroutine"
                     } else {
                         "test goroutine"

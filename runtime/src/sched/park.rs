@@ -38,6 +38,7 @@ use crate::lock;
 use crate::sched::bubble::{Key, WakeAt};
 use crate::sched::cancel::Cancelled;
 
+use crate::sched::bubble::durable_in;
 pub(crate) use crate::sched::bubble::{
     Bubble, as_member_of, bubble_member, current_bubble, end_bubble, enter_bubble, mark_durable,
     next_wait, now, release, take_durable, unblock, unblock_wait,
@@ -103,6 +104,27 @@ pub(crate) struct Waiting {
     pub(super) handed_over: Cell<bool>,
 }
 
+/// What a wait is on, for a synctest bubble: the object's key, so that
+/// whoever releases it can end its durable count at once ([`release`]),
+/// and the bubble it belongs to.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct On {
+    /// The object's address (a `WaitGroup`'s, a scope's); 0 for none.
+    pub(crate) key: usize,
+    /// The bubble the object was made or set up in (0: outside every
+    /// bubble), if the wait is durable only there (Go: a channel made
+    /// outside the bubble, or a `WaitGroup` added to outside it, can be
+    /// ended from outside, so waiting on it is not durable blocking);
+    /// `None` when the wait's kind alone decides.
+    pub(crate) home: Option<u64>,
+}
+
+/// The id of the current goroutine's synctest bubble; 0 outside every
+/// bubble (what a channel or `WaitGroup` records as its home, see [`On`]).
+pub(crate) fn bubble_id() -> u64 {
+    current_bubble().map_or(0, |bubble| bubble.id)
+}
+
 /// Marks the current goroutine waiting on `what` at `site` until the
 /// returned guard is dropped. `interrupt` is poked, besides an unpark, when
 /// the wait must end early; `timers` are the timer channels that may end it
@@ -115,29 +137,40 @@ pub(crate) fn wait(
     timers: Timers,
     deadline: Option<Instant>,
 ) -> Waiting {
-    wait_unless(what, site, interrupt, timers, deadline, || false)
-}
-
-/// [`wait`] for an operation that a partner may complete before the wait
-/// is counted (a queued channel operation): in a bubble, `over` is looked
-/// at as the wait is counted, so that such a wait never counts as blocked
-/// (a partner that completed it first could not uncount it).
-pub(crate) fn wait_unless(
-    what: Wait,
-    site: &'static Location<'static>,
-    interrupt: Option<Arc<dyn Interrupt>>,
-    timers: Timers,
-    deadline: Option<Instant>,
-    over: impl FnOnce() -> bool,
-) -> Waiting {
-    let waiting = wait_on(what, site, interrupt, timers, deadline, 0, over);
+    let waiting = wait_on(
+        what,
+        site,
+        interrupt,
+        timers,
+        deadline,
+        On::default(),
+        || false,
+    );
     waiting.settle();
     waiting
 }
 
-/// [`wait`], naming what the wait is on (`key`) so that whoever releases
-/// it can end its durable count in a bubble at once ([`release`]). In a
-/// bubble, `over` is looked at as the wait is counted: a wait that a
+/// [`wait`] for an operation that a partner may complete before the wait
+/// is counted (a queued channel operation, on channels of bubble `home`,
+/// see [`On`]): in a bubble, `over` is looked at as the wait is counted,
+/// so that such a wait never counts as blocked (a partner that completed
+/// it first could not uncount it).
+pub(crate) fn wait_unless(
+    what: Wait,
+    site: &'static Location<'static>,
+    timers: Timers,
+    deadline: Option<Instant>,
+    home: Option<u64>,
+    over: impl FnOnce() -> bool,
+) -> Waiting {
+    let on = On { key: 0, home };
+    let waiting = wait_on(what, site, None, timers, deadline, on, over);
+    waiting.settle();
+    waiting
+}
+
+/// [`wait`], naming what the wait is on (see [`On`]). In a bubble, `over`
+/// is looked at as the wait is counted: a wait that a
 /// partner completed (or a release released) before it was marked, which
 /// nobody else would uncount, is not counted. The bubble is not settled
 /// yet: the caller calls [`Waiting::settle`].
@@ -147,7 +180,7 @@ pub(super) fn wait_on(
     interrupt: Option<Arc<dyn Interrupt>>,
     timers: Timers,
     deadline: Option<Instant>,
-    key: usize,
+    on: On,
     over: impl FnOnce() -> bool,
 ) -> Waiting {
     let unwatched = Waiting {
@@ -175,7 +208,7 @@ pub(super) fn wait_on(
             site,
             interrupt,
             timers,
-            key,
+            key: on.key,
         };
         // Recorded even when the detector does not watch this goroutine:
         // cancellation needs the interrupt, and a dump shows the state.
@@ -191,11 +224,12 @@ pub(super) fn wait_on(
         let stoppable = c.info.endable || c.token.is_some();
         let outer = c.blocked.replace(blocked);
         // A wait inside a wait (a `Drop` that blocks) is not counted again:
-        // the goroutine counts once, as the outer wait.
+        // the goroutine counts once, as the outer wait. Nor is one on an
+        // object of another bubble, or of none.
         let bubble = c
             .bubble
             .clone()
-            .filter(|_| what.is_durable() && slot.durable.load(Ordering::SeqCst) == 0)
+            .filter(|bubble| durable_in(bubble, &slot, what, on.home))
             // The wait's number goes up with the record, under the slot's
             // lock: a release that finds this wait's key reads its number
             // (not the one before, which it would take for this wait's).
@@ -308,7 +342,7 @@ pub(crate) fn block<R>(
     interrupt: Option<Arc<dyn Interrupt>>,
     op: impl FnOnce(bool) -> R,
 ) -> R {
-    block_on(what, site, interrupt, 0, || false, op)
+    block_on(what, site, interrupt, On::default(), || false, op)
 }
 
 /// [`block`], naming what the wait is on (see [`wait_on`]); `over` tells
@@ -318,11 +352,11 @@ pub(crate) fn block_on<R>(
     what: Wait,
     site: &'static Location<'static>,
     interrupt: Option<Arc<dyn Interrupt>>,
-    key: usize,
+    on: On,
     over: impl FnOnce() -> bool,
     op: impl FnOnce(bool) -> R,
 ) -> R {
-    let waiting = wait_on(what, site, interrupt, Vec::new(), None, key, over);
+    let waiting = wait_on(what, site, interrupt, Vec::new(), None, on, over);
     waiting.settle();
     op(waiting.stoppable)
 }

@@ -166,9 +166,11 @@ impl ScopeState {
         // Not abortable: the detector ends the goroutines instead, and this
         // wait then ends as they unwind.
         let over = || self.join.running() == 0;
-        park::block_on(Wait::Scope, site, None, self.key(), over, |_| {
-            self.join.wait()
-        });
+        let on = park::On {
+            key: self.key(),
+            home: None,
+        };
+        park::block_on(Wait::Scope, site, None, on, over, |_| self.join.wait());
     }
 
     /// Waits until every goroutine of the scope has finished or `deadline`

@@ -52,6 +52,11 @@ struct Inner {
     state: Mutex<State>,
     /// Waiters sleep here until their generation ends.
     wake: Condvar,
+    /// The synctest bubble of the `add` that raised the count from zero
+    /// (0: none): a `wait` is durable blocking only in that bubble, as in
+    /// Go (a group added to outside can be done outside).
+    #[cfg(not(loom))]
+    bubble: std::sync::atomic::AtomicU64,
 }
 
 struct State {
@@ -88,6 +93,8 @@ impl WaitGroup {
                     waiters: 0,
                 }),
                 wake: Condvar::new(),
+                #[cfg(not(loom))]
+                bubble: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -128,7 +135,16 @@ impl WaitGroup {
             }
             // Fast path: the count stays above zero, no waiter to release.
             match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return,
+                Ok(_) => {
+                    #[cfg(not(loom))]
+                    if old == 0 {
+                        // A new set of goroutines: it is this bubble's.
+                        self.inner
+                            .bubble
+                            .store(park::bubble_id(), Ordering::Relaxed);
+                    }
+                    return;
+                }
                 Err(now) => old = now,
             }
         }
@@ -147,7 +163,15 @@ impl WaitGroup {
             let new = next_count(old, delta);
             match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
                 Ok(_) if new == 0 => break,
-                Ok(_) => return,
+                Ok(_) => {
+                    #[cfg(not(loom))]
+                    if old == 0 {
+                        self.inner
+                            .bubble
+                            .store(park::bubble_id(), Ordering::Relaxed);
+                    }
+                    return;
+                }
                 Err(now) => old = now,
             }
         }
@@ -236,14 +260,13 @@ impl WaitGroup {
     fn wait_blocking(&self, site: &'static Location<'static>) -> Woken {
         let interrupt: std::sync::Arc<dyn Interrupt> = self.inner.clone();
         let over = || self.inner.count.load(Ordering::Acquire) == 0;
-        park::block_on(
-            Wait::Group,
-            site,
-            Some(interrupt),
-            self.key(),
-            over,
-            |abort| self.inner.wait_for_zero(abort),
-        )
+        let on = park::On {
+            key: self.key(),
+            home: Some(self.inner.bubble.load(Ordering::Relaxed)),
+        };
+        park::block_on(Wait::Group, site, Some(interrupt), on, over, |abort| {
+            self.inner.wait_for_zero(abort)
+        })
     }
 
     /// Under loom: the same wait, without the deadlock detector (which is
