@@ -152,7 +152,7 @@ fn select_queue(
             TryRecv::Empty => {}
         }
     }
-    let sel = Sel::new();
+    let sel = Sel::new(None);
     // SAFETY: as above.
     let entries = [0, 1].map(|case| unsafe { chans[case].enqueue_recv_locked(Some((&sel, case))) });
     drop(guards);
