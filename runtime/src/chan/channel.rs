@@ -172,12 +172,14 @@ fn finish_wait<T>(
         waiting.handed_over();
     }
     drop(waiting);
+    // SAFETY: this goroutine queued `entry`, and its wait has ended: a
+    // partner completed it (`done`), or its own cancel won.
+    let value = unsafe { entry.take() };
     match done {
-        Some(Done { closed: false, .. }) => Ok(entry.take()),
-        Some(Done { closed: true, .. }) => Err(Failed::Closed(entry.take())),
+        Some(Done { closed: false, .. }) => Ok(value),
+        Some(Done { closed: true, .. }) => Err(Failed::Closed(value)),
         None => {
             chan.dequeue(entry);
-            let value = entry.take();
             if !stop {
                 return Err(Failed::Timeout(value));
             }

@@ -43,7 +43,7 @@ use std::sync::{Arc, OnceLock};
 // loom's under `--cfg loom` (model-checked in `prim/models/chan.rs`), std's
 // otherwise. The `Arc`s, the timer count and `on_abandon` stay std's: they
 // are shared with the parking path, or set before the channel is.
-use crate::prim::{self, AtomicUsize, ChanGuard, ChanLock, Mutex, Thread, UnsafeCell, lock};
+use crate::prim::{self, AtomicUsize, ChanGuard, ChanLock, Thread, UnsafeCell};
 use crate::sched::park::{self, Bubble, Slot, Wait};
 use crate::trace;
 
@@ -114,8 +114,11 @@ pub(crate) struct Entry<T> {
     /// Which arm of its `select!` (0 for a plain operation).
     pub(crate) case: usize,
     /// A send's value, until taken; a receive's value, once handed over.
-    /// Only the claimer of `sel` or, after it, the waiter touches it.
-    value: Mutex<Option<T>>,
+    /// Only the claimer of `sel` (between its claim and its completion) or
+    /// the waiter (once its wait has ended) touches it: see the `Sync`
+    /// impl below. No lock: a hand-off writes the waiter's entry as few
+    /// times as it can, since the waiter is spinning on it.
+    value: UnsafeCell<Option<T>>,
     /// Whether this is a receive.
     recv: bool,
     /// The timeline's flow id of the value (see [`State::flows`]): a
@@ -123,6 +126,19 @@ pub(crate) struct Entry<T> {
     /// over. 0 when not recorded.
     flow: AtomicU64,
 }
+
+// SAFETY: `value` is the only field not `Sync` by itself, and its accesses
+// never overlap: it is written by the entry's creator before it is queued
+// (the queue's lock orders that before any partner's look), then used only
+//   - by the partner that won the claim of `sel` (`WAITING -> CLAIMED`, a
+//     compare-and-swap, so one partner at most, and never after the waiter
+//     cancelled), until it stores `DONE` (Release), and
+//   - by the waiter once it has seen its wait end: `DONE` (Acquire, after
+//     the claimer's last access) or its own cancel won (no claimer can come
+//     after it; if a claimer came first, `cancel` waits for its `DONE`).
+// See `Entry::take` and `Entry::put_claimed`; loom checks every access
+// (`prim/models/chan.rs`, where this cell is loom's).
+unsafe impl<T: Send> Sync for Entry<T> {}
 
 /// Where an [`Entry`]'s wait record is.
 enum SelRef {
@@ -151,7 +167,7 @@ impl<T> Entry<T> {
                 None => SelRef::Own(Sel::here(what, home)),
             },
             case,
-            value: Mutex::new(value),
+            value: UnsafeCell::new(value),
             recv,
             flow: AtomicU64::new(flow),
         }
@@ -171,14 +187,46 @@ impl<T> Entry<T> {
         matches!(self.sel, SelRef::Shared(_))
     }
 
-    /// Takes the value out (a completed receive's, or an unsent send's).
-    pub(crate) fn take(&self) -> Option<T> {
-        let value = lock(&self.value).take();
+    /// Takes the value out, as the waiter: a completed receive's, or a
+    /// send's that nobody took.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the goroutine that queued the entry, and its wait has
+    /// ended: `sel().done()` returned `Some`, or its own `sel().cancel()`
+    /// returned (see the `Sync` impl of `Entry`).
+    pub(crate) unsafe fn take(&self) -> Option<T> {
+        // SAFETY: the wait has ended (the caller's contract), so no partner
+        // touches the value any more, and the end was seen with Acquire.
+        let value = self.value.with_mut(|value| unsafe { (*value).take() });
         if self.recv && trace::on() && value.is_some() {
             // The receiving goroutine has the value.
             trace::receive(self.flow.load(Ordering::Relaxed));
         }
         value
+    }
+}
+
+impl<T> Entry<T> {
+    /// Takes a queued send's value, as the partner that claimed it.
+    ///
+    /// # Safety
+    ///
+    /// The caller won `sel().claim()` and has not completed the wait yet.
+    unsafe fn take_claimed(&self) -> Option<T> {
+        // SAFETY: the claim makes the caller the only one that touches the
+        // value until it completes the wait (see the `Sync` impl).
+        self.value.with_mut(|value| unsafe { (*value).take() })
+    }
+
+    /// Hands `value` to a queued receive, as the partner that claimed it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Entry::take_claimed`].
+    unsafe fn put_claimed(&self, value: T) {
+        // SAFETY: as in `take_claimed`.
+        self.value.with_mut(|slot| unsafe { *slot = Some(value) });
     }
 }
 
@@ -503,7 +551,8 @@ impl<T> Chan<T> {
                 // A select that completed elsewhere, or a cancelled wait.
                 continue;
             }
-            let sent = entry.take().expect("a queued send holds its value");
+            // SAFETY: we won the claim and complete the wait below.
+            let sent = unsafe { entry.take_claimed() }.expect("a queued send holds its value");
             let sent_flow = entry.flow.load(Ordering::Relaxed);
             let (value, flow) = match state.pop() {
                 // Full buffer: the oldest value is ours, the sender's joins
@@ -547,7 +596,8 @@ impl<T> Chan<T> {
                     .flow
                     .store(trace::send_later(&mut wakes.later), Ordering::Relaxed);
             }
-            *lock(&entry.value) = Some(value);
+            // SAFETY: we won the claim and complete the wait below.
+            unsafe { entry.put_claimed(value) };
             wakes.complete(entry.sel(), entry.case, false);
             return TrySend::Sent;
         }

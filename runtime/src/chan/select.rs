@@ -59,7 +59,8 @@ pub trait Arm<'a> {
     /// Queues the operation on its channel as case `case` of the select's
     /// wait.
     fn enqueue(&mut self, locked: &Locked<'_>, case: usize);
-    /// Takes its queued entry back out, if any (locks its channel).
+    /// Takes its queued entry back out, if any (locks its channel). Called
+    /// only once the select's wait has ended.
     fn dequeue(&mut self);
     /// A partner completed the queued operation (`closed`: the channel was
     /// closed). False if the arm's pattern refused what it received: the arm
@@ -321,7 +322,13 @@ impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
 
     fn finish(&mut self, closed: bool) -> bool {
         let entry = self.entry.take().expect("a completed arm was queued");
-        let received = if closed { None } else { entry.take() };
+        // SAFETY: this select queued `entry`, and its wait has ended (a
+        // partner completed this arm: `finish` is called after that).
+        let received = if closed {
+            None
+        } else {
+            unsafe { entry.take() }
+        };
         self.offer(received)
     }
 
@@ -417,7 +424,10 @@ impl<'a, T> Arm<'a> for SendArm<'a, T> {
             chan.dequeue(&entry);
             // The value was not sent: it is the arm's again (dropped with
             // the arm, outside the wait).
-            self.value = entry.take();
+            // SAFETY: this select queued `entry`, and `dequeue` is called
+            // once its wait has ended (completed on another arm, or
+            // cancelled): no partner can claim it any more.
+            self.value = unsafe { entry.take() };
         }
     }
 

@@ -46,6 +46,14 @@ fn wait(sel: &Sel) -> Done {
     }
 }
 
+/// The waiter takes its entry's value, once its wait has ended (every
+/// caller here has seen `done` or its own `cancel`).
+fn take(entry: &Entry<u32>) -> Option<u32> {
+    // SAFETY: the model's thread that queued `entry` calls this after its
+    // wait ended; loom checks that no partner's access overlaps.
+    unsafe { entry.take() }
+}
+
 /// A send without waiting (a `select!` with `default`).
 fn try_send(chan: &Chan<u32>, value: u32) -> TrySend<u32> {
     let mut wakes = Wakes::default();
@@ -104,10 +112,10 @@ fn send(chan: &Chan<u32>, value: u32) -> Result<(), u32> {
     drop(wakes);
     match wait(entry.sel()) {
         Done { closed: false, .. } => {
-            assert!(entry.take().is_none(), "a completed send's value is gone");
+            assert!(take(&entry).is_none(), "a completed send's value is gone");
             Ok(())
         }
-        Done { closed: true, .. } => Err(entry.take().expect("a failed send keeps its value")),
+        Done { closed: true, .. } => Err(take(&entry).expect("a failed send keeps its value")),
     }
 }
 
@@ -127,7 +135,7 @@ fn recv(chan: &Chan<u32>) -> Option<u32> {
     drop(guard);
     drop(wakes);
     match wait(entry.sel()) {
-        Done { closed: false, .. } => Some(entry.take().expect("a completed receive has a value")),
+        Done { closed: false, .. } => Some(take(&entry).expect("a completed receive has a value")),
         Done { closed: true, .. } => None,
     }
 }
@@ -171,10 +179,10 @@ fn select_wait(
     for (case, chan) in chans.iter().enumerate() {
         if case != done.case {
             chan.dequeue(&entries[case]);
-            assert!(entries[case].take().is_none(), "a losing arm got a value");
+            assert!(take(&entries[case]).is_none(), "a losing arm got a value");
         }
     }
-    let value = (!done.closed).then(|| entries[done.case].take().expect("the arm's value"));
+    let value = (!done.closed).then(|| take(&entries[done.case]).expect("the arm's value"));
     (done.case, value)
 }
 
@@ -276,11 +284,11 @@ fn a_send_timing_out_against_a_receive_hands_over_or_keeps_its_value() {
         let back = match entry.sel().done().or_else(|| entry.sel().cancel()) {
             Some(done) => {
                 assert!(!done.closed);
-                entry.take()
+                take(&entry)
             }
             None => {
                 chan.dequeue(&entry);
-                entry.take()
+                take(&entry)
             }
         };
         let received = receiver.join().unwrap();
@@ -310,11 +318,11 @@ fn a_receive_timing_out_against_a_send_gets_the_value_or_leaves_it() {
         let received = match entry.sel().done().or_else(|| entry.sel().cancel()) {
             Some(done) => {
                 assert!(!done.closed);
-                Some(entry.take().expect("a completed receive has a value"))
+                Some(take(&entry).expect("a completed receive has a value"))
             }
             None => {
                 chan.dequeue(&entry);
-                assert!(entry.take().is_none(), "a cancelled receive got a value");
+                assert!(take(&entry).is_none(), "a cancelled receive got a value");
                 None
             }
         };
