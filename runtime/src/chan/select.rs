@@ -322,11 +322,11 @@ impl<'a, T, A: Accept<T>> Arm<'a> for RecvArm<'a, T, A> {
 
     fn finish(&mut self, closed: bool) -> bool {
         let entry = self.entry.take().expect("a completed arm was queued");
-        // SAFETY: this select queued `entry`, and its wait has ended (a
-        // partner completed this arm: `finish` is called after that).
         let received = if closed {
             None
         } else {
+            // SAFETY: this select queued `entry`, and its wait has ended (a
+            // partner completed this arm: `finish` is called after that).
             unsafe { entry.take() }
         };
         self.offer(received)
