@@ -334,10 +334,9 @@ impl Sel {
         self.state
             .store(DONE + 2 * case + usize::from(closed), Ordering::Release);
         if let Some(member) = &self.member {
-            // Pairs with the fence of the wait's count
-            // (`Bubble::count_blocked_unless`): either the waiter sees this
-            // completion, or this sees its mark and uncounts it.
-            atomic::fence(Ordering::SeqCst);
+            // After the completion: a waiter that is counting its wait just
+            // now sees it, or is counted before this uncounts it (see
+            // `Bubble::count_blocked_unless`).
             park::unblock_wait(&member.slot, member.generation, &member.bubble);
         }
     }

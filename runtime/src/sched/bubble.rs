@@ -186,11 +186,12 @@ impl Bubble {
         over: impl FnOnce() -> bool,
     ) {
         let mut state = self.state();
+        // A partner (or a release) ends the wait, then uncounts it under
+        // this lock ([`unblock_wait`]). If it takes the lock after this, it
+        // finds the mark and uncounts the count below; if before, it found
+        // no mark, and its completion, made before it took the lock, is
+        // seen by `over` here.
         slot.durable.store(generation, Ordering::SeqCst);
-        // Pairs with the fence in the partner's completion (`Sel::complete`):
-        // either `over` sees the completion, or the partner sees the mark
-        // and uncounts it (after this count: it needs the lock).
-        std::sync::atomic::fence(Ordering::SeqCst);
         if over() && take_durable(slot) {
             // Completed before it was counted, and nobody uncounts it.
             return;
@@ -204,9 +205,16 @@ impl Bubble {
         self.settle(state);
     }
 
-    /// A member's durable wait has ended (see [`park::unblock`]).
-    pub(crate) fn unblock(&self) {
-        self.state().blocked -= 1;
+    /// A member's durable wait has ended, if `unmark` clears its mark (see
+    /// [`unblock`]): the mark and the count change in one step under the
+    /// lock, as [`Bubble::count_blocked_unless`] sets them, so a settle
+    /// never sees a wait counted whose mark is gone (its goroutine already
+    /// running on) and calls the bubble deadlocked.
+    fn uncount_if(&self, unmark: impl FnOnce() -> bool) {
+        let mut state = self.state();
+        if unmark() {
+            state.blocked -= 1;
+        }
     }
 
     /// `synctest::wait`: `released` is set once every other member is
@@ -320,6 +328,32 @@ impl Bubble {
     /// report and ends the members (they unwind; `run` panics with it).
     fn deadlocked(&self) {
         let id = self.id;
+        {
+            let st = self.state();
+            eprintln!(
+                "DEBUG deadlock members={} blocked={} root={} timers={} waiters={}",
+                st.members,
+                st.blocked,
+                st.root.is_some(),
+                st.timers.len(),
+                st.waiters.len()
+            );
+        }
+        for slot in slots() {
+            let c = slot.lock();
+            if let Some(c) = c.as_ref() {
+                if c.info.bubble == id || c.bubble.as_ref().is_some_and(|b| b.id == id) {
+                    eprintln!(
+                        "DEBUG slot id={} guest={} durable={} gen={} blocked={:?}",
+                        c.info.id,
+                        slot.is_guest,
+                        slot.durable.load(Ordering::SeqCst),
+                        slot.generation.load(Ordering::SeqCst),
+                        c.blocked.as_ref().map(|b| b.what)
+                    );
+                }
+            }
+        }
         let report = park::describe(|info| info.bubble == id);
         let report = format!("deadlock: all goroutines in bubble are blocked\n\n{report}");
         self.state().deadlock = Some(report);
@@ -397,8 +431,15 @@ pub(crate) fn as_member_of<R>(bubble: &Arc<Bubble>, f: impl FnOnce() -> R) -> R 
 /// counts: called by whoever ends the wait first (a partner handing over a
 /// value, a release, the clock, the goroutine itself).
 pub(crate) fn unblock(slot: &Slot) {
-    if take_durable(slot) {
-        uncount(slot);
+    if slot.durable.load(Ordering::SeqCst) == 0 {
+        // Nothing counts (the common case: a partner uncounted it).
+        return;
+    }
+    match slot.lock().as_ref().and_then(|c| c.bubble.clone()) {
+        Some(bubble) => bubble.uncount_if(|| take_durable(slot)),
+        None => {
+            take_durable(slot);
+        }
     }
 }
 
@@ -409,21 +450,12 @@ pub(crate) fn unblock(slot: &Slot) {
 /// read from the goroutine's record).
 pub(crate) fn unblock_wait(slot: &Slot, generation: u64, bubble: &Bubble) {
     // Wait numbers start at 1: 0 is "no durable wait", never a match.
-    if generation != 0
-        && slot
-            .durable
-            .compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-    {
-        bubble.unblock();
-    }
-}
-
-/// Takes `slot`'s goroutine off its bubble's blocked count.
-fn uncount(slot: &Slot) {
-    let bubble = slot.lock().as_ref().and_then(|c| c.bubble.clone());
-    if let Some(bubble) = bubble {
-        bubble.unblock();
+    if generation != 0 {
+        bubble.uncount_if(|| {
+            slot.durable
+                .compare_exchange(generation, 0, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        });
     }
 }
 
@@ -485,10 +517,9 @@ pub(super) static LIVE_BUBBLES: AtomicUsize = AtomicUsize::new(0);
 /// synctest bubble, they stop counting as durably blocked now, before
 /// their goroutines run.
 pub(crate) fn release(key: usize) {
-    // The release itself (a count at zero, a join done) is ordered before
-    // every look below: a waiter that these miss sees it as it is counted
-    // (see `Bubble::count_blocked_unless`).
-    std::sync::atomic::fence(Ordering::SeqCst);
+    // A waiter that the looks below miss (it had not recorded its key, or
+    // had no number yet) sees the release, made before them, as it is
+    // counted: the slot's lock and the bubble's order the two.
     if LIVE_BUBBLES.load(Ordering::SeqCst) == 0 {
         return;
     }
