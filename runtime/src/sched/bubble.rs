@@ -94,6 +94,10 @@ struct State {
     root: Option<(Arc<Slot>, Arc<AtomicBool>)>,
     /// Set while a member fires timers (outside the lock): one at a time.
     advancing: bool,
+    /// Set by the first member that finds the bubble deadlocked (two can
+    /// find it at once: each counts its wait, then settles), which reports
+    /// it; the others do not.
+    deadlocked: bool,
     /// The deadlock report, once the bubble has deadlocked.
     deadlock: Option<String>,
 }
@@ -116,6 +120,7 @@ impl Bubble {
                 waiters: Vec::new(),
                 root: None,
                 advancing: false,
+                deadlocked: false,
                 deadlock: None,
             }),
         });
@@ -291,7 +296,8 @@ impl Bubble {
                 return;
             }
             let Some((&first, _)) = state.timers.first_key_value() else {
-                if state.deadlock.is_none() {
+                if !state.deadlocked {
+                    state.deadlocked = true;
                     drop(state);
                     self.deadlocked();
                 }
@@ -328,32 +334,6 @@ impl Bubble {
     /// report and ends the members (they unwind; `run` panics with it).
     fn deadlocked(&self) {
         let id = self.id;
-        {
-            let st = self.state();
-            eprintln!(
-                "DEBUG deadlock members={} blocked={} root={} timers={} waiters={}",
-                st.members,
-                st.blocked,
-                st.root.is_some(),
-                st.timers.len(),
-                st.waiters.len()
-            );
-        }
-        for slot in slots() {
-            let c = slot.lock();
-            if let Some(c) = c.as_ref() {
-                if c.info.bubble == id || c.bubble.as_ref().is_some_and(|b| b.id == id) {
-                    eprintln!(
-                        "DEBUG slot id={} guest={} durable={} gen={} blocked={:?}",
-                        c.info.id,
-                        slot.is_guest,
-                        slot.durable.load(Ordering::SeqCst),
-                        slot.generation.load(Ordering::SeqCst),
-                        c.blocked.as_ref().map(|b| b.what)
-                    );
-                }
-            }
-        }
         let report = park::describe(|info| info.bubble == id);
         let report = format!("deadlock: all goroutines in bubble are blocked\n\n{report}");
         self.state().deadlock = Some(report);
