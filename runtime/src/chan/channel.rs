@@ -218,21 +218,30 @@ impl<T> Sender<T> {
         site: &'static Location<'static>,
     ) -> Result<(), Failed<T>> {
         let chan = &*self.chan;
-        let mut wakes = Wakes::default();
-        let lock = chan.locked();
-        // SAFETY: we hold the channel's lock, and no state reference.
-        let value = match unsafe { chan.try_send_locked(value, &mut wakes) } {
-            TrySend::Sent => return Ok(()),
-            TrySend::Abandoned(v) => return Err(Failed::Closed(Some(v))),
-            TrySend::Full(v) => v,
+        let mut value = value;
+        let mut looked = false;
+        let entry = loop {
+            let mut wakes = Wakes::default();
+            let lock = chan.locked();
+            // SAFETY: we hold the channel's lock, and no state reference.
+            value = match unsafe { chan.try_send_locked(value, &mut wakes) } {
+                TrySend::Sent => return Ok(()),
+                TrySend::Abandoned(v) => return Err(Failed::Closed(Some(v))),
+                TrySend::Full(v) => v,
+            };
+            if deadline.is_some_and(|d| d <= park::now()) {
+                return Err(Failed::Timeout(Some(value)));
+            }
+            if !looked && chan.worth_a_look() {
+                // Full: room may come in a moment (see `Chan::look`).
+                looked = true;
+                drop(lock);
+                chan.look(false);
+                continue;
+            }
+            // SAFETY: as above.
+            break unsafe { chan.enqueue_send_locked(None, value) };
         };
-        if deadline.is_some_and(|d| d <= park::now()) {
-            return Err(Failed::Timeout(Some(value)));
-        }
-        // SAFETY: as above.
-        let entry = unsafe { chan.enqueue_send_locked(None, value) };
-        drop(lock);
-        drop(wakes);
         finish_wait(chan, &entry, Wait::ChanSend, site, deadline).map(drop)
     }
 }
@@ -254,21 +263,30 @@ impl<T> Receiver<T> {
         site: &'static Location<'static>,
     ) -> Result<Option<T>, ()> {
         let chan = &*self.chan;
-        let mut wakes = Wakes::default();
-        let lock = chan.locked();
-        // SAFETY: we hold the channel's lock, and no state reference.
-        match unsafe { chan.try_recv_locked(&mut wakes) } {
-            TryRecv::Value(v) => return Ok(Some(v)),
-            TryRecv::Closed => return Ok(None),
-            TryRecv::Empty => {}
-        }
-        if deadline.is_some_and(|d| d <= park::now()) {
-            return Err(());
-        }
-        // SAFETY: as above.
-        let entry = unsafe { chan.enqueue_recv_locked(None) };
-        drop(lock);
-        drop(wakes);
+        let mut looked = false;
+        let entry = loop {
+            let mut wakes = Wakes::default();
+            let lock = chan.locked();
+            // SAFETY: we hold the channel's lock, and no state reference.
+            match unsafe { chan.try_recv_locked(&mut wakes) } {
+                TryRecv::Value(v) => return Ok(Some(v)),
+                TryRecv::Closed => return Ok(None),
+                TryRecv::Empty => {}
+            }
+            if deadline.is_some_and(|d| d <= park::now()) {
+                return Err(());
+            }
+            if !looked && chan.worth_a_look() {
+                // Empty: a value may come in a moment (see `Chan::look`);
+                // if it does, it is taken from the buffer.
+                looked = true;
+                drop(lock);
+                chan.look(true);
+                continue;
+            }
+            // SAFETY: as above.
+            break unsafe { chan.enqueue_recv_locked(None) };
+        };
         match finish_wait(chan, &entry, chan.recv_wait(), site, deadline) {
             Ok(value) => Ok(value),
             Err(Failed::Closed(_)) => Ok(None),

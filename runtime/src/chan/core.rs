@@ -65,6 +65,11 @@ pub(crate) struct Chan<T> {
     /// Guarded by `lock`: see [`Chan::state`].
     state: UnsafeCell<State<T>>,
     cap: usize,
+    /// The number of buffered values, as of the last change (written under
+    /// the lock, read without it): what a goroutine about to wait on a
+    /// buffered channel watches for a moment first (see
+    /// [`Chan::buffered_soon`]).
+    len_hint: atomic::AtomicUsize,
     senders: AtomicUsize,
     receivers: AtomicUsize,
     pub(crate) flavor: Flavor,
@@ -449,6 +454,7 @@ impl<T> Chan<T> {
                 sendq: VecDeque::new(),
             }),
             cap,
+            len_hint: atomic::AtomicUsize::new(0),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
             flavor,
@@ -478,6 +484,7 @@ impl<T> Chan<T> {
             // SAFETY: we hold the lock; this is the only reference.
             let state = unsafe { self.state() };
             state.flows.clear();
+            self.len_hint.store(0, Ordering::Relaxed);
             std::mem::take(&mut state.buf)
         };
         values.len()
@@ -485,6 +492,32 @@ impl<T> Chan<T> {
 
     pub(crate) fn cap(&self) -> usize {
         self.cap
+    }
+
+    /// Whether a goroutine that found this channel empty or full, and is
+    /// about to queue itself, should first watch it for a moment (see
+    /// [`Chan::look`]): a buffered channel, made outside every bubble
+    /// (where nothing may run that the bubble's clock has not counted),
+    /// while a CPU is idle for the spin.
+    pub(crate) fn worth_a_look(&self) -> bool {
+        self.cap > 0 && self.bubble == 0 && self.flavor == Flavor::Chan && park::may_look()
+    }
+
+    /// Watches the channel, without its lock, for a moment
+    /// ([`park::look_briefly`]) until a value is buffered (`recv`) or room
+    /// is made (not `recv`), or its other side is gone. A value that
+    /// arrives meanwhile is then taken from the buffer (room used) by the
+    /// fast path, instead of handed to a queued waiter that must be woken:
+    /// a worker pool's idle workers take their jobs as crossbeam's do.
+    pub(crate) fn look(&self, recv: bool) {
+        park::look_briefly(|| {
+            let len = self.len_hint.load(Ordering::Relaxed);
+            if recv {
+                len > 0 || self.senders.load(Ordering::Relaxed) == 0
+            } else {
+                len < self.cap || self.receivers.load(Ordering::Relaxed) == 0
+            }
+        });
     }
 
     /// The bubble whose members' waits on this channel are durable (see
@@ -555,7 +588,7 @@ impl<T> Chan<T> {
             let sent_flow = entry.flow.load(Ordering::Relaxed);
             let (value, flow) = match state.pop() {
                 // Full buffer: the oldest value is ours, the sender's joins
-                // the back (FIFO is kept).
+                // the back (FIFO is kept; the length stays).
                 Some(oldest) => {
                     state.push(sent, sent_flow);
                     oldest
@@ -568,6 +601,7 @@ impl<T> Chan<T> {
             return TryRecv::Value(value);
         }
         if let Some((value, flow)) = state.pop() {
+            self.len_hint.store(state.buf.len(), Ordering::Relaxed);
             trace::receive_later(flow, &mut wakes.later);
             return TryRecv::Value(value);
         }
@@ -607,6 +641,7 @@ impl<T> Chan<T> {
                 0
             };
             state.push(value, flow);
+            self.len_hint.store(state.buf.len(), Ordering::Relaxed);
             return TrySend::Sent;
         }
         if state.abandoned {

@@ -72,9 +72,40 @@ pub(crate) fn counts_running() -> bool {
 /// goroutines run than there are CPUs, so that one is idle for it (Go spins
 /// only while there is an idle P).
 pub(crate) fn may_spin() -> bool {
-    pub(super) static CPUS: LazyLock<usize> =
-        LazyLock::new(|| thread::available_parallelism().map_or(1, std::num::NonZero::get));
     *CPUS > 1 && RUNNING.load(Ordering::Relaxed) < *CPUS
+}
+
+/// The CPUs this process may run on.
+static CPUS: LazyLock<usize> =
+    LazyLock::new(|| thread::available_parallelism().map_or(1, std::num::NonZero::get));
+
+/// Whether a goroutine that is about to wait, and still counts as
+/// running, may spin for a moment first: every running goroutine, itself
+/// included, has a CPU ([`may_spin`] asks the same of a goroutine that no
+/// longer counts).
+pub(crate) fn may_look() -> bool {
+    *CPUS > 1 && RUNNING.load(Ordering::Relaxed) <= *CPUS
+}
+
+/// How long [`look_briefly`] spins at most.
+const LOOK: Duration = Duration::from_micros(4);
+
+/// Spins for [`LOOK`] at most, until `ready` holds (true): before a wait
+/// that may not be needed (a buffered channel about to get a value or
+/// room, see `Chan::look`).
+pub(crate) fn look_briefly(ready: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    let mut step = 0u32;
+    loop {
+        if ready() {
+            return true;
+        }
+        std::hint::spin_loop();
+        step = step.wrapping_add(1);
+        if step.is_multiple_of(64) && start.elapsed() > LOOK {
+            return false;
+        }
+    }
 }
 
 /// The current goroutine waiting in a goscope operation, from [`wait`] to
