@@ -412,6 +412,26 @@ fn deadlock_root_outside_a_goscope_test() {
     assert!(!report.contains("in goroutine 0"), "{report}");
 }
 
+/// `deadlock_root_outside_a_goscope_test` on a plain thread that already
+/// owns a scope (a guest of goscope's before the bubble): its goroutine in
+/// the bubble has an id too.
+#[test]
+fn deadlock_root_in_a_scope_outside_a_goscope_test() {
+    #[goscope::scoped]
+    fn in_a_scope() -> String {
+        deadlock_report(|| {
+            go!(static {
+                never::<()>().recv();
+            });
+            let (_tx, rx) = chan::<i32>(0);
+            rx.recv();
+        })
+    }
+    let report = in_a_scope();
+    assert!(report.contains("[chan receive]"), "{report}");
+    assert!(!report.contains("in goroutine 0"), "{report}");
+}
+
 #[goscope::test]
 fn deadlock_child() {
     // The bubble's main function has returned, its goroutine can never end.

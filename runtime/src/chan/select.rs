@@ -486,11 +486,16 @@ pub fn select<'a>(arms: &mut [&mut dyn Arm<'a>], default: bool) -> Option<usize>
             drop(locked);
             (ready, sel)
         };
-        release(arms);
         let Some(sel) = sel else {
+            release(arms);
             return chosen;
         };
-        if let Some(i) = wait_for_arm(arms, &sel, site) {
+        // What the poll refused is dropped after the wait, not before it:
+        // a `Drop` that waits would take the number that the wait record
+        // gave this select's wait (see `park::next_wait`).
+        let chosen = wait_for_arm(arms, &sel, site);
+        release(arms);
+        if let Some(i) = chosen {
             return Some(i);
         }
         // The chosen arm's pattern refused its value: that arm is off now;
@@ -532,6 +537,9 @@ fn wait_for_arm<'a>(
                 return Some(i);
             }
         }
+        // Refused values are dropped here, where a panic in their `Drop`
+        // is reported, not while the arms unwind.
+        release(arms);
         park::unwind();
     };
     let taken = arms[done.case].finish(done.closed);

@@ -539,19 +539,20 @@ pub(crate) fn enter_bubble(bubble: &Arc<Bubble>) -> BubbleGuard {
     let slot = SLOT
         .with(|s| s.borrow().clone())
         .expect("enter_token_slot gives a slot");
-    let info = {
+    let (info, record) = {
         let mut current = slot.lock();
         let c = current.as_mut().expect("a slot with a goroutine");
-        if token.is_some() {
-            // A thread goscope did not start: a goroutine of the bubble
-            // now, with an id of its own (its report and the goroutines it
-            // starts name it).
+        let record = c.info;
+        if c.info.id == 0 {
+            // A thread goscope did not start (a guest, new or owning a
+            // scope): a goroutine of the bubble now, with an id of its own
+            // (its report and the goroutines it starts name it).
             c.info.id = next_id();
         }
         c.info.bubble = bubble.id;
         c.info.endable = true;
         c.bubble = Some(Arc::clone(bubble));
-        c.info
+        (c.info, record)
     };
     let previous_info = INFO.with(|i| i.replace(Some(info)));
     // This thread's own membership: `Bubble::new` counted it, and the
@@ -568,6 +569,7 @@ pub(crate) fn enter_bubble(bubble: &Arc<Bubble>) -> BubbleGuard {
     LIVE_BUBBLES.fetch_add(1, Ordering::SeqCst);
     BubbleGuard {
         slot,
+        record,
         previous_info,
         previous_live,
         guest: token,
@@ -577,6 +579,8 @@ pub(crate) fn enter_bubble(bubble: &Arc<Bubble>) -> BubbleGuard {
 /// Leaves the bubble (see [`enter_bubble`]).
 pub(crate) struct BubbleGuard {
     pub(super) slot: Arc<Slot>,
+    /// The slot's record of its goroutine before the bubble.
+    pub(super) record: GInfo,
     pub(super) previous_info: Option<GInfo>,
     pub(super) previous_live: Option<LiveToken>,
     pub(super) guest: Option<TokenGuard>,
@@ -586,10 +590,10 @@ impl Drop for BubbleGuard {
     fn drop(&mut self) {
         LIVE_BUBBLES.fetch_sub(1, Ordering::SeqCst);
         if let Some(c) = self.slot.lock().as_mut() {
+            // The record as it was before the bubble (a guest that owns a
+            // scope goes back to being no goroutine of any bubble).
             c.bubble = None;
-            if let Some(info) = self.previous_info {
-                c.info = info;
-            }
+            c.info = self.record;
         }
         // Not ended any more: the thread goes on outside the bubble.
         self.slot.ended.store(false, Ordering::SeqCst);

@@ -128,8 +128,8 @@ pub(crate) struct Waiting {
     pub(super) stoppable: bool,
     /// When the wait ends by time: on the bubble's clock in a bubble.
     pub(super) deadline: Option<Instant>,
-    /// The bubble, and the timer of `deadline` on its clock.
-    pub(super) bubble: Option<(Arc<Bubble>, Option<Key>)>,
+    /// The bubble the goroutine is in: the wait is on its clock.
+    pub(super) bubble: Option<BubbleWait>,
     /// Set when a partner completed the wait: the partner counted this
     /// goroutine running again when it did (see [`runnable`]).
     pub(super) handed_over: Cell<bool>,
@@ -154,6 +154,15 @@ pub(crate) struct On {
 /// bubble (what a channel or `WaitGroup` records as its home, see [`On`]).
 pub(crate) fn bubble_id() -> u64 {
     current_bubble().map_or(0, |bubble| bubble.id)
+}
+
+/// A wait in a synctest bubble (see [`Waiting::bubble`]).
+pub(super) struct BubbleWait {
+    bubble: Arc<Bubble>,
+    /// The timer of the wait's deadline on the bubble's clock.
+    timer: Option<Key>,
+    /// Whether the wait counts as durably blocked there.
+    counted: bool,
 }
 
 /// Marks the current goroutine waiting on `what` at `site` until the
@@ -254,17 +263,18 @@ pub(super) fn wait_on(
         };
         let stoppable = c.info.endable || c.token.is_some();
         let outer = c.blocked.replace(blocked);
-        // A wait inside a wait (a `Drop` that blocks) is not counted again:
-        // the goroutine counts once, as the outer wait. Nor is one on an
-        // object of another bubble, or of none.
-        let bubble = c
-            .bubble
-            .clone()
-            .filter(|bubble| durable_in(bubble, &slot, what, on.home))
-            // The wait's number goes up with the record, under the slot's
-            // lock: a release that finds this wait's key reads its number
-            // (not the one before, which it would take for this wait's).
-            .map(|bubble| (bubble, slot.generation.fetch_add(1, Ordering::SeqCst) + 1));
+        // Every wait in a bubble is on its clock. It counts as durably
+        // blocked unless it is a wait inside a wait (a `Drop` that blocks:
+        // the goroutine counts once, as the outer wait) or one on an object
+        // of another bubble, or of none. A counted wait gets its number
+        // with the record, under the slot's lock: a release that finds this
+        // wait's key reads its number (not the one before, which it would
+        // take for this wait's).
+        let bubble = c.bubble.clone().map(|bubble| {
+            let counted = durable_in(&bubble, &slot, what, on.home);
+            let generation = counted.then(|| slot.generation.fetch_add(1, Ordering::SeqCst) + 1);
+            (bubble, generation)
+        });
         (bits, stoppable, outer, bubble)
     };
     let outer = outer.map(|b| (b, slot.state() & (BLOCKED_BIT | TIMED_BIT)));
@@ -275,6 +285,16 @@ pub(super) fn wait_on(
         RUNNING.fetch_sub(1, Ordering::Relaxed);
     }
     let bubble = bubble.map(|(bubble, generation)| {
+        let Some(generation) = generation else {
+            // Not counted: the clock cannot move while this goroutine waits
+            // so (it is not blocked, as far as the bubble knows), so its
+            // deadline, on the clock, needs no timer.
+            return BubbleWait {
+                bubble,
+                timer: None,
+                counted: false,
+            };
+        };
         // Durably blocked from now on. A timed wait's deadline is a timer
         // on the bubble's clock, set before the count (the count may move
         // the clock at once).
@@ -289,7 +309,11 @@ pub(super) fn wait_on(
         // earlier wait, by a partner, a release or a timer, cannot clear
         // it) and counted, unless it is over already.
         bubble.count_blocked_unless(&slot, generation, over);
-        (bubble, timer)
+        BubbleWait {
+            bubble,
+            timer,
+            counted: true,
+        }
     });
     crate::trace::wait_begin(what, site);
     Waiting {
@@ -325,8 +349,8 @@ impl Waiting {
 
     /// Lets the bubble act on this wait's count (see [`wait_on`]).
     fn settle(&self) {
-        if let Some((bubble, _)) = &self.bubble {
-            bubble.settle_now();
+        if let Some(wait) = self.bubble.as_ref().filter(|wait| wait.counted) {
+            wait.bubble.settle_now();
         }
     }
 
@@ -334,7 +358,7 @@ impl Waiting {
     /// bubble).
     fn expired(&self) -> bool {
         self.deadline.is_some_and(|deadline| match &self.bubble {
-            Some((bubble, _)) => bubble.now() >= deadline,
+            Some(wait) => wait.bubble.now() >= deadline,
             None => Instant::now() >= deadline,
         })
     }
@@ -343,11 +367,13 @@ impl Waiting {
 impl Drop for Waiting {
     fn drop(&mut self) {
         let Some(slot) = &self.slot else { return };
-        if let Some((bubble, timer)) = self.bubble.take() {
-            if let Some(timer) = timer {
-                bubble.unschedule(timer);
+        if let Some(wait) = self.bubble.take() {
+            if let Some(timer) = wait.timer {
+                wait.bubble.unschedule(timer);
             }
-            unblock(slot);
+            if wait.counted {
+                unblock(slot);
+            }
         }
         crate::trace::wait_end();
         let restored = self.outer.take();
