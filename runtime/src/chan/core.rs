@@ -68,7 +68,7 @@ pub(crate) struct Chan<T> {
     /// The number of buffered values, as of the last change (written under
     /// the lock, read without it): what a goroutine about to wait on a
     /// buffered channel watches for a moment first (see
-    /// [`Chan::buffered_soon`]).
+    /// [`Chan::look`]).
     len_hint: atomic::AtomicUsize,
     senders: AtomicUsize,
     receivers: AtomicUsize,

@@ -10,11 +10,13 @@
 //! still.
 //!
 //! Each wait is counted when it starts ([`park::wait`] calls
-//! [`Bubble::block`]) and uncounted by whoever ends it, at the moment it
-//! does: the partner that completes a channel operation, the `WaitGroup`
-//! or scope that releases its waiters, the clock that fires a timer, or
-//! the goroutine itself. So "every member durably blocked" is exact, never
-//! a goroutine that has just been handed a value but has not run yet.
+//! [`Bubble::count_blocked_unless`]) and uncounted by whoever ends it, at
+//! the moment it does: the partner that completes a channel operation, the
+//! `WaitGroup` or scope that releases its waiters, the clock that fires a
+//! timer, or the goroutine itself. A wait's mark and its count change
+//! together, under the bubble's lock. So "every member durably blocked" is
+//! exact, never a goroutine that has just been handed a value but has not
+//! run yet.
 //!
 //! When every member is durably blocked, the goroutine whose wait made it
 //! so (or whose exit did) advances the bubble, in this order: it releases

@@ -135,19 +135,23 @@ impl WaitGroup {
             }
             // Fast path: the count stays above zero, no waiter to release.
             match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => {
-                    #[cfg(not(loom))]
-                    if old == 0 {
-                        // A new set of goroutines: it is this bubble's.
-                        self.inner
-                            .bubble
-                            .store(park::bubble_id(), Ordering::Relaxed);
-                    }
-                    return;
-                }
+                Ok(_) => return self.raised(old),
                 Err(now) => old = now,
             }
         }
+    }
+
+    /// The count went from `old` up: from zero, a new set of goroutines,
+    /// which is the current bubble's (see [`Inner::bubble`]).
+    fn raised(&self, old: isize) {
+        #[cfg(not(loom))]
+        if old == 0 {
+            self.inner
+                .bubble
+                .store(park::bubble_id(), Ordering::Relaxed);
+        }
+        #[cfg(loom)]
+        let _ = old;
     }
 
     /// Applies `delta` under the lock; if the count reaches zero (it may
@@ -163,15 +167,7 @@ impl WaitGroup {
             let new = next_count(old, delta);
             match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
                 Ok(_) if new == 0 => break,
-                Ok(_) => {
-                    #[cfg(not(loom))]
-                    if old == 0 {
-                        self.inner
-                            .bubble
-                            .store(park::bubble_id(), Ordering::Relaxed);
-                    }
-                    return;
-                }
+                Ok(_) => return self.raised(old),
                 Err(now) => old = now,
             }
         }
