@@ -337,6 +337,9 @@ fn outside_then_inside(outside: impl FnOnce() + Send + 'static, inside: impl FnO
 }
 
 #[goscope::test]
+#[ignore = "goscope's contract (SPEC) differs from Go 1.25 here: a wait on a channel \
+            made outside the bubble is durable, so that a closure may borrow one; this \
+            bubble is called deadlocked though a thread outside would end the wait"]
 fn channels_from_outside_the_bubble() {
     // Go's `TestChannelFromOutsideBubble`: a goroutine outside the bubble
     // ends the wait of the bubble's goroutine on a channel made outside;
@@ -520,6 +523,9 @@ fn wait_group_in_bubble() {
 }
 
 #[goscope::test]
+#[ignore = "goscope's contract (SPEC) differs from Go 1.25 here: WaitGroup::wait is \
+            durable wherever the group was added to; this bubble is called deadlocked \
+            though a thread outside would call done"]
 fn wait_group_out_of_bubble() {
     // Go's `TestWaitGroupOutOfBubble`: `add` was called outside the bubble,
     // so the `wait` inside is not durable: it waits for the `done` below

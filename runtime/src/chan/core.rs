@@ -521,11 +521,14 @@ impl<T> Chan<T> {
     }
 
     /// The bubble whose members' waits on this channel are durable (see
-    /// `park::On`): the one it was made in (0: none, so no bubble's). A
-    /// nil channel (`never`) is nobody's: waiting on it is durable in any
-    /// bubble, as in Go.
+    /// `park::On`), if only one's: a timer's channel is the bubble's it was
+    /// made in (0: none), since a timer made outside runs on real time and
+    /// fires without any goroutine of the bubble. Waits on every other
+    /// channel are durable wherever it was made (goscope's contract; Go
+    /// 1.25 counts a channel made outside the bubble as not durable, which
+    /// would stop the clock for a channel a closure merely borrows).
     pub(crate) fn home(&self) -> Option<u64> {
-        (self.flavor != Flavor::Never).then_some(self.bubble)
+        (self.flavor == Flavor::Timer).then_some(self.bubble)
     }
 
     /// What a plain receive on this channel waits on, for the record.

@@ -52,11 +52,6 @@ struct Inner {
     state: Mutex<State>,
     /// Waiters sleep here until their generation ends.
     wake: Condvar,
-    /// The synctest bubble of the `add` that raised the count from zero
-    /// (0: none): a `wait` is durable blocking only in that bubble, as in
-    /// Go (a group added to outside can be done outside).
-    #[cfg(not(loom))]
-    bubble: std::sync::atomic::AtomicU64,
 }
 
 struct State {
@@ -93,8 +88,6 @@ impl WaitGroup {
                     waiters: 0,
                 }),
                 wake: Condvar::new(),
-                #[cfg(not(loom))]
-                bubble: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -135,23 +128,10 @@ impl WaitGroup {
             }
             // Fast path: the count stays above zero, no waiter to release.
             match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return self.raised(old),
+                Ok(_) => return,
                 Err(now) => old = now,
             }
         }
-    }
-
-    /// The count went from `old` up: from zero, a new set of goroutines,
-    /// which is the current bubble's (see [`Inner::bubble`]).
-    fn raised(&self, old: isize) {
-        #[cfg(not(loom))]
-        if old == 0 {
-            self.inner
-                .bubble
-                .store(park::bubble_id(), Ordering::Relaxed);
-        }
-        #[cfg(loom)]
-        let _ = old;
     }
 
     /// Applies `delta` under the lock; if the count reaches zero (it may
@@ -167,7 +147,7 @@ impl WaitGroup {
             let new = next_count(old, delta);
             match count.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Relaxed) {
                 Ok(_) if new == 0 => break,
-                Ok(_) => return self.raised(old),
+                Ok(_) => return,
                 Err(now) => old = now,
             }
         }
@@ -258,7 +238,7 @@ impl WaitGroup {
         let over = || self.inner.count.load(Ordering::Acquire) == 0;
         let on = park::On {
             key: self.key(),
-            home: Some(self.inner.bubble.load(Ordering::Relaxed)),
+            home: None,
         };
         park::block_on(Wait::Group, site, Some(interrupt), on, over, |abort| {
             self.inner.wait_for_zero(abort)
