@@ -236,6 +236,7 @@ impl<T> Sender<T> {
                 // Full: room may come in a moment (see `Chan::look`).
                 looked = true;
                 drop(lock);
+                drop(wakes);
                 chan.look(false);
                 continue;
             }
@@ -281,6 +282,7 @@ impl<T> Receiver<T> {
                 // if it does, it is taken from the buffer.
                 looked = true;
                 drop(lock);
+                drop(wakes);
                 chan.look(true);
                 continue;
             }

@@ -547,10 +547,11 @@ fn wait_for_arm<'a>(
     taken.then_some(done.case)
 }
 
-/// The bubble of a `select!`'s channels (see `park::On`): a select is
-/// durably blocked only if every channel it waits on is the bubble's (Go's
-/// rule); 0, no bubble's, when they are of different ones; `None` when no
-/// arm is on a channel (nil channels only: blocked for good).
+/// The bubble of a `select!`'s channels (see `park::On`): of the arms
+/// whose channel belongs to one bubble only (a timer's), the common one; 0,
+/// no bubble's, when they differ (a timer made outside, on real time, makes
+/// the select not durable); `None` when no arm's channel is tied to a
+/// bubble (the kind of wait decides: durable).
 fn home(arms: &[&mut dyn Arm<'_>]) -> Option<u64> {
     arms.iter()
         .filter_map(|arm| arm.home())

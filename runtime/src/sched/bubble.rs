@@ -363,6 +363,16 @@ impl Fire for WakeAt {
     }
 }
 
+/// Wakes a member whose timed wait, not counted itself, came to its
+/// deadline: a wait inside a counted one (see `park::BubbleWait`).
+pub(crate) struct UnparkAt(pub(crate) Arc<Slot>);
+
+impl Fire for UnparkAt {
+    fn fire(self: Arc<Self>, _key: Key) {
+        self.0.unpark();
+    }
+}
+
 /// The current time: the bubble's clock in a synctest bubble, else
 /// `Instant::now()`.
 pub(crate) fn now() -> Instant {

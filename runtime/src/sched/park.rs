@@ -35,7 +35,7 @@ use std::thread::{self};
 use std::time::{Duration, Instant};
 
 use crate::lock;
-use crate::sched::bubble::{Key, WakeAt};
+use crate::sched::bubble::{Key, UnparkAt, WakeAt};
 use crate::sched::cancel::Cancelled;
 
 use crate::sched::bubble::durable_in;
@@ -275,12 +275,14 @@ pub(super) fn wait_on(
     }
     let bubble = bubble.map(|(bubble, generation)| {
         let Some(generation) = generation else {
-            // Not counted: the clock cannot move while this goroutine waits
-            // so (it is not blocked, as far as the bubble knows), so its
-            // deadline, on the clock, needs no timer.
+            // Not counted. Its deadline is on the clock all the same, which
+            // moves only if the goroutine counts as blocked by an outer wait
+            // (this one is inside it): a timer that only wakes it, then.
+            let timer =
+                deadline.map(|when| bubble.schedule(when, Arc::new(UnparkAt(Arc::clone(&slot)))));
             return BubbleWait {
                 bubble,
-                timer: None,
+                timer,
                 counted: false,
             };
         };
