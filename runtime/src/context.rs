@@ -325,7 +325,15 @@ impl Context {
         } else {
             Flavor::Chan
         };
-        let chan = Arc::new(Chan::new(0, flavor));
+        let mut chan = Chan::new(0, flavor);
+        if own_timer.is_none() {
+            // Closed by the parent's timer, if any: of the parent's bubble
+            // (a parent made outside one runs on real time).
+            if let Some(home) = parent.done.chan().home() {
+                chan = chan.of_bubble(home);
+            }
+        }
+        let chan = Arc::new(chan);
         chan.set_armed(usize::from(deadline.is_some()));
         let close = Sender::from_chan(Arc::clone(&chan));
         let node = Arc::new(Node {

@@ -301,3 +301,19 @@ fn a_timeout_on_an_outside_timer_is_on_the_bubble_clock() {
     });
     assert!(fired.is_ok(), "{fired:?}");
 }
+
+/// A context made inside the bubble from a parent made outside it, with
+/// the parent's deadline, is closed by the parent's timer, on real time:
+/// waiting for it is not durable, and the bubble waits for that timer
+/// instead of calling itself deadlocked (it did: the child's channel was
+/// taken for one of the bubble's timers).
+#[test]
+fn a_context_under_an_outside_deadline_waits_for_real_time() {
+    let (parent, _cancel) = Context::background().with_timeout(Duration::from_millis(100));
+    let err = synctest::run(|| {
+        let (child, _cancel) = parent.with_cancel();
+        child.done().recv();
+        child.err()
+    });
+    assert_eq!(err, Some(Error::DeadlineExceeded));
+}

@@ -464,6 +464,14 @@ impl<T> Chan<T> {
         }
     }
 
+    /// The channel, as one of bubble `bubble`'s (0: of none), whatever
+    /// bubble it is made in: a context's channel that its parent's timer
+    /// closes.
+    pub(crate) fn of_bubble(mut self, bubble: u64) -> Chan<T> {
+        self.bubble = bubble;
+        self
+    }
+
     /// Sets what runs when the last receiver is gone.
     pub(crate) fn on_abandon(&self, f: Box<dyn Fn() + Send + Sync>) {
         let _ = self.on_abandon.set(f);
