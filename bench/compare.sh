@@ -32,6 +32,8 @@
 # Go is installed with the system package manager (Debian's golang-go) when
 # `go` is not on PATH. Not part of CI: CI only compiles the benches.
 set -euo pipefail
+# fmt_ns, ratio
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 die() {
     echo "compare.sh: error: $*" >&2
@@ -205,19 +207,6 @@ live_result() {
     ms="$(echo "$output" | sed -n 's/.*started in \([0-9.]*\) ms.*/\1/p' | head -n 1)"
     [[ -n "$kib" && -n "$n" && -n "$ms" ]] || die "no RESULT line or start time from $*"
     echo "$kib $(awk -v ms="$ms" -v n="$n" 'BEGIN { print ms * 1e6 / n }')"
-}
-
-# fmt_ns NS: a duration with a readable unit.
-fmt_ns() {
-    awk -v t="$1" 'BEGIN {
-        if (t < 1e3) printf "%.1f ns", t
-        else if (t < 1e6) printf "%.2f µs", t / 1e3
-        else printf "%.2f ms", t / 1e6 }'
-}
-
-# ratio A B: A / B to two decimals, with a ×.
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "n/a" }'
 }
 
 rows=()

@@ -8,7 +8,7 @@
 #
 # Both revisions are exported (`git archive`, no worktree) into a directory
 # of their own and built with a target directory of their own. They run the
-# SAME bench sources: runtime/benches/{channels,select}.rs of the new
+# SAME bench sources: runtime/benches/{channels,select,common/workloads}.rs of the new
 # revision are copied over the old one's (the old commit lacks the new
 # groups; the benches use only the public API). Go's benchmarks come from
 # the new revision's bench/go.
@@ -45,6 +45,8 @@
 #   CRITERION_ARGS   extra criterion flags
 #   GO_BENCHTIME     Go's -benchtime (default 1s)
 set -euo pipefail
+# fmt_ns, ratio
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 die() {
     echo "handoff.sh: error: $*" >&2
@@ -125,7 +127,8 @@ export_tree old "$old_sha"
 export_tree new "$new_sha"
 # The same bench sources on both sides; copied only when they differ, so an
 # unchanged tree is not rebuilt.
-for f in runtime/benches/channels.rs runtime/benches/select.rs; do
+mkdir -p "$work/old/runtime/benches/common"
+for f in runtime/benches/channels.rs runtime/benches/select.rs runtime/benches/common/workloads.rs; do
     cmp -s "$work/new/$f" "$work/old/$f" || cp "$work/new/$f" "$work/old/$f"
 done
 
@@ -246,19 +249,6 @@ done
 
 # --- the table -----------------------------------------------------------
 
-fmt_ns() {
-    [[ -n "$1" ]] || {
-        echo "n/a"
-        return
-    }
-    awk -v t="$1" 'BEGIN {
-        if (t < 1e3) printf "%.1f ns", t
-        else if (t < 1e6) printf "%.2f µs", t / 1e3
-        else printf "%.2f ms", t / 1e6 }'
-}
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f×", a / b; else print "n/a" }'
-}
 # check LABEL VALUE LIMIT: a done-when line.
 checks=()
 check() {

@@ -36,43 +36,23 @@ use criterion::{Bencher, Criterion, SamplingMode, Throughput};
 use crossbeam_channel as cb;
 use goscope::prelude::*;
 
+#[path = "common/workloads.rs"]
+mod workloads;
+use workloads::WORKERS;
+
 /// Capacity of the producer/consumer channels.
 const CAP: usize = 1024;
 /// Producers and consumers of the 4P/4C group.
 const SIDES: u64 = 4;
 /// Jobs per iteration of the worker pool.
 const JOBS: u64 = 100_000;
-/// Workers of the worker pool.
-const WORKERS: usize = 5;
 /// Primes the sieve finds per iteration (one filter goroutine each).
 const PRIMES: usize = 300;
 /// The 300th prime: the generator's last number, so that once the sieve
 /// has found it the chain closes by itself, link by link.
 const LAST: u64 = 1987;
 
-/// The goroutine at the far end of a ping-pong: sends back what it gets.
-fn echo(ping: &Receiver<u64>, pong: &Sender<u64>) {
-    for v in ping {
-        pong.send(v).unwrap();
-    }
-}
-
-/// Ping-pong over goscope channels of capacity `cap`: one round trip per
-/// iteration.
-#[goscope::scoped]
-fn goscope_pingpong(b: &mut Bencher<'_>, cap: usize) {
-    let (ping_tx, ping_rx) = chan(cap);
-    let (pong_tx, pong_rx) = chan(cap);
-    go!(echo(&ping_rx, &pong_tx));
-    b.iter(|| {
-        ping_tx.send(black_box(1)).unwrap();
-        pong_rx.recv().unwrap()
-    });
-    // Close `ping`: the echo goroutine ends and the scope joins it.
-    drop(ping_tx);
-}
-
-/// The raw twin of [`goscope_pingpong`].
+/// The raw twin of [`workloads::pingpong`].
 fn crossbeam_pingpong(b: &mut Bencher<'_>, cap: usize) {
     let (ping_tx, ping_rx) = cb::bounded::<u64>(cap);
     let (pong_tx, pong_rx) = cb::bounded::<u64>(cap);
@@ -94,7 +74,7 @@ fn pingpong(c: &mut Criterion) {
     for (name, cap) in [("pingpong_unbuffered", 0), ("pingpong_cap1", 1)] {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(1));
-        group.bench_function("goscope", |b| goscope_pingpong(b, cap));
+        group.bench_function("goscope", |b| workloads::pingpong(b, cap));
         group.bench_function("crossbeam", |b| crossbeam_pingpong(b, cap));
         group.finish();
     }
@@ -209,37 +189,7 @@ fn buffered(c: &mut Criterion) {
     group.finish();
 }
 
-/// A worker of the pool: Go by Example's `worker`, without the sleep.
-fn worker(jobs: &Receiver<u64>, results: &Sender<u64>) {
-    for j in jobs {
-        results.send(j * 2).unwrap();
-    }
-}
-
-/// [`JOBS`] jobs per iteration through [`WORKERS`] goroutines that live for
-/// the whole benchmark; both channels hold all jobs, as in Go by Example.
-#[goscope::scoped]
-fn goscope_worker_pool(b: &mut Bencher<'_>) {
-    let (jobs_tx, jobs) = chan(JOBS as usize);
-    let (results, results_rx) = chan(JOBS as usize);
-    for _ in 0..WORKERS {
-        go!(worker(&jobs, &results));
-    }
-    b.iter(|| {
-        for j in 0..JOBS {
-            jobs_tx.send(j).unwrap();
-        }
-        let mut sum = 0;
-        for _ in 0..JOBS {
-            sum += results_rx.recv().unwrap();
-        }
-        sum
-    });
-    // Close `jobs`: the workers' `for` loops end and the scope joins them.
-    drop(jobs_tx);
-}
-
-/// The raw twin of [`goscope_worker_pool`].
+/// The raw twin of [`workloads::worker_pool`].
 fn crossbeam_worker_pool(b: &mut Bencher<'_>) {
     let (jobs_tx, jobs) = cb::bounded::<u64>(JOBS as usize);
     let (results, results_rx) = cb::bounded::<u64>(JOBS as usize);
@@ -269,7 +219,7 @@ fn crossbeam_worker_pool(b: &mut Bencher<'_>) {
 fn worker_pool(c: &mut Criterion) {
     let mut group = c.benchmark_group("worker_pool_100k_5w");
     group.throughput(Throughput::Elements(JOBS));
-    group.bench_function("goscope", goscope_worker_pool);
+    group.bench_function("goscope", |b| workloads::worker_pool(b, JOBS));
     group.bench_function("crossbeam", crossbeam_worker_pool);
     group.finish();
 }

@@ -21,62 +21,14 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Bencher, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 use goscope::prelude::*;
+
+#[path = "common/workloads.rs"]
+mod workloads;
 
 /// Jobs per iteration of the worker pool.
 const JOBS: u64 = 10_000;
-/// Workers of the worker pool.
-const WORKERS: usize = 5;
-
-/// The goroutine at the far end of a ping-pong: sends back what it gets.
-fn echo(ping: &Receiver<u64>, pong: &Sender<u64>) {
-    for v in ping {
-        pong.send(v).unwrap();
-    }
-}
-
-/// Ping-pong over channels of capacity `cap`: one round trip per iteration.
-#[goscope::scoped]
-fn pingpong(b: &mut Bencher<'_>, cap: usize) {
-    let (ping_tx, ping_rx) = chan(cap);
-    let (pong_tx, pong_rx) = chan(cap);
-    go!(echo(&ping_rx, &pong_tx));
-    b.iter(|| {
-        ping_tx.send(black_box(1)).unwrap();
-        pong_rx.recv().unwrap()
-    });
-    drop(ping_tx);
-}
-
-/// A worker of the pool.
-fn worker(jobs: &Receiver<u64>, results: &Sender<u64>) {
-    for j in jobs {
-        results.send(j * 2).unwrap();
-    }
-}
-
-/// [`JOBS`] jobs per iteration through [`WORKERS`] goroutines that live for
-/// the whole benchmark.
-#[goscope::scoped]
-fn worker_pool(b: &mut Bencher<'_>) {
-    let (jobs_tx, jobs) = chan(JOBS as usize);
-    let (results, results_rx) = chan(JOBS as usize);
-    for _ in 0..WORKERS {
-        go!(worker(&jobs, &results));
-    }
-    b.iter(|| {
-        for j in 0..JOBS {
-            jobs_tx.send(j).unwrap();
-        }
-        let mut sum = 0;
-        for _ in 0..JOBS {
-            sum += results_rx.recv().unwrap();
-        }
-        sum
-    });
-    drop(jobs_tx);
-}
 
 #[goscope::main]
 fn main() {
@@ -92,7 +44,7 @@ fn main() {
     for (name, cap) in [("trace_pingpong_unbuffered", 0), ("trace_pingpong_cap1", 1)] {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(1));
-        group.bench_function(mode, |b| pingpong(b, cap));
+        group.bench_function(mode, |b| workloads::pingpong(b, cap));
         group.finish();
     }
     let mut group = c.benchmark_group("trace_send_recv_cap1");
@@ -107,7 +59,7 @@ fn main() {
     group.finish();
     let mut group = c.benchmark_group("trace_worker_pool_10k_5w");
     group.throughput(Throughput::Elements(JOBS));
-    group.bench_function(mode, worker_pool);
+    group.bench_function(mode, |b| workloads::worker_pool(b, JOBS));
     group.finish();
     c.final_summary();
 }
